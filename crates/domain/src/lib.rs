@@ -1,0 +1,15 @@
+//! Sportello's domain: every rule of the support desk as pure functions over plain data.
+//!
+//! No async, no I/O, no SQL, no HTTP: channels translate their input into a [`request::NewRequest`],
+//! this crate decides whether it is acceptable and how urgent it is, and the server stores the result.
+
+pub mod calendar;
+pub mod case_number;
+pub mod catalog;
+pub mod contact;
+pub mod evidence;
+pub mod formats;
+pub mod problem;
+pub mod request;
+pub mod text;
+pub mod triage;
