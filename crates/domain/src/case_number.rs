@@ -69,7 +69,10 @@ impl CasePrefix {
         }
         let digits = format!("{sequence:09}");
         let check = damm(&digits);
-        Ok(CaseNumber { text: format!("{}{digits}{check}", self.0), sequence })
+        Ok(CaseNumber {
+            text: format!("{}{digits}{check}", self.0),
+            sequence,
+        })
     }
 
     /// Reads what a person typed: any case, spaces and dashes anywhere; a wrong check digit is refused.
@@ -182,10 +185,22 @@ mod tests {
 
     #[test]
     fn parse_rejects_other_prefixes_and_lengths() {
-        assert!(matches!(wa().parse("XY0000000013"), Err(CaseNumberError::Malformed { .. })));
-        assert!(matches!(wa().parse("WA000000017"), Err(CaseNumberError::Malformed { .. })));
-        assert!(matches!(wa().parse("WA00000000170"), Err(CaseNumberError::Malformed { .. })));
-        assert!(matches!(wa().parse("WA00000000١7"), Err(CaseNumberError::Malformed { .. })));
+        assert!(matches!(
+            wa().parse("XY0000000013"),
+            Err(CaseNumberError::Malformed { .. })
+        ));
+        assert!(matches!(
+            wa().parse("WA000000017"),
+            Err(CaseNumberError::Malformed { .. })
+        ));
+        assert!(matches!(
+            wa().parse("WA00000000170"),
+            Err(CaseNumberError::Malformed { .. })
+        ));
+        assert!(matches!(
+            wa().parse("WA00000000١7"),
+            Err(CaseNumberError::Malformed { .. })
+        ));
         assert!(matches!(wa().parse(""), Err(CaseNumberError::Malformed { .. })));
     }
 
@@ -195,7 +210,10 @@ mod tests {
         assert!(p.number(7).unwrap().as_str().starts_with("SP000000007"));
         assert_eq!(CasePrefix::new(""), Err(CaseNumberError::BadPrefix));
         assert_eq!(CasePrefix::new("W4"), Err(CaseNumberError::BadPrefix));
-        assert_eq!(wa().number(MAX_SEQUENCE + 1), Err(CaseNumberError::SequenceOverflow(MAX_SEQUENCE + 1)));
+        assert_eq!(
+            wa().number(MAX_SEQUENCE + 1),
+            Err(CaseNumberError::SequenceOverflow(MAX_SEQUENCE + 1))
+        );
     }
 
     proptest! {

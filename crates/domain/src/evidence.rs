@@ -390,7 +390,8 @@ mod tests {
 
     #[test]
     fn real_images_get_their_expected_outcome() {
-        let cases: [(&str, Result<(u32, u32), EvidenceError>); 12] = [
+        type Outcome = Result<(u32, u32), EvidenceError>;
+        let cases: [(&str, Outcome); 12] = [
             ("large-png-3840x2160-exoplanet.png", Ok((3840, 2160))),
             ("jpeg-exif-lightroom-canon-2000x1072.jpg", Ok((2000, 1072))),
             ("screenshot-935x534-firefox.png", Err(EvidenceError::Resolution)),

@@ -88,7 +88,11 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(field: impl Into<String>, code: ProblemCode) -> Self {
-        Self { field: field.into(), code, suggestion: None }
+        Self {
+            field: field.into(),
+            code,
+            suggestion: None,
+        }
     }
 
     pub fn with_suggestion(mut self, suggestion: impl Into<String>) -> Self {
@@ -111,6 +115,9 @@ impl Warning {
     }
 
     pub fn on(code: WarningCode, field: impl Into<String>) -> Self {
-        Self { code, field: Some(field.into()) }
+        Self {
+            code,
+            field: Some(field.into()),
+        }
     }
 }

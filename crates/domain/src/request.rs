@@ -1,0 +1,325 @@
+//! A support request as a channel hands it over, and the one rule set that accepts or refuses it
+//! (SPEC §3.1–§3.2). Every problem is reported at once; nothing valid is dropped.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+
+use crate::catalog::{Catalog, Category, Requirement};
+use crate::contact::email::{self, Email, EmailError};
+use crate::contact::phone::{Phone, PhoneError};
+use crate::evidence::{self, Inspection};
+use crate::problem::{Problem, ProblemCode, Warning, WarningCode};
+use crate::text;
+
+/// SPEC §3.1: at most three screenshots.
+pub const MAX_ATTACHMENTS: usize = 3;
+
+/// One uploaded file as received; its name is only a label, never trusted for its type.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub filename: String,
+    pub bytes: Bytes,
+}
+
+/// What a channel (form, API, e-mail…) received, as text, before any rule is applied.
+#[derive(Debug, Clone, Default)]
+pub struct NewRequest {
+    pub category: String,
+    pub subcategory: String,
+    pub email: String,
+    pub phone: String,
+    pub description: String,
+    pub device: String,
+    pub name: Option<String>,
+    pub country: Option<String>,
+    pub language: Option<String>,
+    pub urgent: bool,
+    pub email_confirmed: bool,
+    /// The category's own fields (`transaction_id`, `occurred_at`…); unknown keys are ignored.
+    pub fields: BTreeMap<String, String>,
+    pub attachments: Vec<Upload>,
+}
+
+/// An attachment that passed every check.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub filename: String,
+    pub inspection: Inspection,
+    pub bytes: Bytes,
+}
+
+/// A request the desk accepts: typed, normalised, redacted.
+#[derive(Debug, Clone)]
+pub struct ValidRequest {
+    pub category: String,
+    pub subcategory: String,
+    pub email: Email,
+    pub phone: Phone,
+    /// Redacted: card numbers and verification codes masked before anything stores them.
+    pub description: String,
+    pub device: String,
+    pub name: Option<String>,
+    /// ISO 3166 alpha-2, upper-case.
+    pub country: Option<String>,
+    pub language: Option<String>,
+    /// The flag, or the word URGENTE/URGENT in the description.
+    pub urgent_requested: bool,
+    /// Catalog fields, normalised by their formats.
+    pub fields: BTreeMap<String, String>,
+    pub attachments: Vec<Evidence>,
+    /// Recommended catalog fields left empty, in catalog order.
+    pub missing_recommended: Vec<String>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Applies SPEC §3.1 and collects §3.2's warnings.
+pub fn validate(catalog: &Catalog, request: NewRequest) -> Result<ValidRequest, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+
+    let category_id = required(&mut problems, "category", &request.category, text::FIELD_MAX_CHARS);
+    let subcategory_id = required(
+        &mut problems,
+        "subcategory",
+        &request.subcategory,
+        text::FIELD_MAX_CHARS,
+    );
+    let category = category_id.as_deref().and_then(|id| {
+        let found = catalog.category(id);
+        if found.is_none() {
+            problems.push(Problem::new("category", ProblemCode::UnknownCategory));
+        }
+        found
+    });
+    if let (Some(category), Some(sub)) = (category, subcategory_id.as_deref()) {
+        if category.subcategory(sub).is_none() {
+            problems.push(Problem::new("subcategory", ProblemCode::UnknownSubcategory));
+        }
+    }
+
+    let country = optional(&mut problems, "country", request.country.as_deref()).and_then(|c| {
+        if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) {
+            Some(c.to_ascii_uppercase())
+        } else {
+            problems.push(Problem::new("country", ProblemCode::FieldFormat));
+            None
+        }
+    });
+    let language = optional(&mut problems, "language", request.language.as_deref()).and_then(|l| {
+        if is_language_tag(&l) {
+            Some(l)
+        } else {
+            problems.push(Problem::new("language", ProblemCode::FieldFormat));
+            None
+        }
+    });
+    let name = optional(&mut problems, "name", request.name.as_deref());
+
+    let email = required(&mut problems, "email", &request.email, text::FIELD_MAX_CHARS).and_then(|input| {
+        match email::check(&input, request.email_confirmed) {
+            Ok(email) => Some(email),
+            Err(EmailError::Invalid { suggestion }) => {
+                let p = Problem::new("email", ProblemCode::EmailInvalid);
+                problems.push(match suggestion {
+                    Some(s) => p.with_suggestion(s),
+                    None => p,
+                });
+                None
+            }
+            Err(EmailError::Suspect { suggestion }) => {
+                problems.push(Problem::new("email", ProblemCode::EmailSuspect).with_suggestion(suggestion));
+                None
+            }
+        }
+    });
+    let phone = required(&mut problems, "phone", &request.phone, text::FIELD_MAX_CHARS).and_then(|input| {
+        match Phone::parse(&input, country.as_deref()) {
+            Ok(phone) => Some(phone),
+            Err(PhoneError::Invalid) => {
+                problems.push(Problem::new("phone", ProblemCode::PhoneInvalid));
+                None
+            }
+            Err(PhoneError::MissingCountryCode { suggestion }) => {
+                let p = Problem::new("phone", ProblemCode::PhoneMissingCountryCode);
+                problems.push(match suggestion {
+                    Some(s) => p.with_suggestion(s),
+                    None => p,
+                });
+                None
+            }
+        }
+    });
+
+    let device = required(&mut problems, "device", &request.device, text::FIELD_MAX_CHARS);
+    let description = required(
+        &mut problems,
+        "description",
+        &request.description,
+        text::DESCRIPTION_MAX_CHARS,
+    )
+    .and_then(|d| {
+        if text::is_too_vague(&d) {
+            problems.push(Problem::new("description", ProblemCode::DescriptionTooVague));
+            None
+        } else {
+            Some(d)
+        }
+    });
+    let urgent_requested = request.urgent || description.as_deref().is_some_and(text::mentions_urgent);
+    let description = description.map(|d| {
+        if text::looks_like_scam_report(&d) {
+            warnings.push(Warning::on(WarningCode::PossibleScamReport, "description"));
+        }
+        let redacted = text::redact(&d);
+        if redacted.masked > 0 {
+            warnings.push(Warning::on(WarningCode::SensitiveDataMasked, "description"));
+        }
+        redacted.text
+    });
+
+    let (fields, missing_recommended) = match category {
+        Some(category) => catalog_fields(category, &request.fields, &mut problems),
+        None => (BTreeMap::new(), Vec::new()),
+    };
+    for field in &missing_recommended {
+        warnings.push(Warning::on(WarningCode::MissingRecommended, field.clone()));
+    }
+    if urgent_requested && category.is_some_and(|c| !c.urgent_allowed) {
+        warnings.push(Warning::on(WarningCode::UrgentNotEligible, "urgent"));
+    }
+
+    let attachments = attachments(request.attachments, &mut problems, &mut warnings);
+
+    match (category_id, subcategory_id, email, phone, description, device) {
+        (Some(category), Some(subcategory), Some(email), Some(phone), Some(description), Some(device))
+            if problems.is_empty() =>
+        {
+            Ok(ValidRequest {
+                category,
+                subcategory,
+                email,
+                phone,
+                description,
+                device,
+                name,
+                country,
+                language,
+                urgent_requested,
+                fields,
+                attachments,
+                missing_recommended,
+                warnings,
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+/// Checks files added to an existing case (status page, merge, e-mail): the same rules as intake.
+pub fn validate_attachments(uploads: Vec<Upload>) -> Result<(Vec<Evidence>, Vec<Warning>), Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let evidence = attachments(uploads, &mut problems, &mut warnings);
+    if problems.is_empty() {
+        Ok((evidence, warnings))
+    } else {
+        Err(problems)
+    }
+}
+
+/// A trimmed, non-blank value within `max` characters, or the problem with it.
+fn required(problems: &mut Vec<Problem>, field: &str, value: &str, max: usize) -> Option<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        problems.push(Problem::new(field, ProblemCode::Required));
+        None
+    } else if value.chars().count() > max {
+        problems.push(Problem::new(field, ProblemCode::TooLong));
+        None
+    } else {
+        Some(value.to_owned())
+    }
+}
+
+/// A trimmed optional value: blank is absent; over the limit is a problem.
+fn optional(problems: &mut Vec<Problem>, field: &str, value: Option<&str>) -> Option<String> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    if value.chars().count() > text::FIELD_MAX_CHARS {
+        problems.push(Problem::new(field, ProblemCode::TooLong));
+        None
+    } else {
+        Some(value.to_owned())
+    }
+}
+
+fn catalog_fields(
+    category: &Category,
+    given: &BTreeMap<String, String>,
+    problems: &mut Vec<Problem>,
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let mut fields = BTreeMap::new();
+    let mut missing = Vec::new();
+    for spec in &category.fields {
+        let Some(value) = optional(problems, &spec.id, given.get(&spec.id).map(String::as_str)) else {
+            let too_long = problems.last().is_some_and(|p| p.field == spec.id);
+            match spec.requirement {
+                _ if too_long => {}
+                Requirement::Required => problems.push(Problem::new(spec.id.clone(), ProblemCode::Required)),
+                Requirement::Recommended => missing.push(spec.id.clone()),
+            }
+            continue;
+        };
+        match &spec.format {
+            None => {
+                fields.insert(spec.id.clone(), value);
+            }
+            Some(format) => match format.check(&value) {
+                Ok(normalised) => {
+                    fields.insert(spec.id.clone(), normalised);
+                }
+                Err(_) => problems.push(Problem::new(spec.id.clone(), ProblemCode::FieldFormat)),
+            },
+        }
+    }
+    (fields, missing)
+}
+
+fn attachments(uploads: Vec<Upload>, problems: &mut Vec<Problem>, warnings: &mut Vec<Warning>) -> Vec<Evidence> {
+    if uploads.len() > MAX_ATTACHMENTS {
+        problems.push(Problem::new("attachment", ProblemCode::AttachmentTooMany));
+        return Vec::new();
+    }
+    let mut accepted: Vec<Evidence> = Vec::with_capacity(uploads.len());
+    for (index, upload) in uploads.into_iter().enumerate() {
+        let field = format!("attachment[{index}]");
+        // Equal bytes are caught by comparison, not hashing: validation stays cheap.
+        if accepted.iter().any(|e| e.bytes == upload.bytes) {
+            problems.push(Problem::new(field, ProblemCode::AttachmentDuplicate));
+            continue;
+        }
+        match evidence::inspect(&upload.bytes) {
+            Ok(inspection) => {
+                if inspection.editor.is_some() {
+                    warnings.push(Warning::on(WarningCode::AttachmentEdited, field));
+                }
+                accepted.push(Evidence {
+                    filename: upload.filename,
+                    inspection,
+                    bytes: upload.bytes,
+                });
+            }
+            Err(e) => problems.push(Problem::new(field, e.code())),
+        }
+    }
+    accepted
+}
+
+/// A BCP 47 tag in its common shape (`it`, `en-GB`, `zh-Hant-TW`).
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
+    primary_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}

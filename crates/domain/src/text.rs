@@ -75,10 +75,7 @@ fn remove_phrase(text: &str, phrase: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find(phrase) {
-        let before_ok = rest[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_alphanumeric());
+        let before_ok = rest[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
         let after = &rest[at + phrase.len()..];
         let after_ok = after.chars().next().is_none_or(|c| !c.is_alphanumeric());
         if before_ok && after_ok {
@@ -132,9 +129,8 @@ static CARD: LazyLock<Regex> = LazyLock::new(|| compile(r"\b\d(?:[ -]?\d){12,18}
 /// Six digits, optionally split 3+3.
 static SIX_DIGITS: LazyLock<Regex> = LazyLock::new(|| compile(r"\b\d{3}[ -]?\d{3}\b"));
 /// Words that make six digits a one-time code.
-static CODE_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"(?i)\b(?:code|codes|codice|codici|codigo|código|otp|pin|verification|verifica)\b")
-});
+static CODE_WORD: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?i)\b(?:code|codes|codice|codici|codigo|código|otp|pin|verification|verifica)\b"));
 
 /// Masks card numbers that pass Luhn (every digit but the last 4) and six-digit codes written near
 /// "code"/"codice"/"OTP"/"PIN" (every digit: four visible digits of a six-digit code would leave
@@ -282,9 +278,7 @@ mod tests {
         assert!(is_too_vague("L'app si chiude sempre."));
         assert!(is_too_vague("   "));
         assert!(is_too_vague(&format!("{}x", " ".repeat(100))));
-        assert!(!is_too_vague(
-            "L'app si chiude quando apro una chat di gruppo."
-        ));
+        assert!(!is_too_vague("L'app si chiude quando apro una chat di gruppo."));
     }
 
     #[test]
@@ -323,10 +317,7 @@ mod tests {
     #[test]
     fn test_card_numbers_are_masked_keeping_the_last_four() {
         for (input, expected) in [
-            (
-                "carta 4111 1111 1111 1111 ok",
-                "carta •••• •••• •••• 1111 ok",
-            ),
+            ("carta 4111 1111 1111 1111 ok", "carta •••• •••• •••• 1111 ok"),
             ("card 5500-0000-0000-0004.", "card ••••-••••-••••-0004."),
             ("amex 378282246310005", "amex •••••••••••0005"),
         ] {
@@ -367,11 +358,7 @@ mod tests {
         ] {
             let r = redact(text);
             assert_eq!(r.masked, 1, "{text}");
-            assert!(
-                !r.text.chars().any(|c| c.is_ascii_digit()),
-                "{text} -> {}",
-                r.text
-            );
+            assert!(!r.text.chars().any(|c| c.is_ascii_digit()), "{text} -> {}", r.text);
         }
     }
 
@@ -416,8 +403,7 @@ mod tests {
 
     /// RFC 4180 rows: quoted fields may hold commas, doubled quotes and line breaks.
     fn csv_rows(text: &str) -> Vec<Vec<String>> {
-        let (mut rows, mut row, mut field, mut quoted) =
-            (Vec::new(), Vec::new(), String::new(), false);
+        let (mut rows, mut row, mut field, mut quoted) = (Vec::new(), Vec::new(), String::new(), false);
         let mut chars = text.chars().peekable();
         while let Some(c) = chars.next() {
             match (c, quoted) {
@@ -453,11 +439,7 @@ mod tests {
             flagged.len(),
             flagged
         );
-        assert!(
-            flagged.len() * 100 <= all.len(),
-            "{} flagged",
-            flagged.len()
-        );
+        assert!(flagged.len() * 100 <= all.len(), "{} flagged", flagged.len());
     }
 
     #[test]

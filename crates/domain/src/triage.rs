@@ -1,0 +1,311 @@
+//! Triage and service levels (SPEC §4): which priority a case gets, and when it is due.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Serialize, Serializer};
+
+use crate::catalog::{Catalog, Category, Targets};
+use crate::problem::{Warning, WarningCode};
+use crate::request::ValidRequest;
+
+/// Most urgent first, so `Ord` sorts a queue the way agents should work it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Priority {
+    Urgent,
+    High,
+    Normal,
+    Low,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::Urgent, Priority::High, Priority::Normal, Priority::Low];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Urgent => "urgent",
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Low => "low",
+        }
+    }
+
+    /// One step more urgent; `urgent` only where the category allows it.
+    pub fn raised(self, urgent_allowed: bool) -> Priority {
+        match self {
+            Priority::Low => Priority::Normal,
+            Priority::Normal => Priority::High,
+            Priority::High if urgent_allowed => Priority::Urgent,
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Priority {
+    type Err = UnknownPriority;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Priority::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or(UnknownPriority)
+    }
+}
+
+impl Serialize for Priority {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("priority is one of urgent, high, normal, low")]
+pub struct UnknownPriority;
+
+/// When a case must have its first public answer, and when it must be solved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Due {
+    pub first_response_due: DateTime<Utc>,
+    pub resolution_due: DateTime<Utc>,
+}
+
+/// The service level of one case: its targets and the calendar they run on.
+pub fn due(
+    catalog: &Catalog,
+    category: &Category,
+    subcategory: &str,
+    priority: Priority,
+    penalised: bool,
+    created: DateTime<Utc>,
+) -> Due {
+    let policy = catalog.triage();
+    let (targets, calendar) = if priority == Priority::Urgent && category.urgent_allowed {
+        (policy.urgent, &policy.urgent_calendar)
+    } else {
+        let base = category
+            .subcategory(subcategory)
+            .and_then(|s| s.targets)
+            .unwrap_or(category.targets);
+        let factor = match priority {
+            Priority::High => policy.high_factor,
+            Priority::Low => policy.low_factor,
+            Priority::Urgent | Priority::Normal => 1.0,
+        };
+        (base.scaled(factor), &category.calendar)
+    };
+    let targets: Targets = if penalised {
+        targets.scaled(policy.strike_factor)
+    } else {
+        targets
+    };
+    Due {
+        first_response_due: calendar.add(created, targets.first_response),
+        resolution_due: calendar.add(created, targets.resolution),
+    }
+}
+
+/// What the desk knows about the contact from earlier cases, read in the intake transaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct History {
+    /// A refused urgency claim within the strike window (SPEC §4: targets × 1.2).
+    pub recent_strike: bool,
+    /// One of the attachments was already sent twice or more by this contact (SPEC §3.2).
+    pub repeated_attachment: bool,
+}
+
+/// The outcome of triage for a new case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Triage {
+    pub priority: Priority,
+    pub due: Due,
+    /// Targets were stretched for a recent strike.
+    pub penalised: bool,
+    /// This case earns the contact a strike (urgency asked where it is not allowed).
+    pub strike: bool,
+    /// The request's warnings plus those that need the contact's history.
+    pub warnings: Vec<Warning>,
+}
+
+/// Decides the priority and due times of a valid request.
+///
+/// Precedence, strongest first: urgent (asked, and allowed) › a scam report (`high`) › missing
+/// recommended information or repeated screenshots (`low`) › `normal`.
+pub fn triage(
+    catalog: &Catalog,
+    category: &Category,
+    request: &ValidRequest,
+    history: History,
+    created: DateTime<Utc>,
+) -> Triage {
+    let mut warnings = request.warnings.clone();
+    if history.repeated_attachment {
+        warnings.push(Warning::on(WarningCode::AttachmentRepeated, "attachments"));
+    }
+    let has = |code| warnings.iter().any(|w: &Warning| w.code == code);
+    let strike = request.urgent_requested && !category.urgent_allowed;
+    let priority = if request.urgent_requested && category.urgent_allowed {
+        Priority::Urgent
+    } else if has(WarningCode::PossibleScamReport) {
+        Priority::High
+    } else if has(WarningCode::MissingRecommended) || has(WarningCode::AttachmentRepeated) {
+        Priority::Low
+    } else {
+        Priority::Normal
+    };
+    let due = due(
+        catalog,
+        category,
+        &request.subcategory,
+        priority,
+        history.recent_strike,
+        created,
+    );
+    Triage {
+        priority,
+        due,
+        penalised: history.recent_strike,
+        strike,
+        warnings,
+    }
+}
+
+/// SPEC §4: a customer reply to a case with no agent reply yet raises its priority one step, at most
+/// once in 24 hours. Returns the new priority, or None when the reply changes nothing.
+pub fn reply_bump(
+    current: Priority,
+    urgent_allowed: bool,
+    agent_has_replied: bool,
+    last_bump: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<Priority> {
+    if agent_has_replied || last_bump.is_some_and(|at| now - at < Duration::hours(24)) {
+        return None;
+    }
+    let raised = current.raised(urgent_allowed);
+    (raised != current).then_some(raised)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use chrono::TimeZone;
+
+    fn at(y: i32, mo: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, 0, 0).unwrap()
+    }
+
+    fn due_of(category: &str, sub: &str, p: Priority, penalised: bool, created: DateTime<Utc>) -> Due {
+        let catalog = Catalog::builtin();
+        let c = catalog.category(category).unwrap();
+        due(&catalog, c, sub, p, penalised, created)
+    }
+
+    #[test]
+    fn spec_example_friday_evening_messages_case_is_due_monday_evening() {
+        let d = due_of("messages", "send_failed", Priority::Normal, false, at(2026, 11, 27, 20));
+        assert_eq!(d.first_response_due, at(2026, 11, 30, 20));
+        // 48 h of support days: Monday 20:00 + 24 h = Tuesday 20:00.
+        assert_eq!(d.resolution_due, at(2026, 12, 1, 20));
+    }
+
+    #[test]
+    fn security_runs_on_the_always_clock() {
+        let d = due_of(
+            "security",
+            "account_stolen",
+            Priority::Normal,
+            false,
+            at(2026, 11, 28, 10),
+        );
+        assert_eq!(d.first_response_due, at(2026, 11, 28, 16));
+        assert_eq!(d.resolution_due, at(2026, 11, 29, 10));
+    }
+
+    #[test]
+    fn subcategory_targets_replace_the_categorys() {
+        // account/banned is 24 h / 120 h; Monday 08:00 + 24 h = Tuesday 08:00.
+        let d = due_of("account", "banned", Priority::Normal, false, at(2026, 11, 23, 8));
+        assert_eq!(d.first_response_due, at(2026, 11, 24, 8));
+        let d = due_of("account", "cannot_log_in", Priority::Normal, false, at(2026, 11, 23, 8));
+        assert_eq!(d.first_response_due, at(2026, 11, 23, 20));
+    }
+
+    #[test]
+    fn high_is_three_quarters_and_low_one_and_a_half() {
+        let created = at(2026, 11, 23, 0);
+        assert_eq!(
+            due_of("messages", "delayed", Priority::High, false, created).first_response_due,
+            at(2026, 11, 23, 18)
+        );
+        assert_eq!(
+            due_of("messages", "delayed", Priority::Low, false, created).first_response_due,
+            at(2026, 11, 24, 12)
+        );
+    }
+
+    #[test]
+    fn urgent_is_six_and_twelve_hours_on_the_always_clock() {
+        // Saturday: payments runs on support days, but urgent runs on the always clock.
+        let d = due_of("payments", "refund", Priority::Urgent, false, at(2026, 11, 28, 10));
+        assert_eq!(d.first_response_due, at(2026, 11, 28, 16));
+        assert_eq!(d.resolution_due, at(2026, 11, 28, 22));
+    }
+
+    #[test]
+    fn a_strike_stretches_targets_by_a_fifth() {
+        let d = due_of(
+            "security",
+            "account_stolen",
+            Priority::Normal,
+            true,
+            at(2026, 11, 28, 10),
+        );
+        assert_eq!(d.first_response_due, at(2026, 11, 28, 10) + Duration::minutes(6 * 72));
+    }
+
+    #[test]
+    fn christmas_does_not_count() {
+        // Wednesday 23 Dec 2026 20:00 + 24 h: 24, 25, 26 (Sat), 27 (Sun) are off → Monday 28 Dec 20:00.
+        let d = due_of("messages", "delayed", Priority::Normal, false, at(2026, 12, 23, 20));
+        assert_eq!(d.first_response_due, at(2026, 12, 28, 20));
+    }
+
+    #[test]
+    fn priorities_raise_one_step_and_cap() {
+        assert_eq!(Priority::Low.raised(false), Priority::Normal);
+        assert_eq!(Priority::Normal.raised(false), Priority::High);
+        assert_eq!(Priority::High.raised(false), Priority::High);
+        assert_eq!(Priority::High.raised(true), Priority::Urgent);
+        assert_eq!(Priority::Urgent.raised(true), Priority::Urgent);
+        assert!(Priority::Urgent < Priority::High && Priority::Normal < Priority::Low);
+        for p in Priority::ALL {
+            assert_eq!(p.as_str().parse::<Priority>(), Ok(p));
+        }
+    }
+
+    #[test]
+    fn reply_bump_once_in_24_hours_and_only_before_an_agent_reply() {
+        let now = at(2026, 11, 24, 12);
+        assert_eq!(
+            reply_bump(Priority::Normal, false, false, None, now),
+            Some(Priority::High)
+        );
+        assert_eq!(reply_bump(Priority::Normal, false, true, None, now), None);
+        assert_eq!(
+            reply_bump(Priority::Normal, false, false, Some(now - Duration::hours(23)), now),
+            None
+        );
+        assert_eq!(
+            reply_bump(Priority::Normal, false, false, Some(now - Duration::hours(24)), now),
+            Some(Priority::High)
+        );
+        assert_eq!(reply_bump(Priority::High, false, false, None, now), None);
+    }
+}
