@@ -1,1 +1,5 @@
-fn main() {}
+//! `sportello`: parses the command line and hands over (STYLE rule 1).
+
+fn main() -> std::process::ExitCode {
+    sportello::cli::main()
+}

@@ -1,0 +1,37 @@
+# SPEC §3.1: why a field was refused. Variables: $field (the field's label), $suggestion.
+problem-required = This field is required.
+problem-unknown_category = Choose one of the listed categories.
+problem-unknown_subcategory = Choose a sub-category of the chosen category.
+problem-email_invalid = This is not a complete e-mail address.{ $suggestion ->
+    [none] {""}
+   *[other] {" "}Did you mean { $suggestion }?
+}
+problem-email_suspect = This address looks mistyped: did you mean { $suggestion }? Our answers go to this address. If it is right as it is, confirm it.
+problem-phone_invalid = This is not a phone number that can be reached.
+problem-phone_missing_country_code = Add the country code (for Italy, +39).{ $suggestion ->
+    [none] {""}
+   *[other] {" "}Did you mean { $suggestion }?
+}
+problem-field_format = This value does not have the expected format.
+problem-description_too_vague = Describe what happens in at least 30 characters: what you did, what you expected, what you saw.
+problem-attachment_too_many = Attach at most 3 screenshots.
+problem-attachment_too_large = This file is too large: at most 5 MB, 50 megapixels and, for a GIF, 30 seconds.
+problem-attachment_type = Only JPG, PNG and GIF images are accepted.
+problem-attachment_resolution = This screenshot is too small to read: its shorter side must be at least 720 pixels.
+problem-attachment_corrupt = This image cannot be read: it may be damaged or incomplete.
+problem-attachment_duplicate = The same file was attached twice.
+problem-too_long = This text is too long.
+
+# SPEC §3.2: accepted, with a caveat.
+warning-missing_recommended = Adding this information speeds up the answer; until then the request waits with low priority.
+warning-urgent_not_eligible = URGENT is reserved for payments and stolen accounts; it was ignored for this request, and misusing it slows down your next requests.
+warning-attachment_edited = This image was saved by an editing program; agents prefer original screenshots.
+warning-attachment_repeated = You already sent this screenshot several times; repeated files lower the request's priority.
+warning-sensitive_data_masked = Card numbers and codes in your description were hidden before saving. Never share them.
+warning-possible_scam_report = Support never asks for your verification code or for a fee. Do not pay or share codes: we will help you secure your account.
+
+error-bad_request = The request could not be read: { $detail }
+error-too_large = The request is too large.
+error-rate_limited = Too many requests: try again in { $seconds } seconds.
+error-not_found = Nothing was found here.
+error-internal = Something went wrong on our side. Reference: { $request_id }

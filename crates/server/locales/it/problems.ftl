@@ -1,0 +1,37 @@
+# SPEC §3.1: perché un campo è stato rifiutato. Variabili: $field, $suggestion.
+problem-required = Questo campo è obbligatorio.
+problem-unknown_category = Scegli una delle categorie elencate.
+problem-unknown_subcategory = Scegli una sottocategoria della categoria scelta.
+problem-email_invalid = Questo non è un indirizzo e-mail completo.{ $suggestion ->
+    [none] {""}
+   *[other] {" "}Intendevi { $suggestion }?
+}
+problem-email_suspect = L'indirizzo sembra contenere un errore di battitura: intendevi { $suggestion }? Le risposte arrivano a questo indirizzo. Se è giusto così, confermalo.
+problem-phone_invalid = Questo non è un numero di telefono raggiungibile.
+problem-phone_missing_country_code = Aggiungi il prefisso internazionale (per l'Italia, +39).{ $suggestion ->
+    [none] {""}
+   *[other] {" "}Intendevi { $suggestion }?
+}
+problem-field_format = Il valore non ha il formato previsto.
+problem-description_too_vague = Descrivi il problema in almeno 30 caratteri: cosa hai fatto, cosa ti aspettavi, cosa è successo.
+problem-attachment_too_many = Puoi allegare al massimo 3 screenshot.
+problem-attachment_too_large = Il file è troppo grande: al massimo 5 MB, 50 megapixel e, per una GIF, 30 secondi.
+problem-attachment_type = Sono accettate solo immagini JPG, PNG e GIF.
+problem-attachment_resolution = Lo screenshot è troppo piccolo per essere letto: il lato corto deve avere almeno 720 pixel.
+problem-attachment_corrupt = L'immagine non si può leggere: potrebbe essere danneggiata o incompleta.
+problem-attachment_duplicate = Lo stesso file è stato allegato due volte.
+problem-too_long = Il testo è troppo lungo.
+
+# SPEC §3.2: accettata, con un'avvertenza.
+warning-missing_recommended = Aggiungere questa informazione velocizza la risposta; finché manca, la richiesta attende con priorità bassa.
+warning-urgent_not_eligible = URGENTE è riservato a pagamenti e account rubati; per questa richiesta è stato ignorato, e usarlo impropriamente rallenta le prossime richieste.
+warning-attachment_edited = L'immagine è stata salvata da un programma di modifica; gli operatori preferiscono screenshot originali.
+warning-attachment_repeated = Hai già inviato questo screenshot più volte; i file ripetuti abbassano la priorità della richiesta.
+warning-sensitive_data_masked = Numeri di carta e codici nella descrizione sono stati nascosti prima del salvataggio. Non condividerli mai.
+warning-possible_scam_report = L'assistenza non chiede mai il codice di verifica né pagamenti. Non pagare e non condividere codici: ti aiuteremo a mettere al sicuro l'account.
+
+error-bad_request = Impossibile leggere la richiesta: { $detail }
+error-too_large = La richiesta è troppo grande.
+error-rate_limited = Troppe richieste: riprova tra { $seconds } secondi.
+error-not_found = Qui non c'è nulla.
+error-internal = Si è verificato un errore da parte nostra. Riferimento: { $request_id }

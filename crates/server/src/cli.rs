@@ -1,0 +1,157 @@
+//! The command line of SPEC §1.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use sportello_domain::catalog::Catalog;
+use sportello_domain::triage::{due, Priority};
+
+use crate::config::{Settings, SettingsArgs};
+use crate::startup::{load_catalog, open_store, shutdown_signal, Application};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sportello",
+    version,
+    about = "Sportello: a self-hosted customer-support desk."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the desk: HTTP API and background workers.
+    Serve(SettingsArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(SettingsArgs),
+    /// Work with catalog files.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// Print the due times the server would compute for a case (SPEC §4).
+    Sla(SlaArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Check a catalog file; every problem is printed with its line and column.
+    Check {
+        /// The catalog (TOML).
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct SlaArgs {
+    #[arg(long)]
+    category: String,
+    #[arg(long)]
+    subcategory: Option<String>,
+    /// urgent, high, normal or low.
+    #[arg(long, default_value = "normal")]
+    priority: String,
+    /// The contact had a strike in the strike window.
+    #[arg(long)]
+    strike: bool,
+    /// When the case was created (RFC 3339).
+    #[arg(long)]
+    created: String,
+    /// Catalog file; the built-in catalog when absent.
+    #[arg(long, env = "SPORTELLO_CATALOG")]
+    catalog: Option<PathBuf>,
+}
+
+/// Runs the command; errors become one line on stderr and a non-zero exit.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sportello: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => {
+            let settings = Settings::load(&args)?;
+            init_tracing();
+            runtime()?.block_on(async {
+                let application = Application::build(settings).await?;
+                tracing::info!(addr = %application.local_addr()?, "listening");
+                application.run_until_stopped(shutdown_signal()).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate(args) => {
+            let settings = Settings::load(&args)?;
+            init_tracing();
+            runtime()?.block_on(open_store(settings.database_url.expose()))?;
+            println!("database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Catalog {
+            command: CatalogCommand::Check { file },
+        } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            match Catalog::from_toml(&text) {
+                Ok(catalog) => {
+                    println!("{}: ok, {} categories", file.display(), catalog.categories().len());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(errors) => {
+                    for e in &errors {
+                        println!("{}:{}:{}: {}", file.display(), e.line, e.column, e.message);
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Sla(args) => {
+            println!("{}", sla(&args)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn sla(args: &SlaArgs) -> anyhow::Result<String> {
+    let catalog = load_catalog(args.catalog.as_deref())?;
+    let Some(category) = catalog.category(&args.category) else {
+        let known: Vec<_> = catalog.categories().iter().map(|c| c.id.as_str()).collect();
+        bail!("--category: `{}` is not one of {}", args.category, known.join(", "));
+    };
+    let subcategory = args.subcategory.as_deref().unwrap_or("");
+    if args.subcategory.is_some() && category.subcategory(subcategory).is_none() {
+        bail!(
+            "--subcategory: `{subcategory}` is not a sub-category of {}",
+            category.id
+        );
+    }
+    let priority: Priority = args.priority.parse().map_err(|e| anyhow::anyhow!("--priority: {e}"))?;
+    let created: DateTime<Utc> = DateTime::parse_from_rfc3339(&args.created)
+        .map_err(|e| anyhow::anyhow!("--created: `{}` is not RFC 3339 ({e})", args.created))?
+        .with_timezone(&Utc);
+    let due = due(&catalog, category, subcategory, priority, args.strike, created);
+    Ok(serde_json::to_string(&due)?)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SPORTELLO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}

@@ -1,0 +1,297 @@
+//! Typed settings from layers: built-in defaults, then `sportello.toml`, then `SPORTELLO_*`
+//! environment variables, then flags (SPEC §1, STYLE rule 14). Passed explicitly, never global.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+/// Every setting as a flag with its environment variable; clap gives flags precedence over env.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SettingsArgs {
+    /// Settings file (TOML); `./sportello.toml` is read when present.
+    #[arg(long, env = "SPORTELLO_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "SPORTELLO_ADDR", value_name = "HOST:PORT")]
+    pub addr: Option<String>,
+    /// `sqlite://FILE` or `postgres://…`.
+    #[arg(long, env = "SPORTELLO_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Directory for attachments and other blobs.
+    #[arg(long, env = "SPORTELLO_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Public base URL used in links sent to customers.
+    #[arg(long, env = "SPORTELLO_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Outgoing mail server, e.g. `smtp://user:pass@host:587`.
+    #[arg(long, env = "SPORTELLO_SMTP_URL", value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// The address customers write to and receive mail from.
+    #[arg(long, env = "SPORTELLO_SUPPORT_ADDRESS", value_name = "EMAIL")]
+    pub support_address: Option<String>,
+    /// Catalog file (TOML); the built-in catalog of the seed when absent.
+    #[arg(long, env = "SPORTELLO_CATALOG", value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// Intake requests per IP, e.g. `10/10m`, or `off`.
+    #[arg(long, env = "SPORTELLO_INTAKE_RATE_LIMIT", value_name = "N/PERIOD")]
+    pub intake_rate_limit: Option<String>,
+}
+
+/// The same settings as keys of `sportello.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    addr: Option<String>,
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    smtp_url: Option<String>,
+    support_address: Option<String>,
+    catalog: Option<PathBuf>,
+    intake_rate_limit: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub database_url: Secret,
+    pub data_dir: PathBuf,
+    pub public_url: String,
+    pub smtp_url: Option<Secret>,
+    pub support_address: String,
+    pub catalog: Option<PathBuf>,
+    pub intake_rate_limit: Option<RateLimit>,
+}
+
+impl Settings {
+    /// Resolves the layers; every error is one line that names the setting.
+    pub fn load(args: &SettingsArgs) -> anyhow::Result<Settings> {
+        let file = read_file(args.config.as_deref())?;
+        let pick = |flag: &Option<String>, file: Option<String>| flag.clone().or(file);
+        let addr_text = pick(&args.addr, file.addr).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let addr: SocketAddr = addr_text
+            .parse()
+            .with_context(|| format!("addr: `{addr_text}` is not HOST:PORT (e.g. 127.0.0.1:8080)"))?;
+        let database_url =
+            pick(&args.database_url, file.database_url).unwrap_or_else(|| "sqlite://./sportello.db".to_owned());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            bail!("database_url: use sqlite://FILE or postgres://…");
+        }
+        let public_url = pick(&args.public_url, file.public_url).unwrap_or_else(|| format!("http://{addr}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("public_url: `{public_url}` must start with http:// or https://");
+        }
+        let support_address =
+            pick(&args.support_address, file.support_address).unwrap_or_else(|| "support@localhost".to_owned());
+        if !support_address.contains('@') {
+            bail!("support_address: `{support_address}` is not an e-mail address");
+        }
+        let smtp_url = pick(&args.smtp_url, file.smtp_url);
+        if let Some(url) = &smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                bail!("smtp_url: use smtp://HOST:PORT or smtps://HOST:PORT");
+            }
+        }
+        let rate = pick(&args.intake_rate_limit, file.intake_rate_limit).unwrap_or_else(|| "10/10m".to_owned());
+        let intake_rate_limit = RateLimit::parse_setting(&rate).context("intake_rate_limit")?;
+        Ok(Settings {
+            addr,
+            database_url: Secret(database_url),
+            data_dir: args
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("./data")),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            smtp_url: smtp_url.map(Secret),
+            support_address,
+            catalog: args.catalog.clone().or(file.catalog),
+            intake_rate_limit,
+        })
+    }
+}
+
+fn read_file(explicit: Option<&Path>) -> anyhow::Result<FileSettings> {
+    let (path, must_exist) = match explicit {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from("sportello.toml"), false),
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => return Ok(FileSettings::default()),
+        Err(e) => bail!("{}: {e}", path.display()),
+    };
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message().trim()))
+}
+
+/// A value that must not reach logs (URLs with passwords).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// `N/PERIOD`: at most N requests per PERIOD (`s`, `m`, `h` suffix) from one client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub period: Duration,
+}
+
+impl RateLimit {
+    /// `off` disables the limit.
+    pub fn parse_setting(text: &str) -> anyhow::Result<Option<RateLimit>> {
+        if text.trim().eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        text.parse().map(Some)
+    }
+}
+
+impl FromStr for RateLimit {
+    type Err = anyhow::Error;
+    fn from_str(text: &str) -> anyhow::Result<RateLimit> {
+        let bad = || anyhow::anyhow!("`{text}` is not N/PERIOD (e.g. 10/10m) or off");
+        let (n, period) = text.trim().split_once('/').ok_or_else(bad)?;
+        let requests: u32 = n.trim().parse().map_err(|_| bad())?;
+        let period = period.trim();
+        let (amount, unit) = period.split_at(period.len().saturating_sub(1));
+        let amount: u64 = if amount.is_empty() {
+            1
+        } else {
+            amount.parse().map_err(|_| bad())?
+        };
+        let seconds = match unit {
+            "s" => amount,
+            "m" => amount * 60,
+            "h" => amount * 3600,
+            _ => return Err(bad()),
+        };
+        if requests == 0 || seconds == 0 {
+            return Err(bad());
+        }
+        Ok(RateLimit {
+            requests,
+            period: Duration::from_secs(seconds),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let s = Settings::load(&SettingsArgs {
+            config: Some(PathBuf::from("/dev/null")),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database_url.expose(), "sqlite://./sportello.db");
+        assert_eq!(s.data_dir, PathBuf::from("./data"));
+        assert_eq!(
+            s.intake_rate_limit,
+            Some(RateLimit {
+                requests: 10,
+                period: Duration::from_secs(600)
+            })
+        );
+    }
+
+    #[test]
+    fn the_file_fills_what_flags_leave_open_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sportello.toml");
+        std::fs::write(
+            &path,
+            "addr = \"127.0.0.1:9000\"\nintake_rate_limit = \"off\"\ndata_dir = \"/srv/d\"\n",
+        )
+        .unwrap();
+        let args = SettingsArgs {
+            config: Some(path.clone()),
+            addr: Some("0.0.0.0:1".into()),
+            ..Default::default()
+        };
+        let s = Settings::load(&args).unwrap();
+        assert_eq!(s.addr.to_string(), "0.0.0.0:1");
+        assert_eq!(s.intake_rate_limit, None);
+        assert_eq!(s.data_dir, PathBuf::from("/srv/d"));
+    }
+
+    #[test]
+    fn bad_settings_say_which_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, "colour = \"red\"\n").unwrap();
+        let err = Settings::load(&SettingsArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("colour"), "{err:#}");
+        let err = Settings::load(&SettingsArgs {
+            config: Some(PathBuf::from("/dev/null")),
+            database_url: Some("mysql://x".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").starts_with("database_url"), "{err:#}");
+        let err = Settings::load(&SettingsArgs {
+            config: Some(PathBuf::from("/dev/null")),
+            intake_rate_limit: Some("lots".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").starts_with("intake_rate_limit"), "{err:#}");
+    }
+
+    #[test]
+    fn rate_limits_parse() {
+        assert_eq!(
+            "10/10m".parse::<RateLimit>().unwrap(),
+            RateLimit {
+                requests: 10,
+                period: Duration::from_secs(600)
+            }
+        );
+        assert_eq!(
+            "5/s".parse::<RateLimit>().unwrap(),
+            RateLimit {
+                requests: 5,
+                period: Duration::from_secs(1)
+            }
+        );
+        assert!("0/1m".parse::<RateLimit>().is_err());
+        assert!("10/10x".parse::<RateLimit>().is_err());
+        assert_eq!(RateLimit::parse_setting("OFF").unwrap(), None);
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let s = Secret("postgres://u:hunter2@h/db".into());
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

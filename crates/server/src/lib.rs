@@ -1,0 +1,10 @@
+//! Sportello's server: configuration, store, blobs, use cases and HTTP, around the pure domain.
+
+pub mod app;
+pub mod blobs;
+pub mod cli;
+pub mod config;
+pub mod i18n;
+pub mod startup;
+pub mod store;
+pub mod web;

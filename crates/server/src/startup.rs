@@ -1,0 +1,133 @@
+//! Builds the application from settings and runs it until told to stop (STYLE rule 1).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use sportello_domain::catalog::Catalog;
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use crate::blobs::BlobStore;
+use crate::config::Settings;
+use crate::store::Store;
+use crate::web::{self, WebState};
+
+pub struct Application {
+    listener: TcpListener,
+    state: WebState,
+}
+
+impl Application {
+    /// Opens the database (running migrations), the blob store and the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let catalog = load_catalog(settings.catalog.as_deref())?;
+        tokio::fs::create_dir_all(&settings.data_dir)
+            .await
+            .with_context(|| format!("data_dir: cannot create {}", settings.data_dir.display()))?;
+        let store = open_store(settings.database_url.expose()).await?;
+        let blobs = BlobStore::open(&settings.data_dir)
+            .await
+            .with_context(|| format!("data_dir: cannot create blobs under {}", settings.data_dir.display()))?;
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .with_context(|| format!("addr: cannot listen on {}", settings.addr))?;
+        let rate_limit = settings.intake_rate_limit;
+        let app = App {
+            catalog: Arc::new(catalog),
+            store,
+            blobs,
+            settings: Arc::new(settings),
+        };
+        Ok(Application {
+            listener,
+            state: WebState::new(app, rate_limit),
+        })
+    }
+
+    /// The use cases behind the server (tests read the store through it).
+    pub fn app(&self) -> &App {
+        &self.state.app
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let sweeper = async move {
+            let mut every = tokio::time::interval(web::LIMITER_SWEEP);
+            loop {
+                every.tick().await;
+                state.forget_quiet_clients();
+            }
+        };
+        let router = web::router(self.state);
+        let server = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown);
+        tokio::select! {
+            served = server => served.context("HTTP server"),
+            () = sweeper => Ok(()),
+        }
+    }
+}
+
+/// Connects and migrates; the one place that knows a fresh directory needs nothing else.
+pub async fn open_store(url: &str) -> anyhow::Result<Store> {
+    let store = Store::connect(url)
+        .await
+        .context("database_url: cannot open the database")?;
+    store.migrate().await.context("database: migrations failed")?;
+    Ok(store)
+}
+
+/// The catalog file, or the seed's built-in catalog.
+pub fn load_catalog(path: Option<&Path>) -> anyhow::Result<Catalog> {
+    let Some(path) = path else {
+        return Ok(Catalog::builtin());
+    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("catalog: cannot read {}", path.display()))?;
+    match Catalog::from_toml(&text) {
+        Ok(catalog) => Ok(catalog),
+        Err(errors) => {
+            let first = errors.first().map(ToString::to_string).unwrap_or_default();
+            bail!(
+                "catalog: {}: {first} ({} problem(s); see `sportello catalog check`)",
+                path.display(),
+                errors.len()
+            )
+        }
+    }
+}
+
+/// SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

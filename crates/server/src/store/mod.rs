@@ -1,0 +1,343 @@
+//! The store: every SQL statement of the server, for SQLite and PostgreSQL behind one API
+//! (DESIGN "Storage", STYLE rules 3–5, 9, 13, 23).
+//!
+//! Both backends go through sqlx's `Any` driver with portable column types (BIGINT, TEXT; times as
+//! UTC milliseconds, booleans as 0/1), so one SQL text serves both wherever the dialects agree;
+//! the few statements that differ (locking, claiming) are chosen by [`Backend`].
+
+mod intake;
+mod outbox;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor, Row};
+
+pub use intake::IntakeTx;
+pub use outbox::{NewOutboxEvent, OutboxId, OutboxRecord};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl StoreError {
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+            other => StoreError::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> StoreError {
+        StoreError::Other(format!("migration: {e}"))
+    }
+}
+
+/// A case's sequence number: the store's id and the 9 digits of its case number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TicketId(i64);
+
+impl TicketId {
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl From<i64> for TicketId {
+    fn from(id: i64) -> TicketId {
+        TicketId(id)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MessageId(i64);
+
+impl MessageId {
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// A new case, as triage decided it.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub status: String,
+    pub priority: String,
+    pub category: String,
+    pub subcategory: String,
+    pub email: String,
+    pub phone: String,
+    pub name: Option<String>,
+    pub country: Option<String>,
+    pub language: String,
+    pub device: String,
+    pub description: String,
+    /// JSON object of catalog field → value.
+    pub fields: String,
+    pub urgent_requested: bool,
+    pub penalised: bool,
+    /// JSON array of warnings.
+    pub warnings: String,
+    pub channel: String,
+    pub created_at: i64,
+    pub first_response_due: i64,
+    pub resolution_due: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub ticket_id: TicketId,
+    pub author: String,
+    pub body: String,
+    pub public: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEvidence {
+    pub ticket_id: TicketId,
+    pub message_id: Option<MessageId>,
+    pub sha256: String,
+    pub kind: String,
+    pub width: i64,
+    pub height: i64,
+    pub byte_len: i64,
+    pub filename: String,
+    pub editor: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketRecord {
+    pub id: TicketId,
+    pub status: String,
+    pub priority: String,
+    pub category: String,
+    pub subcategory: String,
+    pub email: String,
+    pub phone: String,
+    pub name: Option<String>,
+    pub country: Option<String>,
+    pub language: String,
+    pub device: String,
+    pub description: String,
+    pub fields: String,
+    pub urgent_requested: bool,
+    pub penalised: bool,
+    pub warnings: String,
+    pub channel: String,
+    pub created_at: i64,
+    pub first_response_due: i64,
+    pub resolution_due: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub id: MessageId,
+    pub author: String,
+    pub body: String,
+    pub public: bool,
+    pub created_at: i64,
+}
+
+/// Cheap to clone: two pools.
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+    /// SQLite: ONE connection, so writers queue here instead of failing with SQLITE_BUSY.
+    /// PostgreSQL: the same pool as `reads`.
+    writes: AnyPool,
+    reads: AnyPool,
+}
+
+impl Store {
+    /// Opens `sqlite://FILE` (created when missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        if url.starts_with("sqlite:") {
+            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or(path);
+            if let Some(dir) = std::path::Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
+            }
+            let options: AnyConnectOptions = format!("sqlite://{path}?mode=rwc").parse()?;
+            let pool = |n: u32| {
+                AnyPoolOptions::new()
+                    .max_connections(n)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| Box::pin(async move { configure_sqlite(conn).await }))
+                    .connect_with(options.clone())
+            };
+            let writes = pool(1).await?;
+            let reads = pool(4).await?;
+            Ok(Store {
+                backend: Backend::Sqlite,
+                writes,
+                reads,
+            })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await?;
+            Ok(Store {
+                backend: Backend::Postgres,
+                writes: pool.clone(),
+                reads: pool,
+            })
+        } else {
+            Err(StoreError::Other(
+                "database_url must start with sqlite:// or postgres://".to_owned(),
+            ))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Embedded, forward-only migrations, one folder per backend (STYLE rule 18).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.writes).await?,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.writes).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reads).await?;
+        Ok(())
+    }
+
+    /// Begins the one write transaction of an intake. On PostgreSQL it holds a transaction-scoped
+    /// advisory lock per contact key (taken in sorted order, so two intakes never deadlock): two
+    /// requests from one contact are serialised and the second sees the first's case. On SQLite the
+    /// single writer connection serialises every intake.
+    pub async fn begin_intake(&self, contact_keys: &[&str]) -> Result<IntakeTx, StoreError> {
+        IntakeTx::begin(self, contact_keys).await
+    }
+
+    pub async fn ticket(&self, id: TicketId) -> Result<Option<TicketRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, status, priority, category, subcategory, email, phone, name, country, language, device, \
+             description, fields, urgent_requested, penalised, warnings, channel, created_at, first_response_due, \
+             resolution_due FROM tickets WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.reads)
+        .await?;
+        row.map(|r| {
+            Ok(TicketRecord {
+                id: TicketId(r.try_get("id")?),
+                status: r.try_get("status")?,
+                priority: r.try_get("priority")?,
+                category: r.try_get("category")?,
+                subcategory: r.try_get("subcategory")?,
+                email: r.try_get("email")?,
+                phone: r.try_get("phone")?,
+                name: r.try_get("name")?,
+                country: r.try_get("country")?,
+                language: r.try_get("language")?,
+                device: r.try_get("device")?,
+                description: r.try_get("description")?,
+                fields: r.try_get("fields")?,
+                urgent_requested: r.try_get::<i64, _>("urgent_requested")? != 0,
+                penalised: r.try_get::<i64, _>("penalised")? != 0,
+                warnings: r.try_get("warnings")?,
+                channel: r.try_get("channel")?,
+                created_at: r.try_get("created_at")?,
+                first_response_due: r.try_get("first_response_due")?,
+                resolution_due: r.try_get("resolution_due")?,
+            })
+        })
+        .transpose()
+        .map_err(|e: sqlx::Error| e.into())
+    }
+
+    /// Whether `token_hash` is one of the case's status tokens.
+    pub async fn token_matches(&self, id: TicketId, token_hash: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT ticket_id FROM status_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.reads)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<i64, _>("ticket_id")? == id.0,
+            None => false,
+        })
+    }
+
+    pub async fn messages(&self, id: TicketId) -> Result<Vec<MessageRecord>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, author, body, public, created_at FROM messages WHERE ticket_id = $1 ORDER BY id")
+                .bind(id.0)
+                .fetch_all(&self.reads)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MessageRecord {
+                    id: MessageId(r.try_get("id")?),
+                    author: r.try_get("author")?,
+                    body: r.try_get("body")?,
+                    public: r.try_get::<i64, _>("public")? != 0,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    pub async fn count_tickets(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM tickets")
+            .fetch_one(&self.reads)
+            .await?
+            .try_get("n")?)
+    }
+}
+
+/// Applied to every SQLite connection (STYLE rule 13). `synchronous = NORMAL` in WAL mode syncs at
+/// checkpoints, not at every commit: after a power cut the database is intact but the last
+/// transactions before the cut may be gone, including ones already acknowledged with HTTP 201.
+/// A process crash loses nothing. Operators who need every acknowledged case to survive a power
+/// cut run PostgreSQL (or set FULL and accept fewer writes per second).
+async fn configure_sqlite(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; \
+         PRAGMA foreign_keys = ON;",
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
