@@ -1,0 +1,199 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! SPEC §1 from outside: the `sportello` binary as an operator runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn sportello() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sportello"));
+    c.env_remove("SPORTELLO_CATALOG").env("NO_COLOR", "1");
+    c
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = sportello().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn sla_prints_the_spec_example() {
+    let (code, out, _) = run(&["sla", "--category", "messages", "--created", "2026-11-27T20:00:00Z"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.trim(),
+        r#"{"first_response_due":"2026-11-30T20:00:00Z","resolution_due":"2026-12-01T20:00:00Z"}"#
+    );
+}
+
+#[test]
+fn sla_knows_priorities_subcategories_and_strikes() {
+    let (_, out, _) = run(&[
+        "sla",
+        "--category",
+        "payments",
+        "--priority",
+        "urgent",
+        "--created",
+        "2026-11-28T10:00:00+01:00",
+    ]);
+    assert_eq!(
+        out.trim(),
+        r#"{"first_response_due":"2026-11-28T15:00:00Z","resolution_due":"2026-11-28T21:00:00Z"}"#
+    );
+    let (_, out, _) = run(&[
+        "sla",
+        "--category",
+        "account",
+        "--subcategory",
+        "banned",
+        "--created",
+        "2026-11-23T08:00:00Z",
+    ]);
+    assert!(out.contains(r#""first_response_due":"2026-11-24T08:00:00Z""#), "{out}");
+    let (_, out, _) = run(&[
+        "sla",
+        "--category",
+        "security",
+        "--strike",
+        "--created",
+        "2026-11-28T10:00:00Z",
+    ]);
+    assert!(out.contains(r#""first_response_due":"2026-11-28T17:12:00Z""#), "{out}");
+}
+
+#[test]
+fn sla_refuses_bad_input_with_one_line() {
+    for args in [
+        vec!["sla", "--category", "billing", "--created", "2026-11-27T20:00:00Z"],
+        vec![
+            "sla",
+            "--category",
+            "account",
+            "--subcategory",
+            "refund",
+            "--created",
+            "2026-11-27T20:00:00Z",
+        ],
+        vec![
+            "sla",
+            "--category",
+            "account",
+            "--priority",
+            "asap",
+            "--created",
+            "2026-11-27T20:00:00Z",
+        ],
+        vec!["sla", "--category", "account", "--created", "yesterday"],
+    ] {
+        let (code, out, err) = run(&args);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(out.is_empty());
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn catalog_check_reports_positions_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = concat!(env!("CARGO_MANIFEST_DIR"), "/../domain/catalog/default.toml");
+    let (code, out, _) = run(&["catalog", "check", good]);
+    assert_eq!((code, out.contains("ok, 6 categories")), (0, true), "{out}");
+    let bad = dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(good)
+        .unwrap()
+        .replace("clock = \"always\"", "clock = \"sometimes\"");
+    std::fs::write(&bad, text).unwrap();
+    let (code, out, _) = run(&["catalog", "check", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    // Both uses of the calendar are reported: `urgent_clock` (line 19) and the security category's.
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].ends_with(":19:16: no calendar named `sometimes`"), "{out}");
+    assert!(lines[1].contains("no calendar named `sometimes`"), "{out}");
+    let (code, _, err) = run(&["catalog", "check", "/nonexistent.toml"]);
+    assert_ne!(code, 0);
+    assert_eq!(err.trim().lines().count(), 1);
+}
+
+#[test]
+fn bad_configuration_is_one_clear_line_and_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, value, names) in [
+        ("--addr", "nowhere", "addr"),
+        ("--database-url", "mysql://x", "database_url"),
+        ("--intake-rate-limit", "many", "intake_rate_limit"),
+    ] {
+        let out = sportello()
+            .current_dir(dir.path())
+            .args(["serve", flag, value])
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(0));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(names), "{err}");
+    }
+    std::fs::write(dir.path().join("sportello.toml"), "port = 80\n").unwrap();
+    let out = sportello().current_dir(dir.path()).args(["migrate"]).output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("port"));
+}
+
+#[test]
+fn serve_on_an_empty_directory_just_works_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = sportello()
+        .current_dir(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("SPORTELLO_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let started = Instant::now();
+    let mut addr = None;
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if let Some(at) = line.find("addr=") {
+            addr = Some(line[at + 5..].split_whitespace().next().unwrap().to_owned());
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no listening line");
+    }
+    let addr = addr.expect("the server says where it listens");
+    let health = Command::new("curl")
+        .args(["-fs", &format!("http://{addr}/readyz")])
+        .output();
+    if let Ok(out) = health {
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ready");
+    }
+    assert!(dir.path().join("sportello.db").exists());
+    assert!(dir.path().join("data/blobs").is_dir());
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["catalog", "check", "--help"],
+        vec!["sla", "--help"],
+    ] {
+        let (code, out, _) = run(&args);
+        assert_eq!(code, 0, "{args:?}");
+        assert!(out.contains("Usage"), "{out}");
+    }
+}
