@@ -1,18 +1,23 @@
 //! Submit a support request (SPEC §3): validate, triage, and store the case, its evidence and its
 //! confirmation event in one transaction — or add it to the contact's open case (SPEC §3.3).
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::json;
 use sportello_domain::case_number::CaseNumber;
+use sportello_domain::catalog::Catalog;
 use sportello_domain::evidence::{content_hash, ContentHash};
 use sportello_domain::problem::Problem;
 use sportello_domain::request::{validate, Evidence, NewRequest, ValidRequest};
 use sportello_domain::triage::{triage, History, Triage};
 
 use super::{millis, App, StatusToken};
-use crate::store::{IntakeTx, NewEvidence, NewMessage, NewOutboxEvent, NewTicket, StoreError, TicketId};
+use crate::config::Settings;
+use crate::store::{
+    CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest, NewOutboxEvent, NewTicket, StoreError,
+    TicketId,
+};
 
 /// A contact who already sent the same bytes this many times gets `attachment_repeated`.
 const REPEATS_BEFORE_LOW: i64 = 2;
@@ -69,89 +74,89 @@ pub async fn submit(app: &App, request: NewRequest, channel: Channel) -> Result<
     // Whole seconds: what is stored (milliseconds) and what is shown agree to the digit.
     let now = Utc::now().trunc_subsecs(0);
     let policy = app.catalog.triage();
-    let (email, phone) = (valid.email.as_str(), valid.phone.as_str());
-    let mut tx = app.store.begin_intake(&[email, phone]).await?;
-
-    let since = millis(now - policy.merge_window);
-    if let Some(id) = tx.find_mergeable(email, phone, &valid.category, since).await? {
-        let token = StatusToken::generate();
-        let message = tx
-            .insert_message(&NewMessage {
-                ticket_id: id,
-                author: "customer".to_owned(),
-                body: merged_body(&valid),
-                public: true,
-                created_at: millis(now),
-            })
-            .await?;
-        insert_evidence(&mut tx, id, Some(message), &valid.attachments, &hashes, now).await?;
-        tx.insert_token(id, &StatusToken::hash(token.as_str()), millis(now))
-            .await?;
-        tx.commit().await?;
-        let case = case_number(app, id)?;
-        tracing::info!(case = %case, "merged into the open case");
-        return Ok(Submitted::Merged { case, token });
-    }
-
-    let mut history = History {
-        recent_strike: tx
-            .has_strike_since(email, phone, millis(now - policy.strike_window))
-            .await?,
-        ..History::default()
+    let token = StatusToken::generate();
+    let intake = IntakeRequest {
+        email: valid.email.as_str().to_owned(),
+        phone: valid.phone.as_str().to_owned(),
+        category: valid.category.clone(),
+        merge_since_ms: millis(now - policy.merge_window),
+        strike_since_ms: millis(now - policy.strike_window),
+        now_ms: millis(now),
+        token_hash: StatusToken::hash(token.as_str()),
+        merge_body: merged_body(&valid),
+        evidence: evidence_rows(&valid.attachments, &hashes),
     };
-    for hash in &hashes {
-        if tx.times_sent(email, phone, &hash.to_hex()).await? >= REPEATS_BEFORE_LOW {
-            history.repeated_attachment = true;
+    let decide = decide_new_case(app, valid, channel, token.clone(), now);
+    match app.store.intake(intake, decide).await? {
+        IntakeOutcome::Created(id, triaged) => {
+            let case = case_number(&app.catalog, id).map_err(SubmitError::Internal)?;
+            tracing::info!(case = %case, priority = %triaged.priority, "case created");
+            Ok(Submitted::Created {
+                case,
+                token,
+                triage: triaged,
+            })
+        }
+        IntakeOutcome::Merged(id) => {
+            let case = case_number(&app.catalog, id).map_err(SubmitError::Internal)?;
+            tracing::info!(case = %case, "merged into the open case");
+            Ok(Submitted::Merged { case, token })
         }
     }
-    let category = app
-        .catalog
-        .category(&valid.category)
-        .ok_or_else(|| SubmitError::Internal(format!("validated category `{}` vanished", valid.category)))?;
-    let triaged = triage(&app.catalog, category, &valid, history, now);
-    let warnings = serde_json::to_string(&triaged.warnings).map_err(|e| SubmitError::Internal(e.to_string()))?;
-    let fields = serde_json::to_string(&valid.fields).map_err(|e| SubmitError::Internal(e.to_string()))?;
-    let id = tx
-        .insert_ticket(&NewTicket {
+}
+
+/// Triage, run inside the intake transaction once the contact's history is known.
+fn decide_new_case(
+    app: &App,
+    valid: ValidRequest,
+    channel: Channel,
+    token: StatusToken,
+    now: DateTime<Utc>,
+) -> Decide<Triage> {
+    let catalog = Arc::clone(&app.catalog);
+    let settings = Arc::clone(&app.settings);
+    Box::new(move |history: ContactHistory| {
+        let category = catalog
+            .category(&valid.category)
+            .ok_or_else(|| format!("validated category `{}` vanished", valid.category))?;
+        let history = History {
+            recent_strike: history.recent_strike,
+            repeated_attachment: history.most_repeats >= REPEATS_BEFORE_LOW,
+        };
+        let triaged = triage(&catalog, category, &valid, history, now);
+        let ticket = NewTicket {
             status: "new".to_owned(),
             priority: triaged.priority.as_str().to_owned(),
             category: valid.category.clone(),
             subcategory: valid.subcategory.clone(),
-            email: email.to_owned(),
-            phone: phone.to_owned(),
+            email: valid.email.as_str().to_owned(),
+            phone: valid.phone.as_str().to_owned(),
             name: valid.name.clone(),
             country: valid.country.clone(),
             language: valid.language.clone().unwrap_or_else(|| "en".to_owned()),
             device: valid.device.clone(),
             description: valid.description.clone(),
-            fields,
+            fields: serde_json::to_string(&valid.fields).map_err(|e| e.to_string())?,
             urgent_requested: valid.urgent_requested,
             penalised: triaged.penalised,
-            warnings,
+            warnings: serde_json::to_string(&triaged.warnings).map_err(|e| e.to_string())?,
             channel: channel.as_str().to_owned(),
             created_at: millis(now),
             first_response_due: millis(triaged.due.first_response_due),
             resolution_due: millis(triaged.due.resolution_due),
-        })
-        .await?;
-    let case = case_number(app, id)?;
-    let token = StatusToken::generate();
-    tx.insert_token(id, &StatusToken::hash(token.as_str()), millis(now))
-        .await?;
-    insert_evidence(&mut tx, id, None, &valid.attachments, &hashes, now).await?;
-    if triaged.strike {
-        for contact in [email, phone] {
-            tx.insert_strike(contact, id, millis(now)).await?;
-        }
-    }
-    tx.enqueue(&confirmation(app, &case, &token, &valid, &triaged, id, now))
-        .await?;
-    tx.commit().await?;
-    tracing::info!(case = %case, priority = %triaged.priority, "case created");
-    Ok(Submitted::Created {
-        case,
-        token,
-        triage: triaged,
+        };
+        let (confirmed, catalog_for_mail) = (triaged.clone(), Arc::clone(&catalog));
+        let outbox = Box::new(move |id: TicketId| {
+            confirmation(&catalog_for_mail, &settings, id, &token, &valid, &confirmed, now)
+        });
+        Ok((
+            CasePlan {
+                ticket,
+                strike: triaged.strike,
+                outbox,
+            },
+            triaged,
+        ))
     })
 }
 
@@ -166,39 +171,28 @@ async fn hash_all(attachments: &[Evidence]) -> Result<Vec<ContentHash>, SubmitEr
         .map_err(|e| SubmitError::Internal(e.to_string()))
 }
 
-async fn insert_evidence(
-    tx: &mut IntakeTx,
-    ticket: TicketId,
-    message: Option<crate::store::MessageId>,
-    attachments: &[Evidence],
-    hashes: &[ContentHash],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    for (evidence, hash) in attachments.iter().zip(hashes) {
-        let i = &evidence.inspection;
-        tx.insert_evidence(&NewEvidence {
-            ticket_id: ticket,
-            message_id: message,
-            sha256: hash.to_hex(),
-            kind: i.kind.as_str().to_owned(),
-            width: i64::from(i.width),
-            height: i64::from(i.height),
-            byte_len: i.byte_len as i64,
-            filename: evidence.filename.chars().take(200).collect(),
-            editor: i.editor.clone(),
-            created_at: millis(now),
+fn evidence_rows(attachments: &[Evidence], hashes: &[ContentHash]) -> Vec<EvidenceRow> {
+    attachments
+        .iter()
+        .zip(hashes)
+        .map(|(evidence, hash)| {
+            let i = &evidence.inspection;
+            EvidenceRow {
+                sha256: hash.to_hex(),
+                kind: i.kind.as_str().to_owned(),
+                width: i64::from(i.width),
+                height: i64::from(i.height),
+                byte_len: i64::try_from(i.byte_len).unwrap_or(i64::MAX),
+                filename: evidence.filename.chars().take(200).collect(),
+                editor: i.editor.clone(),
+            }
         })
-        .await?;
-    }
-    Ok(())
+        .collect()
 }
 
-fn case_number(app: &App, id: TicketId) -> Result<CaseNumber, SubmitError> {
-    let sequence = u64::try_from(id.get()).map_err(|e| SubmitError::Internal(e.to_string()))?;
-    app.catalog
-        .case_prefix()
-        .number(sequence)
-        .map_err(|e| SubmitError::Internal(e.to_string()))
+fn case_number(catalog: &Catalog, id: TicketId) -> Result<CaseNumber, String> {
+    let sequence = u64::try_from(id.get()).map_err(|e| e.to_string())?;
+    catalog.case_prefix().number(sequence).map_err(|e| e.to_string())
 }
 
 /// The text a merged submission adds to the open case: its description and any catalog fields.
@@ -212,17 +206,16 @@ fn merged_body(valid: &ValidRequest) -> String {
 
 /// The confirmation mail's event (SPEC §5); its Message-ID is the idempotency key of the delivery.
 fn confirmation(
-    app: &App,
-    case: &CaseNumber,
+    catalog: &Catalog,
+    settings: &Settings,
+    id: TicketId,
     token: &StatusToken,
     valid: &ValidRequest,
     triaged: &Triage,
-    id: TicketId,
     now: DateTime<Utc>,
 ) -> NewOutboxEvent {
-    let settings = &app.settings;
     let domain = settings.support_address.rsplit('@').next().unwrap_or("localhost");
-    let missing: BTreeMap<&str, bool> = valid.missing_recommended.iter().map(|f| (f.as_str(), true)).collect();
+    let case = case_number(catalog, id).map_or_else(|_| format!("#{}", id.get()), |c| c.to_string());
     NewOutboxEvent {
         kind: "confirmation".to_owned(),
         ticket_id: id,
@@ -234,11 +227,11 @@ fn confirmation(
             "first_response_due": triaged.due.first_response_due,
             "resolution_due": triaged.due.resolution_due,
             "status_url": format!("{}/status/{}?t={}", settings.public_url, case, token.as_str()),
-            "missing": missing.keys().collect::<Vec<_>>(),
+            "missing": valid.missing_recommended,
             "warnings": triaged.warnings,
         })
         .to_string(),
-        idempotency_key: format!("<{}.confirmation@{}>", case.as_str().to_ascii_lowercase(), domain),
+        idempotency_key: format!("<{}.confirmation@{}>", case.to_ascii_lowercase(), domain),
         created_at: millis(now),
     }
 }

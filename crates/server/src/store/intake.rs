@@ -1,186 +1,346 @@
-//! The write transaction of one intake: merge lookup, history, the case and everything it brings.
+//! The one write transaction of an intake (SPEC §3.2–§3.3): join the contact's open case, or read
+//! the contact's history, let the caller decide the new case, and write it with everything it
+//! brings. The flow is the same on both backends; only the driver differs:
+//!
+//! - PostgreSQL: an sqlx transaction, serialised per contact by advisory locks;
+//! - SQLite: the whole flow runs on the writer thread ([`super::sqlite_writer`]) in one hop, with
+//!   many intakes committed together — the single writer is the bottleneck, so it must never wait
+//!   on a round trip to the async side between statements.
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
-use super::{Backend, MessageId, NewEvidence, NewMessage, NewOutboxEvent, NewTicket, Store, StoreError, TicketId};
+use super::{Backend, MessageId, NewOutboxEvent, NewTicket, Store, StoreError, TicketId};
 
-/// Dropped without [`IntakeTx::commit`], it rolls back: no half case is ever visible.
-pub struct IntakeTx {
-    tx: Transaction<'static, Any>,
+/// What the caller knows before the transaction.
+#[derive(Debug, Clone)]
+pub struct IntakeRequest {
+    pub email: String,
+    pub phone: String,
+    pub category: String,
+    /// Open cases of this contact and category created since then absorb the request.
+    pub merge_since_ms: i64,
+    /// Strikes since then count against the contact.
+    pub strike_since_ms: i64,
+    pub now_ms: i64,
+    /// The new status token, for the new case or the joined one.
+    pub token_hash: String,
+    /// The text added to a joined case.
+    pub merge_body: String,
+    pub evidence: Vec<EvidenceRow>,
 }
 
-impl IntakeTx {
-    pub(super) async fn begin(store: &Store, contact_keys: &[&str]) -> Result<IntakeTx, StoreError> {
-        let mut tx = store.writes.begin().await?;
-        if store.backend == Backend::Postgres {
-            let mut keys: Vec<&str> = contact_keys.to_vec();
-            keys.sort_unstable();
-            keys.dedup();
-            for key in keys {
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                    .bind(key)
+#[derive(Debug, Clone)]
+pub struct EvidenceRow {
+    pub sha256: String,
+    pub kind: String,
+    pub width: i64,
+    pub height: i64,
+    pub byte_len: i64,
+    pub filename: String,
+    pub editor: Option<String>,
+}
+
+/// What the store read about the contact, for the caller's decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ContactHistory {
+    pub recent_strike: bool,
+    /// The contact already sent one of these attachments this many times (the most repeated one).
+    pub most_repeats: i64,
+}
+
+/// The caller's decision for a new case.
+pub struct CasePlan {
+    pub ticket: NewTicket,
+    /// Strike the contact's e-mail and phone (urgency asked where it is not allowed).
+    pub strike: bool,
+    /// The event to deliver, once the case has its number.
+    pub outbox: Box<dyn FnOnce(TicketId) -> NewOutboxEvent + Send>,
+}
+
+/// Decides a new case from the contact's history; an error rolls the intake back.
+pub type Decide<T> = Box<dyn FnOnce(ContactHistory) -> Result<(CasePlan, T), String> + Send>;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum IntakeOutcome<T> {
+    Created(TicketId, T),
+    Merged(TicketId),
+}
+
+// The SQL, shared by both drivers. Parameters appear in ascending order of first use, as SQLite
+// numbers `$N` parameters by first appearance.
+pub(super) const LOOKUP: &str = "SELECT \
+     (SELECT id FROM tickets WHERE (email = $1 OR phone = $2) AND category = $3 AND created_at >= $4 \
+       AND status IN ('new', 'open', 'pending_customer') ORDER BY created_at DESC, id DESC LIMIT 1) AS merge_into, \
+     EXISTS (SELECT 1 FROM strikes WHERE contact IN ($1, $2) AND created_at >= $5) AS strike";
+pub(super) const TIMES_SENT: &str = "SELECT COUNT(*) AS n FROM evidence e JOIN tickets t ON t.id = e.ticket_id \
+     WHERE e.sha256 = $1 AND (t.email = $2 OR t.phone = $3)";
+pub(super) const INSERT_TICKET: &str = "INSERT INTO tickets (status, priority, category, subcategory, email, phone, \
+     name, country, language, device, description, fields, urgent_requested, penalised, warnings, channel, \
+     created_at, updated_at, first_response_due, resolution_due) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19) RETURNING id";
+pub(super) const INSERT_TOKEN: &str =
+    "INSERT INTO status_tokens (ticket_id, token_hash, created_at) VALUES ($1, $2, $3)";
+pub(super) const INSERT_MESSAGE: &str =
+    "INSERT INTO messages (ticket_id, author, body, public, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+pub(super) const TOUCH_TICKET: &str = "UPDATE tickets SET updated_at = $1 WHERE id = $2";
+pub(super) const INSERT_EVIDENCE: &str = "INSERT INTO evidence (ticket_id, message_id, sha256, kind, width, height, \
+     byte_len, filename, editor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+pub(super) const INSERT_STRIKE: &str = "INSERT INTO strikes (contact, ticket_id, created_at) VALUES ($1, $2, $3)";
+pub(super) const ENQUEUE: &str = "INSERT INTO outbox (kind, ticket_id, payload, idempotency_key, created_at, \
+     next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)";
+
+impl Store {
+    /// Runs one intake as one transaction; nothing of it is visible unless all of it is.
+    pub async fn intake<T: Send + 'static>(
+        &self,
+        request: IntakeRequest,
+        decide: Decide<T>,
+    ) -> Result<IntakeOutcome<T>, StoreError> {
+        match (&self.backend, &self.sqlite_writer) {
+            (Backend::Sqlite, Some(writer)) => writer.intake(request, decide).await,
+            _ => self.intake_postgres(request, decide).await,
+        }
+    }
+
+    async fn intake_postgres<T>(&self, r: IntakeRequest, decide: Decide<T>) -> Result<IntakeOutcome<T>, StoreError> {
+        let mut tx = self.writes.begin().await?;
+        // Two intakes of one contact run one after the other, the second seeing the first's case.
+        // Keys are locked in sorted order, so two intakes never wait on each other in a cycle.
+        let (first, second) = if r.email <= r.phone {
+            (&r.email, &r.phone)
+        } else {
+            (&r.phone, &r.email)
+        };
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), pg_advisory_xact_lock(hashtextextended($2, 0))",
+        )
+        .bind(first)
+        .bind(second)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(LOOKUP)
+            .bind(&r.email)
+            .bind(&r.phone)
+            .bind(&r.category)
+            .bind(r.merge_since_ms)
+            .bind(r.strike_since_ms)
+            .fetch_one(&mut *tx)
+            .await?;
+        let merge_into: Option<i64> = row.try_get("merge_into")?;
+        let recent_strike: bool = row.try_get("strike")?;
+
+        if let Some(id) = merge_into {
+            let message: i64 = sqlx::query(INSERT_MESSAGE)
+                .bind(id)
+                .bind("customer")
+                .bind(&r.merge_body)
+                .bind(1i64)
+                .bind(r.now_ms)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
+            sqlx::query(TOUCH_TICKET)
+                .bind(r.now_ms)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            self.pg_evidence_and_token(&mut tx, &r, id, Some(message)).await?;
+            tx.commit().await?;
+            return Ok(IntakeOutcome::Merged(TicketId(id)));
+        }
+
+        let mut most_repeats = 0;
+        for e in &r.evidence {
+            let n: i64 = sqlx::query(TIMES_SENT)
+                .bind(&e.sha256)
+                .bind(&r.email)
+                .bind(&r.phone)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+            most_repeats = most_repeats.max(n);
+        }
+        let (plan, decided) = decide(ContactHistory {
+            recent_strike,
+            most_repeats,
+        })
+        .map_err(StoreError::Other)?;
+        let t = &plan.ticket;
+        let id: i64 = sqlx::query(INSERT_TICKET)
+            .bind(&t.status)
+            .bind(&t.priority)
+            .bind(&t.category)
+            .bind(&t.subcategory)
+            .bind(&t.email)
+            .bind(&t.phone)
+            .bind(&t.name)
+            .bind(&t.country)
+            .bind(&t.language)
+            .bind(&t.device)
+            .bind(&t.description)
+            .bind(&t.fields)
+            .bind(i64::from(t.urgent_requested))
+            .bind(i64::from(t.penalised))
+            .bind(&t.warnings)
+            .bind(&t.channel)
+            .bind(t.created_at)
+            .bind(t.first_response_due)
+            .bind(t.resolution_due)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+        self.pg_evidence_and_token(&mut tx, &r, id, None).await?;
+        if plan.strike {
+            for contact in [&r.email, &r.phone] {
+                sqlx::query(INSERT_STRIKE)
+                    .bind(contact)
+                    .bind(id)
+                    .bind(r.now_ms)
                     .execute(&mut *tx)
                     .await?;
             }
         }
-        Ok(IntakeTx { tx })
-    }
-
-    /// The newest open case of the same category whose e-mail OR phone matches, created at or
-    /// after `since_ms`.
-    pub async fn find_mergeable(
-        &mut self,
-        email: &str,
-        phone: &str,
-        category: &str,
-        since_ms: i64,
-    ) -> Result<Option<TicketId>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id FROM tickets WHERE (email = $1 OR phone = $2) AND category = $3 AND created_at >= $4 \
-             AND status IN ('new', 'open', 'pending_customer') ORDER BY created_at DESC, id DESC LIMIT 1",
-        )
-        .bind(email)
-        .bind(phone)
-        .bind(category)
-        .bind(since_ms)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        Ok(row.map(|r| r.try_get("id")).transpose()?.map(TicketId))
-    }
-
-    pub async fn has_strike_since(&mut self, email: &str, phone: &str, since_ms: i64) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 AS hit FROM strikes WHERE contact IN ($1, $2) AND created_at >= $3 LIMIT 1")
-            .bind(email)
-            .bind(phone)
-            .bind(since_ms)
-            .fetch_optional(&mut *self.tx)
+        let e = (plan.outbox)(TicketId(id));
+        sqlx::query(ENQUEUE)
+            .bind(&e.kind)
+            .bind(e.ticket_id.get())
+            .bind(&e.payload)
+            .bind(&e.idempotency_key)
+            .bind(e.created_at)
+            .execute(&mut *tx)
             .await?;
-        Ok(row.is_some())
+        tx.commit().await?;
+        Ok(IntakeOutcome::Created(TicketId(id), decided))
     }
 
-    /// How many times this contact (by e-mail or phone) already sent these bytes, over all its cases.
-    pub async fn times_sent(&mut self, email: &str, phone: &str, sha256: &str) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM evidence e JOIN tickets t ON t.id = e.ticket_id \
-             WHERE e.sha256 = $1 AND (t.email = $2 OR t.phone = $3)",
-        )
-        .bind(sha256)
-        .bind(email)
-        .bind(phone)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        Ok(row.try_get("n")?)
-    }
-
-    pub async fn insert_ticket(&mut self, t: &NewTicket) -> Result<TicketId, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO tickets (status, priority, category, subcategory, email, phone, name, country, language, \
-             device, description, fields, urgent_requested, penalised, warnings, channel, created_at, updated_at, \
-             first_response_due, resolution_due) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19) \
-             RETURNING id",
-        )
-        .bind(&t.status)
-        .bind(&t.priority)
-        .bind(&t.category)
-        .bind(&t.subcategory)
-        .bind(&t.email)
-        .bind(&t.phone)
-        .bind(&t.name)
-        .bind(&t.country)
-        .bind(&t.language)
-        .bind(&t.device)
-        .bind(&t.description)
-        .bind(&t.fields)
-        .bind(i64::from(t.urgent_requested))
-        .bind(i64::from(t.penalised))
-        .bind(&t.warnings)
-        .bind(&t.channel)
-        .bind(t.created_at)
-        .bind(t.first_response_due)
-        .bind(t.resolution_due)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        Ok(TicketId(row.try_get("id")?))
-    }
-
-    pub async fn insert_token(&mut self, id: TicketId, token_hash: &str, now_ms: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO status_tokens (ticket_id, token_hash, created_at) VALUES ($1, $2, $3)")
-            .bind(id.0)
-            .bind(token_hash)
-            .bind(now_ms)
-            .execute(&mut *self.tx)
+    async fn pg_evidence_and_token(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        r: &IntakeRequest,
+        ticket: i64,
+        message: Option<i64>,
+    ) -> Result<(), StoreError> {
+        for e in &r.evidence {
+            sqlx::query(INSERT_EVIDENCE)
+                .bind(ticket)
+                .bind(message)
+                .bind(&e.sha256)
+                .bind(&e.kind)
+                .bind(e.width)
+                .bind(e.height)
+                .bind(e.byte_len)
+                .bind(&e.filename)
+                .bind(&e.editor)
+                .bind(r.now_ms)
+                .execute(&mut **tx)
+                .await?;
+        }
+        sqlx::query(INSERT_TOKEN)
+            .bind(ticket)
+            .bind(&r.token_hash)
+            .bind(r.now_ms)
+            .execute(&mut **tx)
             .await?;
         Ok(())
     }
+}
 
-    pub async fn insert_message(&mut self, m: &NewMessage) -> Result<MessageId, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO messages (ticket_id, author, body, public, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(m.ticket_id.0)
-        .bind(&m.author)
-        .bind(&m.body)
-        .bind(i64::from(m.public))
-        .bind(m.created_at)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
-            .bind(m.created_at)
-            .bind(m.ticket_id.0)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(MessageId(row.try_get("id")?))
+/// The same flow on a rusqlite connection, inside the writer thread's transaction.
+pub(super) fn intake_sqlite<T>(
+    conn: &rusqlite::Connection,
+    r: &IntakeRequest,
+    decide: Decide<T>,
+) -> Result<IntakeOutcome<T>, StoreError> {
+    use rusqlite::params;
+    let (merge_into, recent_strike): (Option<i64>, bool) = conn.prepare_cached(LOOKUP)?.query_row(
+        params![r.email, r.phone, r.category, r.merge_since_ms, r.strike_since_ms],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    if let Some(id) = merge_into {
+        let message: i64 = conn
+            .prepare_cached(INSERT_MESSAGE)?
+            .query_row(params![id, "customer", r.merge_body, 1i64, r.now_ms], |row| row.get(0))?;
+        conn.prepare_cached(TOUCH_TICKET)?.execute(params![r.now_ms, id])?;
+        sqlite_evidence_and_token(conn, r, id, Some(MessageId(message)))?;
+        return Ok(IntakeOutcome::Merged(TicketId(id)));
     }
+    let mut most_repeats = 0;
+    for e in &r.evidence {
+        let n: i64 = conn
+            .prepare_cached(TIMES_SENT)?
+            .query_row(params![e.sha256, r.email, r.phone], |row| row.get(0))?;
+        most_repeats = most_repeats.max(n);
+    }
+    let (plan, decided) = decide(ContactHistory {
+        recent_strike,
+        most_repeats,
+    })
+    .map_err(StoreError::Other)?;
+    let t = &plan.ticket;
+    let id: i64 = conn.prepare_cached(INSERT_TICKET)?.query_row(
+        params![
+            t.status,
+            t.priority,
+            t.category,
+            t.subcategory,
+            t.email,
+            t.phone,
+            t.name,
+            t.country,
+            t.language,
+            t.device,
+            t.description,
+            t.fields,
+            i64::from(t.urgent_requested),
+            i64::from(t.penalised),
+            t.warnings,
+            t.channel,
+            t.created_at,
+            t.first_response_due,
+            t.resolution_due
+        ],
+        |row| row.get(0),
+    )?;
+    sqlite_evidence_and_token(conn, r, id, None)?;
+    if plan.strike {
+        for contact in [&r.email, &r.phone] {
+            conn.prepare_cached(INSERT_STRIKE)?
+                .execute(params![contact, id, r.now_ms])?;
+        }
+    }
+    let e = (plan.outbox)(TicketId(id));
+    conn.prepare_cached(ENQUEUE)?.execute(params![
+        e.kind,
+        e.ticket_id.get(),
+        e.payload,
+        e.idempotency_key,
+        e.created_at
+    ])?;
+    Ok(IntakeOutcome::Created(TicketId(id), decided))
+}
 
-    pub async fn insert_evidence(&mut self, e: &NewEvidence) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO evidence (ticket_id, message_id, sha256, kind, width, height, byte_len, filename, editor, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(e.ticket_id.0)
-        .bind(e.message_id.map(|m| m.0))
-        .bind(&e.sha256)
-        .bind(&e.kind)
-        .bind(e.width)
-        .bind(e.height)
-        .bind(e.byte_len)
-        .bind(&e.filename)
-        .bind(&e.editor)
-        .bind(e.created_at)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+fn sqlite_evidence_and_token(
+    conn: &rusqlite::Connection,
+    r: &IntakeRequest,
+    ticket: i64,
+    message: Option<MessageId>,
+) -> Result<(), StoreError> {
+    use rusqlite::params;
+    for e in &r.evidence {
+        conn.prepare_cached(INSERT_EVIDENCE)?.execute(params![
+            ticket,
+            message.map(|m| m.get()),
+            e.sha256,
+            e.kind,
+            e.width,
+            e.height,
+            e.byte_len,
+            e.filename,
+            e.editor,
+            r.now_ms
+        ])?;
     }
-
-    pub async fn insert_strike(&mut self, contact: &str, id: TicketId, now_ms: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO strikes (contact, ticket_id, created_at) VALUES ($1, $2, $3)")
-            .bind(contact)
-            .bind(id.0)
-            .bind(now_ms)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    /// Writes an event for the delivery workers, due at once.
-    pub async fn enqueue(&mut self, e: &NewOutboxEvent) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO outbox (kind, ticket_id, payload, idempotency_key, created_at, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $5)",
-        )
-        .bind(&e.kind)
-        .bind(e.ticket_id.0)
-        .bind(&e.payload)
-        .bind(&e.idempotency_key)
-        .bind(e.created_at)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
-        Ok(())
-    }
+    conn.prepare_cached(INSERT_TOKEN)?
+        .execute(params![ticket, r.token_hash, r.now_ms])?;
+    Ok(())
 }

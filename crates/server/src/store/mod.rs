@@ -7,13 +7,14 @@
 
 mod intake;
 mod outbox;
+mod sqlite_writer;
 
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, Row};
 
-pub use intake::IntakeTx;
+pub use intake::{CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest};
 pub use outbox::{NewOutboxEvent, OutboxId, OutboxRecord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +50,18 @@ impl From<sqlx::Error> for StoreError {
             }
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
             other => StoreError::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict(e.to_string()),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Other(e.to_string()),
         }
     }
 }
@@ -110,29 +123,6 @@ pub struct NewTicket {
     pub resolution_due: i64,
 }
 
-#[derive(Debug, Clone)]
-pub struct NewMessage {
-    pub ticket_id: TicketId,
-    pub author: String,
-    pub body: String,
-    pub public: bool,
-    pub created_at: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewEvidence {
-    pub ticket_id: TicketId,
-    pub message_id: Option<MessageId>,
-    pub sha256: String,
-    pub kind: String,
-    pub width: i64,
-    pub height: i64,
-    pub byte_len: i64,
-    pub filename: String,
-    pub editor: Option<String>,
-    pub created_at: i64,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketRecord {
     pub id: TicketId,
@@ -166,14 +156,16 @@ pub struct MessageRecord {
     pub created_at: i64,
 }
 
-/// Cheap to clone: two pools.
+/// Cheap to clone: pools and a handle.
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
-    /// SQLite: ONE connection, so writers queue here instead of failing with SQLITE_BUSY.
+    /// SQLite: one connection, for the few writes outside intake (outbox bookkeeping).
     /// PostgreSQL: the same pool as `reads`.
     writes: AnyPool,
     reads: AnyPool,
+    /// SQLite: the thread that runs intakes (see [`sqlite_writer`]).
+    sqlite_writer: Option<std::sync::Arc<sqlite_writer::SqliteWriter>>,
 }
 
 impl Store {
@@ -199,10 +191,12 @@ impl Store {
             };
             let writes = pool(1).await?;
             let reads = pool(4).await?;
+            let writer = sqlite_writer::SqliteWriter::start(std::path::Path::new(path))?;
             Ok(Store {
                 backend: Backend::Sqlite,
                 writes,
                 reads,
+                sqlite_writer: Some(std::sync::Arc::new(writer)),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new()
@@ -214,6 +208,7 @@ impl Store {
                 backend: Backend::Postgres,
                 writes: pool.clone(),
                 reads: pool,
+                sqlite_writer: None,
             })
         } else {
             Err(StoreError::Other(
@@ -238,14 +233,6 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.reads).await?;
         Ok(())
-    }
-
-    /// Begins the one write transaction of an intake. On PostgreSQL it holds a transaction-scoped
-    /// advisory lock per contact key (taken in sorted order, so two intakes never deadlock): two
-    /// requests from one contact are serialised and the second sees the first's case. On SQLite the
-    /// single writer connection serialises every intake.
-    pub async fn begin_intake(&self, contact_keys: &[&str]) -> Result<IntakeTx, StoreError> {
-        IntakeTx::begin(self, contact_keys).await
     }
 
     pub async fn ticket(&self, id: TicketId) -> Result<Option<TicketRecord>, StoreError> {
@@ -331,13 +318,12 @@ impl Store {
 /// A process crash loses nothing. Operators who need every acknowledged case to survive a power
 /// cut run PostgreSQL (or set FULL and accept fewer writes per second).
 async fn configure_sqlite(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-    conn.execute(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; \
-         PRAGMA foreign_keys = ON;",
-    )
-    .await?;
+    conn.execute(SQLITE_PRAGMAS).await?;
     Ok(())
 }
+
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -78,11 +78,70 @@ fn ticket(email: &str, phone: &str, category: &str, created_at: i64) -> NewTicke
     }
 }
 
+fn request(t: &NewTicket, evidence: Vec<EvidenceRow>) -> IntakeRequest {
+    IntakeRequest {
+        email: t.email.clone(),
+        phone: t.phone.clone(),
+        category: t.category.clone(),
+        merge_since_ms: t.created_at - 86_400_000,
+        strike_since_ms: t.created_at - 30 * 86_400_000,
+        now_ms: t.created_at,
+        token_hash: format!("token-{:x}", rand::random::<u64>()),
+        merge_body: "more details".into(),
+        evidence,
+    }
+}
+
+/// Creates (or joins) a case; the decision records the history it was given.
+async fn intake(
+    store: &Store,
+    t: &NewTicket,
+    evidence: Vec<EvidenceRow>,
+    strike: bool,
+) -> IntakeOutcome<ContactHistory> {
+    let plan_ticket = t.clone();
+    let decide: Decide<ContactHistory> = Box::new(move |history| {
+        let created_at = plan_ticket.created_at;
+        let outbox = Box::new(move |id: TicketId| event(id, &format!("<{}.confirmation@x>", id.get()), created_at));
+        Ok((
+            CasePlan {
+                ticket: plan_ticket,
+                strike,
+                outbox,
+            },
+            history,
+        ))
+    });
+    store.intake(request(t, evidence), decide).await.unwrap()
+}
+
 async fn create(store: &Store, t: &NewTicket) -> TicketId {
-    let mut tx = store.begin_intake(&[&t.email, &t.phone]).await.unwrap();
-    let id = tx.insert_ticket(t).await.unwrap();
-    tx.commit().await.unwrap();
-    id
+    match intake(store, t, vec![], false).await {
+        IntakeOutcome::Created(id, _) => id,
+        IntakeOutcome::Merged(id) => panic!("joined {id:?} instead of creating"),
+    }
+}
+
+fn screenshot(sha: &str) -> EvidenceRow {
+    EvidenceRow {
+        sha256: sha.into(),
+        kind: "png".into(),
+        width: 1920,
+        height: 1080,
+        byte_len: 1000,
+        filename: "s.png".into(),
+        editor: None,
+    }
+}
+
+fn event(ticket_id: TicketId, key: &str, created_at: i64) -> NewOutboxEvent {
+    NewOutboxEvent {
+        kind: "confirmation".into(),
+        ticket_id,
+        payload: "{}".into(),
+        idempotency_key: key.into(),
+        created_at,
+    }
 }
 
 #[tokio::test]
@@ -126,52 +185,55 @@ async fn a_ticket_reads_back_field_for_field_and_ids_increase() {
 }
 
 #[tokio::test]
-async fn mergeable_means_same_contact_same_category_open_and_recent() {
+async fn a_request_joins_the_contacts_open_recent_case_of_its_category() {
     for s in stores().await {
         let now = 1_700_000_000_000;
-        let id = create(&s.store, &ticket("a@gmail.com", "+393451234567", "payments", now)).await;
-        let mut tx = s.store.begin_intake(&["x"]).await.unwrap();
-        let day = 86_400_000;
+        let t = ticket("a@gmail.com", "+393451234567", "payments", now);
+        let id = create(&s.store, &t).await;
+        // Same e-mail, another phone; same phone, another e-mail: the same contact.
+        let by_email = ticket("a@gmail.com", "+390000000001", "payments", now + 1);
         assert_eq!(
-            tx.find_mergeable("a@gmail.com", "+390000000000", "payments", now - day)
-                .await
-                .unwrap(),
-            Some(id)
+            intake(&s.store, &by_email, vec![], false).await,
+            IntakeOutcome::Merged(id),
+            "{}",
+            s.name
         );
+        let by_phone = ticket("z@gmail.com", "+393451234567", "payments", now + 2);
         assert_eq!(
-            tx.find_mergeable("z@gmail.com", "+393451234567", "payments", now - day)
-                .await
-                .unwrap(),
-            Some(id)
+            intake(&s.store, &by_phone, vec![], false).await,
+            IntakeOutcome::Merged(id)
         );
-        assert_eq!(
-            tx.find_mergeable("z@gmail.com", "+390000000000", "payments", now - day)
-                .await
-                .unwrap(),
-            None
-        );
-        assert_eq!(
-            tx.find_mergeable("a@gmail.com", "+393451234567", "security", now - day)
-                .await
-                .unwrap(),
-            None
-        );
-        assert_eq!(
-            tx.find_mergeable("a@gmail.com", "+393451234567", "payments", now + 1)
-                .await
-                .unwrap(),
-            None
-        );
-        drop(tx);
-        let mut resolved = ticket("r@gmail.com", "+393451234500", "payments", now);
+        assert_eq!(s.store.messages(id).await.unwrap().len(), 2);
+        // Another category, another contact, or a day later: a new case.
+        for other in [
+            ticket("a@gmail.com", "+393451234567", "security", now + 3),
+            ticket("q@gmail.com", "+390000000002", "payments", now + 4),
+            ticket("a@gmail.com", "+393451234567", "payments", now + 86_400_001),
+        ] {
+            assert!(
+                matches!(
+                    intake(&s.store, &other, vec![], false).await,
+                    IntakeOutcome::Created(..)
+                ),
+                "{}",
+                s.name
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn resolved_cases_are_not_joined() {
+    for s in stores().await {
+        let mut resolved = ticket("r@gmail.com", "+393451234500", "payments", 1_000);
         resolved.status = "resolved".into();
         create(&s.store, &resolved).await;
-        let mut tx = s.store.begin_intake(&["x"]).await.unwrap();
-        assert_eq!(
-            tx.find_mergeable("r@gmail.com", "+393451234500", "payments", now - day)
-                .await
-                .unwrap(),
-            None,
+        let again = ticket("r@gmail.com", "+393451234500", "payments", 2_000);
+        assert!(
+            matches!(
+                intake(&s.store, &again, vec![], false).await,
+                IntakeOutcome::Created(..)
+            ),
             "{}",
             s.name
         );
@@ -179,70 +241,116 @@ async fn mergeable_means_same_contact_same_category_open_and_recent() {
 }
 
 #[tokio::test]
-async fn strikes_and_repeated_evidence_are_counted_per_contact() {
+async fn strikes_and_repeated_screenshots_reach_the_decision() {
     for s in stores().await {
-        let now = 1_700_000_000_000;
-        let id = create(&s.store, &ticket("a@gmail.com", "+393451234567", "payments", now)).await;
-        let mut tx = s.store.begin_intake(&["a@gmail.com"]).await.unwrap();
-        tx.insert_strike("a@gmail.com", id, now).await.unwrap();
-        for _ in 0..2 {
-            tx.insert_evidence(&NewEvidence {
-                ticket_id: id,
-                message_id: None,
-                sha256: "ab".repeat(32),
-                kind: "png".into(),
-                width: 1920,
-                height: 1080,
-                byte_len: 1000,
-                filename: "s.png".into(),
-                editor: None,
-                created_at: now,
-            })
-            .await
-            .unwrap();
-        }
-        tx.commit().await.unwrap();
-        let mut tx = s.store.begin_intake(&["a@gmail.com"]).await.unwrap();
-        assert!(tx.has_strike_since("a@gmail.com", "+390", now - 1).await.unwrap());
-        assert!(!tx.has_strike_since("a@gmail.com", "+390", now + 1).await.unwrap());
-        assert!(!tx.has_strike_since("b@gmail.com", "+390", now - 1).await.unwrap());
-        assert_eq!(tx.times_sent("a@gmail.com", "+390", &"ab".repeat(32)).await.unwrap(), 2);
+        let day = 86_400_000;
+        let t0 = 1_700_000_000_000;
+        let first = ticket("a@gmail.com", "+393451234567", "technical", t0);
+        let IntakeOutcome::Created(_, seen) = intake(&s.store, &first, vec![screenshot("aa")], true).await else {
+            panic!("created")
+        };
+        assert_eq!(seen, ContactHistory::default());
+        // Another category (no merge); by phone only: the strike and the screenshot are the contact's.
+        let second = ticket("other@gmail.com", "+393451234567", "payments", t0 + day);
+        let IntakeOutcome::Created(_, seen) = intake(&s.store, &second, vec![screenshot("aa")], false).await else {
+            panic!("created")
+        };
         assert_eq!(
-            tx.times_sent("q@gmail.com", "+393451234567", &"ab".repeat(32))
-                .await
-                .unwrap(),
-            2
+            seen,
+            ContactHistory {
+                recent_strike: true,
+                most_repeats: 1
+            },
+            "{}",
+            s.name
         );
-        assert_eq!(tx.times_sent("q@gmail.com", "+390", &"ab".repeat(32)).await.unwrap(), 0);
+        let third = ticket("a@gmail.com", "+393451234567", "security", t0 + 2 * day);
+        let IntakeOutcome::Created(_, seen) =
+            intake(&s.store, &third, vec![screenshot("aa"), screenshot("bb")], false).await
+        else {
+            panic!("created")
+        };
+        assert_eq!(seen.most_repeats, 2);
+        // Strikes expire with their window.
+        let later = ticket("a@gmail.com", "+393451234567", "groups", t0 + 31 * day);
+        let IntakeOutcome::Created(_, seen) = intake(&s.store, &later, vec![], false).await else {
+            panic!("created")
+        };
+        assert!(!seen.recent_strike, "{}", s.name);
     }
 }
 
 #[tokio::test]
-async fn a_dropped_intake_leaves_nothing_behind() {
+async fn a_failed_decision_leaves_nothing_and_spares_its_neighbours() {
     for s in stores().await {
-        {
-            let mut tx = s.store.begin_intake(&["a@gmail.com"]).await.unwrap();
-            let id = tx
-                .insert_ticket(&ticket("a@gmail.com", "+39", "payments", 1))
-                .await
-                .unwrap();
-            tx.insert_token(id, "hash", 1).await.unwrap();
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                let store = s.store.clone();
+                tokio::spawn(async move {
+                    let t = ticket(
+                        &format!("c{i}@gmail.com"),
+                        &format!("+3934500000{i:02}"),
+                        "payments",
+                        1_000,
+                    );
+                    let plan_ticket = t.clone();
+                    let decide: Decide<()> = Box::new(move |_| {
+                        if i % 2 == 1 {
+                            return Err("refused".into());
+                        }
+                        let outbox = Box::new(move |id: TicketId| event(id, &format!("<{}@x>", id.get()), 1_000));
+                        Ok((
+                            CasePlan {
+                                ticket: plan_ticket,
+                                strike: false,
+                                outbox,
+                            },
+                            (),
+                        ))
+                    });
+                    store.intake(request(&t, vec![screenshot("ff")]), decide).await.is_ok()
+                })
+            })
+            .collect();
+        let mut accepted = 0;
+        for t in tasks {
+            accepted += i64::from(t.await.unwrap());
         }
-        assert_eq!(s.store.count_tickets().await.unwrap(), 0, "{}", s.name);
+        assert_eq!(accepted, 20);
+        assert_eq!(s.store.count_tickets().await.unwrap(), 20, "{}", s.name);
+        assert_eq!(
+            s.store.claim_outbox(2_000, 1_000, 100).await.unwrap().len(),
+            20,
+            "no orphan events"
+        );
     }
 }
 
 #[tokio::test]
 async fn tokens_open_only_their_case() {
     for s in stores().await {
-        let a = create(&s.store, &ticket("a@gmail.com", "+391", "payments", 1)).await;
+        let t = ticket("a@gmail.com", "+391", "payments", 1);
+        let r = request(&t, vec![]);
+        let hash = r.token_hash.clone();
+        let plan_ticket = t.clone();
+        let decide: Decide<()> = Box::new(move |_| {
+            let outbox = Box::new(move |id: TicketId| event(id, "<a@x>", 1));
+            Ok((
+                CasePlan {
+                    ticket: plan_ticket,
+                    strike: false,
+                    outbox,
+                },
+                (),
+            ))
+        });
+        let IntakeOutcome::Created(a, ()) = s.store.intake(r, decide).await.unwrap() else {
+            panic!("created")
+        };
         let b = create(&s.store, &ticket("b@gmail.com", "+392", "payments", 1)).await;
-        let mut tx = s.store.begin_intake(&["a"]).await.unwrap();
-        tx.insert_token(a, "hash-a", 1).await.unwrap();
-        tx.commit().await.unwrap();
-        assert!(s.store.token_matches(a, "hash-a").await.unwrap());
-        assert!(!s.store.token_matches(b, "hash-a").await.unwrap());
-        assert!(!s.store.token_matches(a, "hash-b").await.unwrap());
+        assert!(s.store.token_matches(a, &hash).await.unwrap());
+        assert!(!s.store.token_matches(b, &hash).await.unwrap());
+        assert!(!s.store.token_matches(a, "another").await.unwrap());
     }
 }
 
@@ -250,71 +358,38 @@ async fn tokens_open_only_their_case() {
 async fn two_hundred_concurrent_intakes_of_one_contact_make_one_case() {
     for s in stores().await {
         let tasks: Vec<_> = (0..200)
-            .map(|i| {
+            .map(|_| {
                 let store = s.store.clone();
                 tokio::spawn(async move {
-                    let (email, phone) = ("same@gmail.com", "+393451234567");
-                    let mut tx = store.begin_intake(&[email, phone]).await.unwrap();
-                    let found = tx.find_mergeable(email, phone, "payments", 0).await.unwrap();
-                    match found {
-                        Some(id) => {
-                            let body = format!("attempt {i}");
-                            let m = NewMessage {
-                                ticket_id: id,
-                                author: "customer".into(),
-                                body,
-                                public: true,
-                                created_at: 2,
-                            };
-                            tx.insert_message(&m).await.unwrap();
-                        }
-                        None => {
-                            tx.insert_ticket(&ticket(email, phone, "payments", 1)).await.unwrap();
-                        }
-                    }
-                    tx.commit().await.unwrap();
+                    intake(
+                        &store,
+                        &ticket("same@gmail.com", "+393451234567", "payments", 1_000),
+                        vec![],
+                        false,
+                    )
+                    .await
                 })
             })
             .collect();
+        let mut created = Vec::new();
         for t in tasks {
-            t.await.unwrap();
+            if let IntakeOutcome::Created(id, _) = t.await.unwrap() {
+                created.push(id);
+            }
         }
+        assert_eq!(created.len(), 1, "{}", s.name);
         assert_eq!(s.store.count_tickets().await.unwrap(), 1, "{}", s.name);
-        let id = TicketId(s.store.ticket(TicketId(1)).await.unwrap().map_or(0, |t| t.id.0));
-        assert_eq!(s.store.messages(id).await.unwrap().len(), 199, "{}", s.name);
-    }
-}
-
-fn event(ticket_id: TicketId, key: &str) -> NewOutboxEvent {
-    NewOutboxEvent {
-        kind: "confirmation".into(),
-        ticket_id,
-        payload: "{}".into(),
-        idempotency_key: key.into(),
-        created_at: 1_000,
+        assert_eq!(s.store.messages(created[0]).await.unwrap().len(), 199, "{}", s.name);
     }
 }
 
 #[tokio::test]
 async fn outbox_events_are_leased_sent_and_retried() {
     for s in stores().await {
-        let id = create(&s.store, &ticket("a@gmail.com", "+391", "payments", 1)).await;
-        let mut tx = s.store.begin_intake(&["a"]).await.unwrap();
-        tx.enqueue(&event(id, "<1@x>")).await.unwrap();
-        tx.enqueue(&event(id, "<2@x>")).await.unwrap();
-        assert!(
-            matches!(tx.enqueue(&event(id, "<2@x>")).await, Err(StoreError::Conflict(_))),
-            "{}",
-            s.name
-        );
-        drop(tx);
-        let mut tx = s.store.begin_intake(&["a"]).await.unwrap();
-        tx.enqueue(&event(id, "<1@x>")).await.unwrap();
-        tx.enqueue(&event(id, "<2@x>")).await.unwrap();
-        tx.commit().await.unwrap();
-
+        create(&s.store, &ticket("a@gmail.com", "+391", "payments", 1_000)).await;
+        create(&s.store, &ticket("b@gmail.com", "+392", "payments", 1_000)).await;
         let claimed = s.store.claim_outbox(2_000, 60_000, 10).await.unwrap();
-        assert_eq!(claimed.len(), 2);
+        assert_eq!(claimed.len(), 2, "{}", s.name);
         assert!(
             s.store.claim_outbox(3_000, 60_000, 10).await.unwrap().is_empty(),
             "leased events are not claimed twice"
@@ -330,22 +405,28 @@ async fn outbox_events_are_leased_sent_and_retried() {
         );
         let retried = s.store.claim_outbox(10_000, 60_000, 10).await.unwrap();
         assert_eq!(retried.len(), 1);
-        assert_eq!((retried[0].idempotency_key.as_str(), retried[0].attempts), ("<2@x>", 1));
+        assert_eq!(
+            (retried[0].idempotency_key.as_str(), retried[0].attempts),
+            (claimed[1].idempotency_key.as_str(), 1)
+        );
         // A worker that died: its lease runs out and the event comes back.
-        let again = s.store.claim_outbox(10_000 + 60_000, 60_000, 10).await.unwrap();
-        assert_eq!(again.len(), 1);
+        assert_eq!(
+            s.store.claim_outbox(10_000 + 60_000, 60_000, 10).await.unwrap().len(),
+            1
+        );
     }
 }
 
 #[tokio::test]
 async fn concurrent_claimers_never_share_an_event() {
     for s in stores().await {
-        let id = create(&s.store, &ticket("a@gmail.com", "+391", "payments", 1)).await;
-        let mut tx = s.store.begin_intake(&["a"]).await.unwrap();
         for i in 0..200 {
-            tx.enqueue(&event(id, &format!("<{i}@x>"))).await.unwrap();
+            create(
+                &s.store,
+                &ticket(&format!("c{i}@gmail.com"), &format!("+39345{i:07}"), "payments", 1_000),
+            )
+            .await;
         }
-        tx.commit().await.unwrap();
         let claimers: Vec<_> = (0..8)
             .map(|_| {
                 let store = s.store.clone();
@@ -362,13 +443,11 @@ async fn concurrent_claimers_never_share_an_event() {
             })
             .collect();
         let mut seen = HashSet::new();
-        let mut total = 0;
         for c in claimers {
             for key in c.await.unwrap() {
-                total += 1;
                 assert!(seen.insert(key), "{}: an event was claimed twice", s.name);
             }
         }
-        assert_eq!(total, 200);
+        assert_eq!(seen.len(), 200);
     }
 }

@@ -1,0 +1,109 @@
+//! SQLite's single writer: one thread owns the write connection and runs whole intakes on it,
+//! committing every intake that is waiting in one transaction (group commit).
+//!
+//! SQLite allows one writer at a time. Driven statement by statement from async tasks, that writer
+//! spends its time waiting for the next statement to cross threads; here an intake crosses once,
+//! and a burst of intakes shares one commit. Each intake runs in its own savepoint, so one that
+//! fails leaves the others of its batch intact. Nobody hears back before the commit.
+
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::mpsc;
+
+use super::intake::{intake_sqlite, Decide, IntakeOutcome, IntakeRequest};
+use super::StoreError;
+
+/// How many waiting intakes one transaction takes at most.
+const MAX_BATCH: usize = 128;
+
+type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Job = Box<dyn FnOnce(&rusqlite::Connection) -> Reply + Send>;
+
+#[derive(Debug)]
+pub(super) struct SqliteWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl SqliteWriter {
+    pub(super) fn start(path: &Path) -> Result<SqliteWriter, StoreError> {
+        let conn = rusqlite::Connection::open(path)?;
+        // Same settings as every sqlx connection: see `configure_sqlite`.
+        conn.execute_batch(super::SQLITE_PRAGMAS)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".to_owned())
+            .spawn(move || run(&conn, &queue))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer: {e}")))?;
+        Ok(SqliteWriter { jobs })
+    }
+
+    pub(super) async fn intake<T: Send + 'static>(
+        &self,
+        request: IntakeRequest,
+        decide: Decide<T>,
+    ) -> Result<IntakeOutcome<T>, StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let outcome = in_savepoint(conn, |conn| intake_sqlite(conn, &request, decide));
+            Box::new(move |committed: Result<(), String>| {
+                let result = match committed {
+                    Ok(()) => outcome,
+                    Err(e) => Err(StoreError::Other(format!("commit failed: {e}"))),
+                };
+                let _ = reply.send(result);
+            })
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the SQLite writer could not run the intake".to_owned()))?
+    }
+}
+
+/// The writer loop: take what is waiting, run it in one transaction, answer after the commit.
+fn run(conn: &rusqlite::Connection, queue: &mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            tracing::error!(error = %e, "the SQLite writer cannot begin a transaction");
+            // Dropping the jobs drops their reply channels: each caller hears its intake failed.
+            drop(batch);
+            continue;
+        }
+        let replies: Vec<Reply> = batch
+            .into_iter()
+            .filter_map(|job| std::panic::catch_unwind(AssertUnwindSafe(|| job(conn))).ok())
+            .collect();
+        let committed = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if committed.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for reply in replies {
+            reply(committed.clone());
+        }
+    }
+}
+
+/// Runs `f` in a savepoint: its writes stay if it succeeds and vanish if it fails or panics.
+fn in_savepoint<R>(
+    conn: &rusqlite::Connection,
+    f: impl FnOnce(&rusqlite::Connection) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    conn.execute_batch("SAVEPOINT intake")?;
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
+        .unwrap_or_else(|_| Err(StoreError::Other("an intake panicked".to_owned())));
+    match &result {
+        Ok(_) => conn.execute_batch("RELEASE intake")?,
+        Err(_) => conn.execute_batch("ROLLBACK TO intake; RELEASE intake")?,
+    }
+    result
+}
