@@ -89,6 +89,34 @@ pub(super) const INSERT_STRIKE: &str = "INSERT INTO strikes (contact, ticket_id,
 pub(super) const ENQUEUE: &str = "INSERT INTO outbox (kind, ticket_id, payload, idempotency_key, created_at, \
      next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)";
 
+/// PostgreSQL: the new case's status token and its event in one round trip.
+const PG_TOKEN_AND_ENQUEUE: &str = "WITH token AS (INSERT INTO status_tokens (ticket_id, token_hash, created_at) \
+     VALUES ($1, $2, $3)) INSERT INTO outbox (kind, ticket_id, payload, idempotency_key, created_at, next_attempt_at) \
+     VALUES ($4, $1, $5, $6, $7, $7)";
+
+/// `BEGIN` and a transaction-scoped advisory lock per contact key. The lock ids are the first 8
+/// bytes of the key's SHA-256: stable across processes and versions, so every instance agrees;
+/// they are numbers, so writing them into the statement is safe.
+fn begin_locking(keys: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut ids: Vec<i64> = keys
+        .iter()
+        .map(|k| {
+            let digest = Sha256::digest(k.as_bytes());
+            i64::from_be_bytes([
+                digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
+            ])
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let locks: String = ids
+        .iter()
+        .map(|id| format!("; SELECT pg_advisory_xact_lock({id})"))
+        .collect();
+    format!("BEGIN{locks}")
+}
+
 impl Store {
     /// Runs one intake as one transaction; nothing of it is visible unless all of it is.
     pub async fn intake<T: Send + 'static>(
@@ -103,21 +131,9 @@ impl Store {
     }
 
     async fn intake_postgres<T>(&self, r: IntakeRequest, decide: Decide<T>) -> Result<IntakeOutcome<T>, StoreError> {
-        let mut tx = self.writes.begin().await?;
         // Two intakes of one contact run one after the other, the second seeing the first's case.
-        // Keys are locked in sorted order, so two intakes never wait on each other in a cycle.
-        let (first, second) = if r.email <= r.phone {
-            (&r.email, &r.phone)
-        } else {
-            (&r.phone, &r.email)
-        };
-        sqlx::query(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), pg_advisory_xact_lock(hashtextextended($2, 0))",
-        )
-        .bind(first)
-        .bind(second)
-        .execute(&mut *tx)
-        .await?;
+        // The locks are taken with BEGIN, in one round trip, in ascending order (no cycles).
+        let mut tx = self.writes.begin_with(begin_locking(&[&r.email, &r.phone])).await?;
         let row = sqlx::query(LOOKUP)
             .bind(&r.email)
             .bind(&r.phone)
@@ -144,7 +160,13 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            self.pg_evidence_and_token(&mut tx, &r, id, Some(message)).await?;
+            self.pg_evidence(&mut tx, &r, id, Some(message)).await?;
+            sqlx::query(INSERT_TOKEN)
+                .bind(id)
+                .bind(&r.token_hash)
+                .bind(r.now_ms)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             return Ok(IntakeOutcome::Merged(TicketId(id)));
         }
@@ -189,7 +211,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?
             .try_get("id")?;
-        self.pg_evidence_and_token(&mut tx, &r, id, None).await?;
+        self.pg_evidence(&mut tx, &r, id, None).await?;
         if plan.strike {
             for contact in [&r.email, &r.phone] {
                 sqlx::query(INSERT_STRIKE)
@@ -201,9 +223,11 @@ impl Store {
             }
         }
         let e = (plan.outbox)(TicketId(id));
-        sqlx::query(ENQUEUE)
+        sqlx::query(PG_TOKEN_AND_ENQUEUE)
+            .bind(id)
+            .bind(&r.token_hash)
+            .bind(r.now_ms)
             .bind(&e.kind)
-            .bind(e.ticket_id.get())
             .bind(&e.payload)
             .bind(&e.idempotency_key)
             .bind(e.created_at)
@@ -213,7 +237,7 @@ impl Store {
         Ok(IntakeOutcome::Created(TicketId(id), decided))
     }
 
-    async fn pg_evidence_and_token(
+    async fn pg_evidence(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         r: &IntakeRequest,
@@ -235,12 +259,6 @@ impl Store {
                 .execute(&mut **tx)
                 .await?;
         }
-        sqlx::query(INSERT_TOKEN)
-            .bind(ticket)
-            .bind(&r.token_hash)
-            .bind(r.now_ms)
-            .execute(&mut **tx)
-            .await?;
         Ok(())
     }
 }
