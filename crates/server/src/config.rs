@@ -40,6 +40,9 @@ pub struct SettingsArgs {
     /// Intake requests per IP, e.g. `10/10m`, or `off`.
     #[arg(long, env = "SPORTELLO_INTAKE_RATE_LIMIT", value_name = "N/PERIOD")]
     pub intake_rate_limit: Option<String>,
+    /// Stop retrying a mail after this long, e.g. `2d`, `36h`.
+    #[arg(long, env = "SPORTELLO_MAIL_GIVE_UP", value_name = "DURATION")]
+    pub mail_give_up: Option<String>,
 }
 
 /// The same settings as keys of `sportello.toml`.
@@ -54,6 +57,7 @@ struct FileSettings {
     support_address: Option<String>,
     catalog: Option<PathBuf>,
     intake_rate_limit: Option<String>,
+    mail_give_up: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +70,7 @@ pub struct Settings {
     pub support_address: String,
     pub catalog: Option<PathBuf>,
     pub intake_rate_limit: Option<RateLimit>,
+    pub mail_give_up: Duration,
 }
 
 impl Settings {
@@ -102,6 +107,8 @@ impl Settings {
         }
         let rate = pick(&args.intake_rate_limit, file.intake_rate_limit).unwrap_or_else(|| "10/10m".to_owned());
         let intake_rate_limit = RateLimit::parse_setting(&rate).context("intake_rate_limit")?;
+        let give_up = pick(&args.mail_give_up, file.mail_give_up).unwrap_or_else(|| "2d".to_owned());
+        let mail_give_up = parse_duration(&give_up).context("mail_give_up")?;
         Ok(Settings {
             addr,
             database_url: Secret(database_url),
@@ -115,6 +122,7 @@ impl Settings {
             support_address,
             catalog: args.catalog.clone().or(file.catalog),
             intake_rate_limit,
+            mail_give_up,
         })
     }
 }
@@ -130,6 +138,25 @@ fn read_file(explicit: Option<&Path>) -> anyhow::Result<FileSettings> {
         Err(e) => bail!("{}: {e}", path.display()),
     };
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message().trim()))
+}
+
+/// `90s`, `30m`, `36h`, `2d`.
+fn parse_duration(text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let bad = || anyhow::anyhow!("`{text}` is not a duration such as 90s, 30m, 36h or 2d");
+    let (amount, unit) = text.split_at(text.len().saturating_sub(1));
+    let amount: u64 = amount.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "s" => amount,
+        "m" => amount.saturating_mul(60),
+        "h" => amount.saturating_mul(3600),
+        "d" => amount.saturating_mul(86_400),
+        _ => return Err(bad()),
+    };
+    if seconds == 0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(seconds))
 }
 
 /// A value that must not reach logs (URLs with passwords).
@@ -266,6 +293,20 @@ mod tests {
         })
         .unwrap_err();
         assert!(format!("{err:#}").starts_with("intake_rate_limit"), "{err:#}");
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("2d").unwrap(), Duration::from_secs(172_800));
+        assert_eq!(parse_duration("36h").unwrap(), Duration::from_secs(129_600));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
+        let s = Settings::load(&SettingsArgs {
+            config: Some(PathBuf::from("/dev/null")),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.mail_give_up, Duration::from_secs(172_800));
     }
 
     #[test]

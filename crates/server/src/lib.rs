@@ -5,6 +5,8 @@ pub mod blobs;
 pub mod cli;
 pub mod config;
 pub mod i18n;
+pub mod jobs;
+pub mod mail;
 pub mod startup;
 pub mod store;
 pub mod web;

@@ -8,9 +8,13 @@ use anyhow::{bail, Context};
 use sportello_domain::catalog::Catalog;
 use tokio::net::TcpListener;
 
+use lettre::{AsyncSmtpTransport, Tokio1Executor};
+
 use crate::app::App;
 use crate::blobs::BlobStore;
 use crate::config::Settings;
+use crate::jobs::delivery::Delivery;
+use crate::mail::Composer;
 use crate::store::Store;
 use crate::web::{self, WebState};
 
@@ -39,6 +43,7 @@ impl Application {
             store,
             blobs,
             settings: Arc::new(settings),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         };
         Ok(Application {
             listener,
@@ -68,6 +73,17 @@ impl Application {
                 state.forget_quiet_clients();
             }
         };
+        let delivery = self.delivery()?;
+        let app = self.state.app.clone();
+        let deliver = async move {
+            match delivery {
+                Some(delivery) => delivery.run(Arc::clone(&app.outbox_wake)).await,
+                None => {
+                    tracing::warn!("smtp_url is not set: confirmations and replies stay in the outbox until it is");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
         let router = web::router(self.state);
         let server = axum::serve(
             self.listener,
@@ -77,7 +93,26 @@ impl Application {
         tokio::select! {
             served = server => served.context("HTTP server"),
             () = sweeper => Ok(()),
+            () = deliver => Ok(()),
         }
+    }
+
+    /// The outbox worker, when there is a mail server to deliver to.
+    fn delivery(&self) -> anyhow::Result<Option<Delivery>> {
+        let app = &self.state.app;
+        let Some(url) = &app.settings.smtp_url else {
+            return Ok(None);
+        };
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+            .context("smtp_url: not a mail server URL")?
+            .build();
+        Ok(Some(Delivery {
+            store: app.store.clone(),
+            catalog: Arc::clone(&app.catalog),
+            composer: Composer::new(&app.settings.support_address).context("support_address")?,
+            transport,
+            give_up_after: app.settings.mail_give_up,
+        }))
     }
 }
 

@@ -19,6 +19,8 @@ pub struct App {
     pub store: Store,
     pub blobs: BlobStore,
     pub settings: Arc<Settings>,
+    /// Woken when an event is written, so delivery starts at once rather than at the next poll.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Times cross into the store as UTC milliseconds since the epoch.

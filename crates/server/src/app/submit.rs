@@ -89,6 +89,7 @@ pub async fn submit(app: &App, request: NewRequest, channel: Channel) -> Result<
     let decide = decide_new_case(app, valid, channel, token.clone(), now);
     match app.store.intake(intake, decide).await? {
         IntakeOutcome::Created(id, triaged) => {
+            app.outbox_wake.notify_one();
             let case = case_number(&app.catalog, id).map_err(SubmitError::Internal)?;
             tracing::info!(case = %case, priority = %triaged.priority, "case created");
             Ok(Submitted::Created {
@@ -222,6 +223,7 @@ fn confirmation(
         payload: json!({
             "case_number": case,
             "to": valid.email.as_str(),
+            "category": valid.category,
             "language": valid.language.clone().unwrap_or_else(|| "en".to_owned()),
             "priority": triaged.priority,
             "first_response_due": triaged.due.first_response_due,

@@ -8,6 +8,12 @@ use super::{Backend, Store, StoreError, TicketId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OutboxId(i64);
 
+impl From<i64> for OutboxId {
+    fn from(id: i64) -> OutboxId {
+        OutboxId(id)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewOutboxEvent {
     pub kind: String,
@@ -27,6 +33,7 @@ pub struct OutboxRecord {
     pub payload: String,
     pub idempotency_key: String,
     pub attempts: i64,
+    pub created_at: i64,
 }
 
 impl Store {
@@ -40,9 +47,9 @@ impl Store {
         };
         let sql = format!(
             "UPDATE outbox SET locked_until = $1 WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL \
-             AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
+             AND gave_up_at IS NULL AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
              ORDER BY next_attempt_at, id LIMIT $3 {lock}) \
-             RETURNING id, kind, ticket_id, payload, idempotency_key, attempts"
+             RETURNING id, kind, ticket_id, payload, idempotency_key, attempts, created_at"
         );
         let rows = sqlx::query(&sql)
             .bind(now_ms + lease_ms)
@@ -60,6 +67,7 @@ impl Store {
                     payload: r.try_get("payload")?,
                     idempotency_key: r.try_get("idempotency_key")?,
                     attempts: r.try_get("attempts")?,
+                    created_at: r.try_get("created_at")?,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -88,5 +96,39 @@ impl Store {
         .execute(&self.writes)
         .await?;
         Ok(())
+    }
+
+    /// Stops trying: the event stays, with its last error, for agents to see.
+    pub async fn give_up(&self, id: OutboxId, error: &str, now_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $1, gave_up_at = $2, locked_until = NULL \
+             WHERE id = $3",
+        )
+        .bind(error)
+        .bind(now_ms)
+        .bind(id.0)
+        .execute(&self.writes)
+        .await?;
+        Ok(())
+    }
+
+    /// Events given up on, newest first: what agents must look at.
+    pub async fn undelivered(&self, limit: i64) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT idempotency_key, last_error FROM outbox WHERE gave_up_at IS NOT NULL ORDER BY gave_up_at DESC, id DESC \
+             LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("idempotency_key")?,
+                    r.try_get::<Option<String>, _>("last_error")?.unwrap_or_default(),
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
     }
 }

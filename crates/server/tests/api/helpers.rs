@@ -22,13 +22,21 @@ pub struct TestApp {
 /// One fresh app per backend this machine offers: SQLite always, PostgreSQL when configured.
 /// In CI (`CI=true`) a missing PostgreSQL is a failure, not a skip.
 pub async fn backends() -> Vec<TestApp> {
-    backends_with(None).await
+    backends_with(Options::default()).await
 }
 
-pub async fn backends_with(rate_limit: Option<RateLimit>) -> Vec<TestApp> {
-    let mut apps = vec![spawn_app(Backend::Sqlite, rate_limit).await];
+/// What a test changes from the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub rate_limit: Option<RateLimit>,
+    /// Starts the outbox worker, delivering there.
+    pub smtp_url: Option<String>,
+}
+
+pub async fn backends_with(options: Options) -> Vec<TestApp> {
+    let mut apps = vec![spawn_app(Backend::Sqlite, options.clone()).await];
     match std::env::var("SPORTELLO_TEST_POSTGRES_URL") {
-        Ok(url) => apps.push(spawn_app(Backend::Postgres(url), rate_limit).await),
+        Ok(url) => apps.push(spawn_app(Backend::Postgres(url), options).await),
         Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
             panic!("CI=true but SPORTELLO_TEST_POSTGRES_URL is unset: the PostgreSQL suite must run")
         }
@@ -45,7 +53,7 @@ pub enum Backend {
     Postgres(String),
 }
 
-pub async fn spawn_app(backend: Backend, rate_limit: Option<RateLimit>) -> TestApp {
+pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let (database_url, name) = match backend {
         Backend::Sqlite => (
@@ -59,10 +67,11 @@ pub async fn spawn_app(backend: Backend, rate_limit: Option<RateLimit>) -> TestA
         database_url: Secret::new(database_url),
         data_dir: dir.path().join("data"),
         public_url: "http://sportello.test".to_owned(),
-        smtp_url: None,
+        smtp_url: options.smtp_url.map(Secret::new),
         support_address: "support@sportello.test".to_owned(),
         catalog: None,
-        intake_rate_limit: rate_limit,
+        intake_rate_limit: options.rate_limit,
+        mail_give_up: std::time::Duration::from_secs(2 * 86_400),
     };
     let application = Application::build(settings).await.expect("the app builds");
     let address = format!("http://{}", application.local_addr().unwrap());

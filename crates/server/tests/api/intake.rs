@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::helpers::{backends, backends_with, codes, complete, file, form_of, image, read};
+use crate::helpers::{backends, backends_with, codes, complete, file, form_of, image, read, Options};
 use sportello::config::RateLimit;
 
 #[tokio::test]
@@ -325,7 +325,12 @@ async fn the_intake_rate_limit_answers_429_with_retry_after() {
         requests: 3,
         period: std::time::Duration::from_secs(600),
     });
-    for app in backends_with(limit).await {
+    for app in backends_with(Options {
+        rate_limit: limit,
+        ..Options::default()
+    })
+    .await
+    {
         for n in 0..3 {
             assert_ne!(app.post_json(&complete(100 + n)).await.status(), 429);
         }

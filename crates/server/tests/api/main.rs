@@ -4,4 +4,5 @@
 mod helpers;
 mod hostile;
 mod intake;
+mod mail;
 mod status;

@@ -1,0 +1,9 @@
+# The confirmation mail (SPEC §5). Variables: $case, $due.
+mail-confirmation-subject = [{ $case }] We have received your request
+mail-greeting = Hello,
+mail-received = we have received your support request. Its case number is { $case }.
+mail-first-response = You will have a first answer by { $due }.
+mail-missing-intro = To speed up the answer, add this information:
+mail-status-intro = Follow your request, and add information or screenshots, here:
+mail-reply-hint = You can also reply to this e-mail: your reply joins the case.
+mail-warning = Support never asks for your verification code or for a fee, and has no phone line. Anyone who does is not us.

@@ -1,0 +1,9 @@
+# La mail di conferma (SPEC §5). Variabili: $case, $due.
+mail-confirmation-subject = [{ $case }] Abbiamo ricevuto la tua richiesta
+mail-greeting = Ciao,
+mail-received = abbiamo ricevuto la tua richiesta di assistenza. Il numero del caso è { $case }.
+mail-first-response = Riceverai una prima risposta entro { $due }.
+mail-missing-intro = Per ricevere una risposta più rapida, aggiungi queste informazioni:
+mail-status-intro = Segui la tua richiesta, e aggiungi informazioni o screenshot, qui:
+mail-reply-hint = Puoi anche rispondere a questa e-mail: la tua risposta verrà aggiunta al caso.
+mail-warning = L'assistenza non chiede mai il codice di verifica né pagamenti, e non ha un numero di telefono. Chi lo fa non siamo noi.

@@ -1,0 +1,3 @@
+//! Work that runs beside the HTTP server.
+
+pub mod delivery;

@@ -1,0 +1,256 @@
+//! SPEC §5 against a real SMTP server process (aiosmtpd, from PyPI) on a random loopback port:
+//! confirmations arrive with what the customer needs; an SMTP server that dies loses nothing and
+//! sends nothing twice once it is back.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use lettre::{AsyncSmtpTransport, Tokio1Executor};
+use serde_json::json;
+use sportello::jobs::delivery::{Delivery, Pass};
+use sportello::mail::Composer;
+
+use crate::helpers::{backends, backends_with, complete, read, Options, TestApp};
+
+/// A real SMTP server writing every message it accepts into a Maildir.
+pub struct SmtpSink {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl SmtpSink {
+    pub fn start() -> SmtpSink {
+        let port = free_port();
+        let mut sink = SmtpSink {
+            port,
+            dir: tempfile::tempdir().unwrap(),
+            child: None,
+        };
+        sink.restart();
+        sink
+    }
+
+    /// (Re)starts the server on the same port and Maildir.
+    pub fn restart(&mut self) {
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{}", self.port),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(self.dir.path().join("maildir"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 -m aiosmtpd (pip install aiosmtpd): the mail tests need a real SMTP server");
+        self.child = Some(child);
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(15), "aiosmtpd did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received so far, raw.
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        let new: PathBuf = self.dir.path().join("maildir/new");
+        let Ok(entries) = std::fs::read_dir(new) else {
+            return Vec::new();
+        };
+        entries.map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect()
+    }
+
+    pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Vec<u8>> {
+        let started = Instant::now();
+        loop {
+            let got = self.messages();
+            if got.len() >= n || started.elapsed() > within {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn delivery(app: &TestApp, smtp_url: &str) -> Delivery {
+    Delivery {
+        store: app.app.store.clone(),
+        catalog: Arc::clone(&app.app.catalog),
+        composer: Composer::new("support@sportello.test").unwrap(),
+        transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
+            .unwrap()
+            .build(),
+        give_up_after: Duration::from_secs(2 * 86_400),
+    }
+}
+
+#[tokio::test]
+async fn the_confirmation_arrives_within_seconds_with_what_the_customer_needs() {
+    let sink = SmtpSink::start();
+    for app in backends_with(Options {
+        smtp_url: Some(sink.url()),
+        ..Options::default()
+    })
+    .await
+    {
+        let before = sink.messages().len();
+        let mut request = complete(70);
+        request["language"] = json!("it");
+        request.as_object_mut().unwrap().remove("amount");
+        let submitted = Instant::now();
+        let (status, body) = read(app.post_json(&request).await).await;
+        assert_eq!(status, 201, "{body}");
+        let all = sink.wait_for(before + 1, Duration::from_secs(10)).await;
+        assert_eq!(all.len(), before + 1, "{}: no confirmation within 10 s", app.backend);
+        eprintln!("{}: confirmation after {:?}", app.backend, submitted.elapsed());
+        let case = body["case_number"].as_str().unwrap();
+        let status_url = format!("http://sportello.test{}", body["status_url"].as_str().unwrap());
+        // Both backends number their first case alike: find this one by its status link.
+        let parsed: Vec<_> = all
+            .iter()
+            .map(|m| mail_parser::MessageParser::default().parse(m).unwrap())
+            .collect();
+        let mail = parsed
+            .iter()
+            .find(|m| m.body_text(0).unwrap().contains(&status_url))
+            .unwrap();
+        assert_eq!(
+            mail.subject().unwrap(),
+            format!("[{case}] Abbiamo ricevuto la tua richiesta")
+        );
+        assert_eq!(
+            mail.message_id().unwrap(),
+            format!("{}.confirmation@sportello.test", case.to_lowercase())
+        );
+        assert_eq!(
+            mail.to().unwrap().first().unwrap().address().unwrap(),
+            "cliente70@gmail.com"
+        );
+        let text = mail.body_text(0).unwrap();
+        let html = mail.body_html(0).unwrap();
+        for part in [&text, &html] {
+            assert!(part.contains(&status_url), "{part}");
+            assert!(part.contains("non chiede mai il codice di verifica"), "{part}");
+            assert!(part.contains("Importo"), "what is missing, by its label: {part}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_smtp_server_that_dies_loses_nothing_and_sends_nothing_twice() {
+    for app in backends().await {
+        let mut sink = SmtpSink::start();
+        let delivery = delivery(&app, &sink.url());
+        for n in 0..3 {
+            assert_eq!(app.post_json(&complete(80 + n)).await.status(), 201);
+        }
+        assert_eq!(
+            delivery.deliver_due(Utc::now()).await.unwrap(),
+            Pass {
+                sent: 3,
+                ..Pass::default()
+            }
+        );
+
+        sink.stop();
+        for n in 3..6 {
+            assert_eq!(app.post_json(&complete(80 + n)).await.status(), 201);
+        }
+        let down = delivery.deliver_due(Utc::now()).await.unwrap();
+        assert_eq!(
+            down,
+            Pass {
+                retrying: 3,
+                ..Pass::default()
+            },
+            "{}",
+            app.backend
+        );
+        // Not before the back-off.
+        assert_eq!(delivery.deliver_due(Utc::now()).await.unwrap(), Pass::default());
+
+        sink.restart();
+        let later = Utc::now() + chrono::Duration::seconds(6);
+        assert_eq!(
+            delivery.deliver_due(later).await.unwrap(),
+            Pass {
+                sent: 3,
+                ..Pass::default()
+            }
+        );
+        assert_eq!(
+            delivery.deliver_due(later + chrono::Duration::hours(1)).await.unwrap(),
+            Pass::default()
+        );
+
+        let received = sink.wait_for(6, Duration::from_secs(5)).await;
+        let ids: std::collections::HashSet<String> = received
+            .iter()
+            .map(|m| {
+                mail_parser::MessageParser::default()
+                    .parse(m)
+                    .unwrap()
+                    .message_id()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!((received.len(), ids.len()), (6, 6), "{}: every mail once", app.backend);
+    }
+}
+
+#[tokio::test]
+async fn undeliverable_mail_is_given_up_visibly_after_the_give_up_time() {
+    for app in backends().await {
+        let dead = format!("smtp://127.0.0.1:{}", free_port());
+        let delivery = delivery(&app, &dead);
+        let (_, body) = read(app.post_json(&complete(90)).await).await;
+        let case = body["case_number"].as_str().unwrap().to_lowercase();
+        assert_eq!(delivery.deliver_due(Utc::now()).await.unwrap().retrying, 1);
+        let after = Utc::now() + chrono::Duration::days(3);
+        assert_eq!(
+            delivery.deliver_due(after).await.unwrap().given_up,
+            1,
+            "{}",
+            app.backend
+        );
+        let undelivered = app.app.store.undelivered(10).await.unwrap();
+        assert_eq!(undelivered.len(), 1);
+        assert!(undelivered[0].0.contains(&case));
+        assert!(!undelivered[0].1.is_empty(), "the last error is kept");
+        assert_eq!(
+            delivery.deliver_due(after + chrono::Duration::days(1)).await.unwrap(),
+            Pass::default()
+        );
+    }
+}
