@@ -8,12 +8,13 @@ use anyhow::{bail, Context};
 use sportello_domain::catalog::Catalog;
 use tokio::net::TcpListener;
 
+use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 
 use crate::app::App;
 use crate::blobs::BlobStore;
 use crate::config::Settings;
-use crate::jobs::delivery::Delivery;
+use crate::jobs::delivery::{Delivery, BATCH};
 use crate::mail::Composer;
 use crate::store::Store;
 use crate::web::{self, WebState};
@@ -105,6 +106,7 @@ impl Application {
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
             .context("smtp_url: not a mail server URL")?
+            .pool_config(PoolConfig::new().max_size(u32::try_from(BATCH).unwrap_or(32)))
             .build();
         Ok(Some(Delivery {
             store: app.store.clone(),

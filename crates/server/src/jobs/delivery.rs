@@ -17,7 +17,8 @@ use crate::store::{OutboxRecord, Store, StoreError};
 
 /// How long a claimed event is ours; a worker that dies gives it back after this.
 const LEASE: Duration = Duration::from_secs(60);
-const BATCH: i64 = 16;
+/// Events claimed and sent at once: an SMTP exchange is mostly waiting, so they overlap.
+pub const BATCH: i64 = 32;
 /// When there is nothing to wake us, look anyway this often (other instances write events too).
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
@@ -49,8 +50,10 @@ impl Delivery {
         let now_ms = now.timestamp_millis();
         let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
         let mut pass = Pass::default();
-        for event in self.store.claim_outbox(now_ms, lease_ms, BATCH).await? {
-            match self.send(&event).await {
+        let events = self.store.claim_outbox(now_ms, lease_ms, BATCH).await?;
+        let outcomes = futures_util::future::join_all(events.iter().map(|event| self.send(event))).await;
+        for (event, outcome) in events.iter().zip(outcomes) {
+            match outcome {
                 Ok(()) => {
                     self.store.mark_sent(event.id, now_ms).await?;
                     pass.sent += 1;
