@@ -55,7 +55,9 @@ impl Delivery {
         for (event, outcome) in events.iter().zip(outcomes) {
             match outcome {
                 Ok(()) => {
-                    self.store.mark_sent(event.id, now_ms).await?;
+                    self.store
+                        .mark_sent(event.id, now_ms, &without_secrets(&event.payload))
+                        .await?;
                     pass.sent += 1;
                 }
                 Err(Failure::Permanent(why)) => {
@@ -112,6 +114,18 @@ impl Delivery {
     }
 }
 
+/// The payload as it may stay in the database once sent: the status link carries the customer's
+/// token, and only the token's hash may be stored for good (SPEC §3.5).
+pub fn without_secrets(payload: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(payload) {
+        Ok(serde_json::Value::Object(mut fields)) => {
+            fields.remove("status_url");
+            serde_json::Value::Object(fields).to_string()
+        }
+        _ => "{}".to_owned(),
+    }
+}
+
 enum Failure {
     Permanent(String),
     Transient(String),
@@ -120,6 +134,14 @@ enum Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sent_payloads_keep_no_token() {
+        let kept =
+            without_secrets(r#"{"case_number":"WA0000000013","status_url":"https://x/status/WA0000000013?t=secret"}"#);
+        assert_eq!(kept, r#"{"case_number":"WA0000000013"}"#);
+        assert_eq!(without_secrets("not json"), "{}");
+    }
 
     #[test]
     fn backoff_doubles_from_five_seconds_up_to_an_hour() {

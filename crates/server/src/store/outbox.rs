@@ -75,12 +75,16 @@ impl Store {
         Ok(claimed)
     }
 
-    pub async fn mark_sent(&self, id: OutboxId, now_ms: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
-            .bind(now_ms)
-            .bind(id.0)
-            .execute(&self.writes)
-            .await?;
+    /// Records the delivery and replaces the payload with `kept`: what was sent, minus its secrets.
+    pub async fn mark_sent(&self, id: OutboxId, now_ms: i64, kept: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET sent_at = $1, payload = $2, locked_until = NULL, last_error = NULL WHERE id = $3",
+        )
+        .bind(now_ms)
+        .bind(kept)
+        .bind(id.0)
+        .execute(&self.writes)
+        .await?;
         Ok(())
     }
 
@@ -128,6 +132,17 @@ impl Store {
                     r.try_get::<Option<String>, _>("last_error")?.unwrap_or_default(),
                 ))
             })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Every payload in the outbox, for checks that no secret outlives its delivery.
+    pub async fn outbox_payloads(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT payload FROM outbox ORDER BY id")
+            .fetch_all(&self.reads)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get("payload"))
             .collect::<Result<_, sqlx::Error>>()
             .map_err(Into::into)
     }

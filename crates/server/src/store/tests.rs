@@ -394,7 +394,7 @@ async fn outbox_events_are_leased_sent_and_retried() {
             s.store.claim_outbox(3_000, 60_000, 10).await.unwrap().is_empty(),
             "leased events are not claimed twice"
         );
-        s.store.mark_sent(claimed[0].id, 3_000).await.unwrap();
+        s.store.mark_sent(claimed[0].id, 3_000, "{}").await.unwrap();
         s.store
             .mark_failed(claimed[1].id, "connection refused", 10_000)
             .await

@@ -158,6 +158,25 @@ async fn the_confirmation_arrives_within_seconds_with_what_the_customer_needs() 
         );
         let text = mail.body_text(0).unwrap();
         let html = mail.body_html(0).unwrap();
+        // Once sent, the token is gone from the database: only its hash stays.
+        let token = body["status_url"]
+            .as_str()
+            .unwrap()
+            .split("?t=")
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        assert!(
+            !app.app
+                .store
+                .outbox_payloads()
+                .await
+                .unwrap()
+                .iter()
+                .any(|p| p.contains(&token)),
+            "{}",
+            app.backend
+        );
         for part in [&text, &html] {
             assert!(part.contains(&status_url), "{part}");
             assert!(part.contains("non chiede mai il codice di verifica"), "{part}");
