@@ -1,5 +1,8 @@
 //! Outgoing mail: what an outbox event says, as a multipart/alternative message (text + HTML) in
-//! the case's language, from compiled, auto-escaping templates (STYLE rule 16).
+//! the case's language, from compiled, auto-escaping templates (STYLE rule 16). Incoming mail is
+//! read in [`inbound`].
+
+pub mod inbound;
 
 use askama::Template;
 use chrono::{DateTime, Utc};

@@ -1,0 +1,478 @@
+//! Reading what arrives by mail (SPEC §5): is it a person writing, an automatic answer to ignore, or
+//! a bounce that says an address is dead — and which case does it name? Pure over the raw bytes;
+//! the use case that stores the result comes with the ingest command.
+
+use mail_parser::{MessageParser, MimeHeaders};
+
+/// What one inbound message is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbound {
+    /// A person's message, for a case.
+    Message(Received),
+    /// Machine-written and not a bounce: vacation replies, read receipts, abuse reports, our own mail.
+    Ignored { reason: String },
+    /// Delivery failed for good to these addresses.
+    Bounce { failed: Vec<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub from: String,
+    pub subject: String,
+    pub message_id: Option<String>,
+    /// In-Reply-To then References, as written (without angle brackets).
+    pub references: Vec<String>,
+    /// The new text: quoted history and signature cut off.
+    pub body: String,
+    pub attachments: Vec<(String, Vec<u8>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("not a mail message")]
+    NotAMessage,
+    #[error("the message has no sender address")]
+    NoSender,
+}
+
+/// Classifies one raw RFC 5322 message. `support_address` is ours: mail from it is a loop.
+pub fn read(raw: &[u8], support_address: &str) -> Result<Inbound, Refusal> {
+    // Some clients and archives put blank lines before the headers; a header block cannot start
+    // with one, so they are dropped rather than taken for an empty header section.
+    let start = raw.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(raw.len());
+    let line_start = raw[..start].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let message = MessageParser::default()
+        .parse(&raw[line_start..])
+        .ok_or(Refusal::NotAMessage)?;
+    if message.headers().is_empty() {
+        return Err(Refusal::NotAMessage);
+    }
+    let root = message.parts.first().ok_or(Refusal::NotAMessage)?;
+    let (ctype, subtype, report) = match root.content_type() {
+        Some(ct) => (
+            ct.ctype().to_ascii_lowercase(),
+            ct.subtype().unwrap_or("").to_ascii_lowercase(),
+            ct.attribute("report-type").unwrap_or("").to_ascii_lowercase(),
+        ),
+        None => ("text".to_owned(), "plain".to_owned(), String::new()),
+    };
+    if ctype == "multipart" && subtype == "report" {
+        return Ok(match report.as_str() {
+            "delivery-status" => match failed_recipients(&message) {
+                Some(failed) => Inbound::Bounce { failed },
+                None => ignored("a delivery delay notice"),
+            },
+            "disposition-notification" => ignored("a read receipt"),
+            "feedback-report" => ignored("an abuse feedback report"),
+            other => ignored(&format!("a {other} report")),
+        });
+    }
+    let from = message
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(str::to_lowercase)
+        .ok_or(Refusal::NoSender)?;
+    let header = |name: &str| message.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
+    let subject = message.subject().unwrap_or("").trim().to_owned();
+    if let Some(bounce) = plain_bounce(&from, &message) {
+        return Ok(bounce);
+    }
+    if from.eq_ignore_ascii_case(support_address) {
+        return Ok(ignored("a loop: sent by this desk"));
+    }
+    if header("auto-submitted").is_some_and(|v| v != "no") {
+        return Ok(ignored("an automatic reply (Auto-Submitted)"));
+    }
+    if header("precedence").is_some_and(|v| ["bulk", "junk", "list", "auto_reply"].contains(&v.as_str())) {
+        return Ok(ignored("bulk mail (Precedence)"));
+    }
+    if ["x-autoreply", "x-autorespond", "x-apple-action"]
+        .iter()
+        .any(|h| header(h).is_some())
+        || is_auto_reply_subject(&subject)
+    {
+        return Ok(ignored("an automatic reply"));
+    }
+    let mut references: Vec<String> = Vec::new();
+    for value in [message.in_reply_to(), message.references()] {
+        for id in value.as_text_list().unwrap_or(&[]) {
+            let id = id.trim().trim_start_matches('<').trim_end_matches('>').to_owned();
+            if !id.is_empty() && !references.contains(&id) {
+                references.push(id);
+            }
+        }
+    }
+    let body = message.body_text(0).map(|b| strip_quoted(&b)).unwrap_or_default();
+    let attachments = message
+        .attachments()
+        .map(|a| (a.attachment_name().unwrap_or("").to_owned(), a.contents().to_vec()))
+        .collect();
+    Ok(Inbound::Message(Received {
+        from,
+        subject,
+        message_id: message.message_id().map(str::to_owned),
+        references,
+        body,
+        attachments,
+    }))
+}
+
+fn ignored(reason: &str) -> Inbound {
+    Inbound::Ignored {
+        reason: reason.to_owned(),
+    }
+}
+
+/// Subjects that vacation responders put in front (en, it, de, fr, es).
+fn is_auto_reply_subject(subject: &str) -> bool {
+    let s = subject.to_lowercase();
+    [
+        "auto reply",
+        "auto-reply",
+        "autoreply",
+        "automatic reply",
+        "autorespons",
+        "out of office",
+        "out of the office",
+        "away until",
+        "risposta automatica",
+        "fuori sede",
+        "fuori ufficio",
+        "abwesenheitsnotiz",
+        "réponse automatique",
+        "respuesta automática",
+    ]
+    .iter()
+    .any(|p| s.starts_with(p) || s.starts_with(&format!("re: {p}")))
+}
+
+/// RFC 3464: the recipients whose `Action` is `failed` in the message/delivery-status part; None
+/// when every action is `delayed` (a warning, not a failure). A report without a readable status
+/// part (some servers send only prose) names the recipients of the message it returns.
+fn failed_recipients(message: &mail_parser::Message<'_>) -> Option<Vec<String>> {
+    let mut failed = Vec::new();
+    let mut delayed = false;
+    for part in &message.parts {
+        let is_status = part.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("message")
+                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("delivery-status"))
+        });
+        if !is_status {
+            continue;
+        }
+        let text = String::from_utf8_lossy(part.contents());
+        for block in text.replace("\r\n", "\n").split("\n\n") {
+            let field = |name: &str| {
+                block.lines().find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+                })
+            };
+            let action = field("action").unwrap_or_default().to_ascii_lowercase();
+            delayed |= action.starts_with("delayed");
+            let recipient = field("final-recipient").or_else(|| field("original-recipient"));
+            if let (true, Some(recipient)) = (action.starts_with("failed"), recipient) {
+                let address = recipient
+                    .rsplit(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches(['<', '>'])
+                    .to_lowercase();
+                if address.contains('@') && !failed.contains(&address) {
+                    failed.push(address);
+                }
+            }
+        }
+    }
+    if failed.is_empty() && delayed {
+        return None;
+    }
+    if failed.is_empty() {
+        failed = returned_recipients(message);
+    }
+    Some(failed)
+}
+
+/// The `To` addresses of the message a report returns (message/rfc822 or text/rfc822-headers).
+fn returned_recipients(message: &mail_parser::Message<'_>) -> Vec<String> {
+    message
+        .parts
+        .iter()
+        .filter_map(|part| {
+            let ct = part.content_type()?;
+            let sub = ct.subtype().unwrap_or("").to_ascii_lowercase();
+            (sub == "rfc822" || sub == "rfc822-headers")
+                .then(|| MessageParser::default().parse_headers(part.contents()))?
+        })
+        .filter_map(|returned| {
+            returned
+                .to()
+                .and_then(|to| to.first())
+                .and_then(|a| a.address())
+                .map(str::to_lowercase)
+        })
+        .collect()
+}
+
+/// Bounces that are not RFC 3464 reports: from a mailer daemon, naming the failed addresses in
+/// `X-Failed-Recipients` when it can.
+fn plain_bounce(from: &str, message: &mail_parser::Message<'_>) -> Option<Inbound> {
+    let local = from.split('@').next().unwrap_or("");
+    let daemon = ["mailer-daemon", "postmaster", "mail-daemon"].contains(&local);
+    let failed: Vec<String> = message
+        .header_raw("X-Failed-Recipients")
+        .map(|v| {
+            v.split(',')
+                .map(|a| a.trim().to_lowercase())
+                .filter(|a| a.contains('@'))
+                .collect()
+        })
+        .unwrap_or_default();
+    (daemon || !failed.is_empty()).then_some(Inbound::Bounce { failed })
+}
+
+/// The new text of a reply: the history below a separator or a signature is cut, quoted lines and
+/// the "On … wrote:" line that introduces them are dropped (whether the reply is above or below).
+pub fn strip_quoted(body: &str) -> String {
+    let lines: Vec<&str> = body.lines().collect();
+    let cut = lines.iter().enumerate().find_map(|(i, line)| {
+        let l = line.trim();
+        let lower = l.to_lowercase();
+        let separator = (l.starts_with('-') && lower.contains("original message"))
+            || line.trim_end() == "--"
+            || l.starts_with("________________");
+        let outlook_header = lower.starts_with("from:")
+            && lines.get(i + 1).is_some_and(|n| {
+                let n = n.trim().to_lowercase();
+                n.starts_with("sent:") || n.starts_with("date:") || n.starts_with("inviato:")
+            });
+        (separator || outlook_header).then_some(i)
+    });
+    let kept: Vec<&str> = lines[..cut.unwrap_or(lines.len())]
+        .iter()
+        .filter(|line| {
+            let l = line.trim().to_lowercase();
+            let attribution = [
+                "wrote:",
+                "ha scritto:",
+                "a écrit :",
+                "a écrit:",
+                "schrieb:",
+                "escribió:",
+            ]
+            .iter()
+            .any(|end| l.ends_with(end));
+            !(l.starts_with('>') || attribution)
+        })
+        .copied()
+        .collect();
+    kept.join("\n").trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Golden files: every message of the shared corpus beside what we read from it
+    /// (`tests/golden/mail/NAME.txt`). On a difference the test writes `NAME.txt.actual` and fails;
+    /// `UPDATE_GOLDEN=1` rewrites the expectations.
+    #[test]
+    fn every_corpus_message_is_read_or_refused_with_a_reason() {
+        let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/email");
+        let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/mail");
+        std::fs::create_dir_all(golden).unwrap();
+        let mut names: Vec<_> = std::fs::read_dir(corpus).unwrap().map(|e| e.unwrap().path()).collect();
+        names.sort();
+        assert!(names.len() >= 68);
+        let mut different = Vec::new();
+        for path in names {
+            let raw = std::fs::read(&path).unwrap();
+            let got = summary(read(&raw, "support@sportello.test"));
+            let name = path.file_stem().unwrap().to_string_lossy().to_string();
+            let expected_path = format!("{golden}/{name}.txt");
+            if std::env::var("UPDATE_GOLDEN").is_ok() {
+                std::fs::write(&expected_path, &got).unwrap();
+                continue;
+            }
+            let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+            if expected != got {
+                std::fs::write(format!("{expected_path}.actual"), &got).unwrap();
+                different.push(name);
+            }
+        }
+        assert!(different.is_empty(), "differs from its golden file: {different:?}");
+    }
+
+    fn summary(outcome: Result<Inbound, Refusal>) -> String {
+        match outcome {
+            Err(e) => format!("refused: {e}\n"),
+            Ok(Inbound::Ignored { reason }) => format!("ignored: {reason}\n"),
+            Ok(Inbound::Bounce { failed }) => format!("bounce: {}\n", failed.join(", ")),
+            Ok(Inbound::Message(m)) => format!(
+                "message from {}\nsubject: {}\nmessage-id: {}\nreferences: {}\nattachments: {}\n--- body ---\n{}\n",
+                m.from,
+                m.subject,
+                m.message_id.unwrap_or_default(),
+                m.references.join(" "),
+                m.attachments
+                    .iter()
+                    .map(|(n, b)| format!("{n} ({} bytes)", b.len()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                m.body
+            ),
+        }
+    }
+
+    fn eml(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/../../../shared/testdata/email/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn automatic_answers_are_ignored() {
+        for name in [
+            "autoreply-apple-vacation.eml",
+            "autoreply-exchange-automatic-reply.eml",
+            "autoreply-exchange-cp1252-qp.eml",
+            "autoreply-mimecast-precedence-bulk.eml",
+            "autoreply-rfc3834-exim.eml",
+            "mdn-read-receipt.eml",
+            "arf-abuse-feedback-report.eml",
+        ] {
+            assert!(
+                matches!(read(&eml(name), "support@x.test"), Ok(Inbound::Ignored { .. })),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn bounces_name_the_dead_address() {
+        // dsn-delayed.eml was delayed for five days and then failed: its Action is `failed`.
+        for name in [
+            "dsn-postfix.eml",
+            "dsn-sendmail.eml",
+            "dsn-aol-mailbox-full.eml",
+            "dsn-amazonses.eml",
+            "dsn-delayed.eml",
+            "dsn-rfc822-headers-only.eml",
+        ] {
+            let Ok(Inbound::Bounce { failed }) = read(&eml(name), "support@x.test") else {
+                panic!("{name}")
+            };
+            assert!(
+                !failed.is_empty() && failed.iter().all(|a| a.contains('@')),
+                "{name}: {failed:?}"
+            );
+        }
+        // Prose only (Office 365 sends no status part and no copy of the message): a bounce whose
+        // address is unknown, for an agent to read.
+        for name in [
+            "bounce-exim-plain.eml",
+            "bounce-gmail-plain.eml",
+            "bounce-qmail-iso2022jp.eml",
+            "dsn-office365.eml",
+        ] {
+            assert!(
+                matches!(read(&eml(name), "support@x.test"), Ok(Inbound::Bounce { .. })),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn replies_keep_their_references_and_lose_their_quotes() {
+        let Ok(Inbound::Message(m)) = read(&eml("thread-b-reply.eml"), "support@x.test") else {
+            panic!()
+        };
+        assert_eq!(m.references, ["123@example.com"]);
+        for name in [
+            "reply-gmail-alt.eml",
+            "reply-thunderbird-flowed.eml",
+            "reply-yahoo-original-message.eml",
+            "reply-outlook-original-header-block.eml",
+        ] {
+            let Ok(Inbound::Message(m)) = read(&eml(name), "support@x.test") else {
+                panic!("{name}")
+            };
+            assert!(!m.body.is_empty(), "{name}");
+            assert!(
+                !m.body.lines().any(|l| l.trim_start().starts_with('>')),
+                "{name}: {}",
+                m.body
+            );
+        }
+    }
+
+    #[test]
+    fn our_own_mail_coming_back_is_a_loop() {
+        let raw =
+            b"From: Support <support@sportello.test>\r\nTo: a@b.test\r\nSubject: [WA0000000013] x\r\n\r\nhello\r\n";
+        assert!(matches!(
+            read(raw, "support@sportello.test"),
+            Ok(Inbound::Ignored { .. })
+        ));
+    }
+
+    #[test]
+    fn quotes_and_signatures_are_cut() {
+        let body = "Ecco lo screenshot.\n\n-- \nMario\n";
+        assert_eq!(strip_quoted(body), "Ecco lo screenshot.");
+        let body = "Yes, still broken.\n\nOn Mon, 30 Nov 2026 at 20:00, Support <s@x> wrote:\n> Hello\n";
+        assert_eq!(strip_quoted(body), "Yes, still broken.");
+        let body = "Sì.\n\nIl giorno lun 30 nov 2026 alle 20:00 Support <s@x> ha scritto:\n> Ciao\n";
+        assert_eq!(strip_quoted(body), "Sì.");
+        assert_eq!(strip_quoted("> only a quote\n"), "");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_input_makes_it_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
+            let _ = read(&bytes, "s@x.test");
+        }
+
+        #[test]
+        fn cut_or_damaged_real_mail_never_makes_it_panic(
+            which in 0usize..4,
+            cut in proptest::prelude::any::<proptest::sample::Index>(),
+            flips in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<u8>()), 0..8),
+        ) {
+            let name = ["dsn-postfix.eml", "reply-gmail-alt.eml", "image-attachment-png-alt-base64.eml", "nested-multipart-rfc2046.eml"][which];
+            let mut raw = eml(name);
+            for (at, byte) in flips {
+                let i = at.index(raw.len());
+                raw[i] = byte;
+            }
+            raw.truncate(cut.index(raw.len() + 1));
+            let _ = read(&raw, "s@x.test");
+        }
+    }
+
+    #[test]
+    fn blank_lines_before_the_headers_are_tolerated() {
+        for name in ["iphone-jpeg-attachment.eml", "fwd-enclosed-message.eml"] {
+            assert!(
+                matches!(read(&eml(name), "support@x.test"), Ok(Inbound::Message(_))),
+                "{name}"
+            );
+        }
+        let Ok(Inbound::Message(m)) = read(&eml("iphone-jpeg-attachment.eml"), "support@x.test") else {
+            panic!()
+        };
+        assert_eq!(m.attachments.len(), 1);
+        assert!(m.attachments[0].1.starts_with(&[0xFF, 0xD8, 0xFF]), "the JPEG, decoded");
+    }
+
+    #[test]
+    fn garbage_is_refused_not_a_panic() {
+        assert!(read(b"", "s@x.test").is_err());
+        assert!(read(b"\r\n\r\n", "s@x.test").is_err());
+        assert_eq!(read(b"Subject: hi\r\n\r\nbody", "s@x.test"), Err(Refusal::NoSender));
+    }
+}
