@@ -5,7 +5,7 @@ use serde::Serialize;
 use sportello_domain::case_number::CaseNumber;
 
 use super::{from_millis, App, StatusToken};
-use crate::store::{StoreError, TicketId};
+use crate::store::{StoreError, StoredTicket, TicketId};
 
 #[derive(Debug, Serialize)]
 pub struct CaseStatus {
@@ -44,7 +44,7 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
     if token.is_empty() || !app.store.token_matches(id, &StatusToken::hash(token)).await? {
         return Ok(None);
     }
-    let Some(ticket) = app.store.ticket(id).await? else {
+    let Some(StoredTicket { ticket, .. }) = app.store.ticket(id).await? else {
         return Ok(None);
     };
     let messages = app

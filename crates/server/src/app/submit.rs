@@ -15,7 +15,7 @@ use sportello_domain::triage::{triage, History, Triage};
 use super::{millis, App, StatusToken};
 use crate::config::Settings;
 use crate::store::{
-    CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest, NewOutboxEvent, NewTicket, StoreError,
+    CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest, NewOutboxEvent, StoreError, Ticket,
     TicketId,
 };
 
@@ -125,7 +125,7 @@ fn decide_new_case(
             repeated_attachment: history.most_repeats >= REPEATS_BEFORE_LOW,
         };
         let triaged = triage(&catalog, category, &valid, history, now);
-        let ticket = NewTicket {
+        let ticket = Ticket {
             status: "new".to_owned(),
             priority: triaged.priority.as_str().to_owned(),
             category: valid.category.clone(),

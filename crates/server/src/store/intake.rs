@@ -9,7 +9,7 @@
 
 use sqlx::Row;
 
-use super::{Backend, MessageId, NewOutboxEvent, NewTicket, Store, StoreError, TicketId};
+use super::{Backend, MessageId, NewOutboxEvent, Store, StoreError, Ticket, TicketId};
 
 /// What the caller knows before the transaction.
 #[derive(Debug, Clone)]
@@ -50,7 +50,7 @@ pub struct ContactHistory {
 
 /// The caller's decision for a new case.
 pub struct CasePlan {
-    pub ticket: NewTicket,
+    pub ticket: Ticket,
     /// Strike the contact's e-mail and phone (urgency asked where it is not allowed).
     pub strike: bool,
     /// The event to deliver, once the case has its number.

@@ -97,9 +97,9 @@ impl MessageId {
     }
 }
 
-/// A new case, as triage decided it.
-#[derive(Debug, Clone)]
-pub struct NewTicket {
+/// A case's own fields: written as triage decided them, read back as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
     pub status: String,
     pub priority: String,
     pub category: String,
@@ -123,28 +123,11 @@ pub struct NewTicket {
     pub resolution_due: i64,
 }
 
+/// A case as stored, with its sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketRecord {
+pub struct StoredTicket {
     pub id: TicketId,
-    pub status: String,
-    pub priority: String,
-    pub category: String,
-    pub subcategory: String,
-    pub email: String,
-    pub phone: String,
-    pub name: Option<String>,
-    pub country: Option<String>,
-    pub language: String,
-    pub device: String,
-    pub description: String,
-    pub fields: String,
-    pub urgent_requested: bool,
-    pub penalised: bool,
-    pub warnings: String,
-    pub channel: String,
-    pub created_at: i64,
-    pub first_response_due: i64,
-    pub resolution_due: i64,
+    pub ticket: Ticket,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,7 +218,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn ticket(&self, id: TicketId) -> Result<Option<TicketRecord>, StoreError> {
+    pub async fn ticket(&self, id: TicketId) -> Result<Option<StoredTicket>, StoreError> {
         let row = sqlx::query(
             "SELECT id, status, priority, category, subcategory, email, phone, name, country, language, device, \
              description, fields, urgent_requested, penalised, warnings, channel, created_at, first_response_due, \
@@ -245,8 +228,7 @@ impl Store {
         .fetch_optional(&self.reads)
         .await?;
         row.map(|r| {
-            Ok(TicketRecord {
-                id: TicketId(r.try_get("id")?),
+            let ticket = Ticket {
                 status: r.try_get("status")?,
                 priority: r.try_get("priority")?,
                 category: r.try_get("category")?,
@@ -266,6 +248,10 @@ impl Store {
                 created_at: r.try_get("created_at")?,
                 first_response_due: r.try_get("first_response_due")?,
                 resolution_due: r.try_get("resolution_due")?,
+            };
+            Ok(StoredTicket {
+                id: TicketId(r.try_get("id")?),
+                ticket,
             })
         })
         .transpose()

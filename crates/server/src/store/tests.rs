@@ -54,8 +54,8 @@ pub(crate) async fn stores() -> Vec<TestStore> {
     all
 }
 
-fn ticket(email: &str, phone: &str, category: &str, created_at: i64) -> NewTicket {
-    NewTicket {
+fn ticket(email: &str, phone: &str, category: &str, created_at: i64) -> Ticket {
+    Ticket {
         status: "new".into(),
         priority: "normal".into(),
         category: category.into(),
@@ -78,7 +78,7 @@ fn ticket(email: &str, phone: &str, category: &str, created_at: i64) -> NewTicke
     }
 }
 
-fn request(t: &NewTicket, evidence: Vec<EvidenceRow>) -> IntakeRequest {
+fn request(t: &Ticket, evidence: Vec<EvidenceRow>) -> IntakeRequest {
     IntakeRequest {
         email: t.email.clone(),
         phone: t.phone.clone(),
@@ -93,12 +93,7 @@ fn request(t: &NewTicket, evidence: Vec<EvidenceRow>) -> IntakeRequest {
 }
 
 /// Creates (or joins) a case; the decision records the history it was given.
-async fn intake(
-    store: &Store,
-    t: &NewTicket,
-    evidence: Vec<EvidenceRow>,
-    strike: bool,
-) -> IntakeOutcome<ContactHistory> {
+async fn intake(store: &Store, t: &Ticket, evidence: Vec<EvidenceRow>, strike: bool) -> IntakeOutcome<ContactHistory> {
     let plan_ticket = t.clone();
     let decide: Decide<ContactHistory> = Box::new(move |history| {
         let created_at = plan_ticket.created_at;
@@ -115,7 +110,7 @@ async fn intake(
     store.intake(request(t, evidence), decide).await.unwrap()
 }
 
-async fn create(store: &Store, t: &NewTicket) -> TicketId {
+async fn create(store: &Store, t: &Ticket) -> TicketId {
     match intake(store, t, vec![], false).await {
         IntakeOutcome::Created(id, _) => id,
         IntakeOutcome::Merged(id) => panic!("joined {id:?} instead of creating"),
@@ -163,8 +158,10 @@ async fn a_ticket_reads_back_field_for_field_and_ids_increase() {
         )
         .await;
         assert!(second > first, "{}", s.name);
-        let back = s.store.ticket(first).await.unwrap().unwrap();
-        assert_eq!(back.id, first);
+        let stored = s.store.ticket(first).await.unwrap().unwrap();
+        assert_eq!(stored.id, first);
+        assert_eq!(stored.ticket, t, "every field reads back as written");
+        let back = stored.ticket;
         assert_eq!(
             (back.email.as_str(), back.phone.as_str(), back.category.as_str()),
             ("a@gmail.com", "+393451234567", "payments")
