@@ -67,6 +67,24 @@ struct ConfirmationHtml<'a> {
     status_url: &'a str,
 }
 
+/// RFC 3834: our mail is machine-written, so vacation responders must not answer it (no loops).
+#[derive(Debug, Clone, Copy)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "auto-generated".to_owned())
+    }
+}
+
 /// Turns outbox events into messages from the desk's address.
 #[derive(Debug, Clone)]
 pub struct Composer {
@@ -137,6 +155,7 @@ impl Composer {
             .to(to)
             .subject(subject)
             .message_id(Some(event.idempotency_key.clone()))
+            .header(AutoSubmitted)
             .multipart(MultiPart::alternative_plain_html(text, html))
             .map_err(|e| ComposeError::Build(e.to_string()))
     }
