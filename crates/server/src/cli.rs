@@ -10,7 +10,10 @@ use sportello_domain::catalog::Catalog;
 use sportello_domain::triage::{due, Priority};
 
 use crate::config::{Settings, SettingsArgs};
-use crate::startup::{load_catalog, open_store, shutdown_signal, Application};
+use std::io::Read as _;
+
+use crate::app::ingest::{ingest, Ingested};
+use crate::startup::{build_app, load_catalog, open_store, shutdown_signal, Application};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,6 +39,18 @@ enum Command {
     },
     /// Print the due times the server would compute for a case (SPEC §4).
     Sla(SlaArgs),
+    /// Work with mail.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MailCommand {
+    /// Read one RFC 5322 message on standard input (for an MTA pipe) and file it. Exits 0 whenever
+    /// the message was handled, filed or kept aside, so the MTA never bounces it to the sender.
+    Ingest(SettingsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,10 +130,41 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Mail {
+            command: MailCommand::Ingest(args),
+        } => {
+            let settings = Settings::load(&args)?;
+            init_tracing();
+            let mut raw = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().take(MAX_INGEST_READ), &mut raw)
+                .context("cannot read the message from standard input")?;
+            let outcome = runtime()?.block_on(async {
+                let app = build_app(settings).await?;
+                ingest(&app, bytes::Bytes::from(raw)).await.map_err(anyhow::Error::new)
+            })?;
+            println!("{}", describe(&outcome));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sla(args) => {
             println!("{}", sla(&args)?);
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Read one byte past the limit, so an oversized message is recognised as such.
+const MAX_INGEST_READ: u64 = crate::app::ingest::MAX_MESSAGE_BYTES as u64 + 1;
+
+fn describe(outcome: &Ingested) -> String {
+    match outcome {
+        Ingested::Joined {
+            case,
+            raised_to: Some(p),
+        } => format!("joined {case}; priority raised to {p}"),
+        Ingested::Joined { case, raised_to: None } => format!("joined {case}"),
+        Ingested::Ignored(reason) => format!("ignored: {reason}"),
+        Ingested::Bounce(addresses) => format!("bounce: {} marked undeliverable", addresses.join(", ")),
+        Ingested::KeptAside(reason) => format!("kept aside: {reason}"),
     }
 }
 

@@ -27,25 +27,11 @@ pub struct Application {
 impl Application {
     /// Opens the database (running migrations), the blob store and the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let catalog = load_catalog(settings.catalog.as_deref())?;
-        tokio::fs::create_dir_all(&settings.data_dir)
-            .await
-            .with_context(|| format!("data_dir: cannot create {}", settings.data_dir.display()))?;
-        let store = open_store(settings.database_url.expose()).await?;
-        let blobs = BlobStore::open(&settings.data_dir)
-            .await
-            .with_context(|| format!("data_dir: cannot create blobs under {}", settings.data_dir.display()))?;
         let listener = TcpListener::bind(settings.addr)
             .await
             .with_context(|| format!("addr: cannot listen on {}", settings.addr))?;
         let rate_limit = settings.intake_rate_limit;
-        let app = App {
-            catalog: Arc::new(catalog),
-            store,
-            blobs,
-            settings: Arc::new(settings),
-            outbox_wake: Arc::new(tokio::sync::Notify::new()),
-        };
+        let app = build_app(settings).await?;
         Ok(Application {
             listener,
             state: WebState::new(app, rate_limit),
@@ -116,6 +102,25 @@ impl Application {
             give_up_after: app.settings.mail_give_up,
         }))
     }
+}
+
+/// The use cases' context: catalog, migrated store, blob store. `serve` and `mail ingest` share it.
+pub async fn build_app(settings: Settings) -> anyhow::Result<App> {
+    let catalog = load_catalog(settings.catalog.as_deref())?;
+    tokio::fs::create_dir_all(&settings.data_dir)
+        .await
+        .with_context(|| format!("data_dir: cannot create {}", settings.data_dir.display()))?;
+    let store = open_store(settings.database_url.expose()).await?;
+    let blobs = BlobStore::open(&settings.data_dir)
+        .await
+        .with_context(|| format!("data_dir: cannot create blobs under {}", settings.data_dir.display()))?;
+    Ok(App {
+        catalog: Arc::new(catalog),
+        store,
+        blobs,
+        settings: Arc::new(settings),
+        outbox_wake: Arc::new(tokio::sync::Notify::new()),
+    })
 }
 
 /// Connects and migrates; the one place that knows a fresh directory needs nothing else.

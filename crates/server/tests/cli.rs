@@ -197,3 +197,37 @@ fn every_command_has_help() {
         assert!(out.contains("Usage"), "{out}");
     }
 }
+
+#[test]
+fn mail_ingest_reads_standard_input_and_exits_zero_when_it_filed_the_message() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/email");
+    for (name, expected) in [
+        ("autoreply-rfc3834-exim.eml", "ignored: "),
+        ("dsn-sendmail.eml", "bounce: "),
+        ("thread-a-original.eml", "kept aside: no case"),
+        ("malformed-truncated-no-boundary.eml", "kept aside: "),
+    ] {
+        let mut child = sportello()
+            .current_dir(dir.path())
+            .args(["mail", "ingest"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(&std::fs::read(format!("{corpus}/{name}")).unwrap())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{name}");
+        let line = String::from_utf8(out.stdout).unwrap();
+        assert!(line.starts_with(expected), "{name}: {line}");
+    }
+    // Every message, refused or not, is kept as a blob.
+    assert!(std::fs::read_dir(dir.path().join("data/blobs")).unwrap().count() >= 4);
+}

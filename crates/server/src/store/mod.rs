@@ -5,6 +5,7 @@
 //! UTC milliseconds, booleans as 0/1), so one SQL text serves both wherever the dialects agree;
 //! the few statements that differ (locking, claiming) are chosen by [`Backend`].
 
+mod inbound;
 mod intake;
 mod outbox;
 mod sqlite_writer;
@@ -14,6 +15,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, Row};
 
+pub use inbound::{Bump, CaseState, CustomerReply};
 pub use intake::{CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest};
 pub use outbox::{NewOutboxEvent, OutboxId, OutboxRecord};
 

@@ -3,6 +3,7 @@
 
 mod helpers;
 mod hostile;
+mod ingest;
 mod intake;
 mod mail;
 mod status;

@@ -1,0 +1,189 @@
+//! What inbound mail changes: a customer's reply joins its case, bounced addresses are remembered,
+//! and mail that cannot be filed is kept aside with its reason.
+
+use sqlx::Row;
+
+use super::{Backend, EvidenceRow, MessageId, Store, StoreError, TicketId};
+
+/// What a reply needs to know about its case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseState {
+    pub id: TicketId,
+    pub status: String,
+    pub priority: String,
+    pub category: String,
+    pub subcategory: String,
+    pub email: String,
+    pub penalised: bool,
+    pub created_at: i64,
+    pub first_response_at: Option<i64>,
+    pub last_bump_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+}
+
+/// SPEC §4: a raised priority and the due times that follow from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bump {
+    pub priority: String,
+    pub first_response_due: i64,
+    pub resolution_due: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct CustomerReply {
+    pub ticket: TicketId,
+    pub body: String,
+    pub raw_sha256: String,
+    pub evidence: Vec<EvidenceRow>,
+    pub now_ms: i64,
+    pub bump: Option<Bump>,
+    /// Back to `open` (from `pending_customer` or `resolved`).
+    pub reopen: bool,
+}
+
+impl Store {
+    pub async fn case_state(&self, id: TicketId) -> Result<Option<CaseState>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, status, priority, category, subcategory, email, penalised, created_at, first_response_at, \
+             last_bump_at, resolved_at FROM tickets WHERE id = $1",
+        )
+        .bind(id.get())
+        .fetch_optional(&self.reads)
+        .await?;
+        row.map(|r| {
+            Ok(CaseState {
+                id: TicketId::from(r.try_get::<i64, _>("id")?),
+                status: r.try_get("status")?,
+                priority: r.try_get("priority")?,
+                category: r.try_get("category")?,
+                subcategory: r.try_get("subcategory")?,
+                email: r.try_get("email")?,
+                penalised: r.try_get::<i64, _>("penalised")? != 0,
+                created_at: r.try_get("created_at")?,
+                first_response_at: r.try_get("first_response_at")?,
+                last_bump_at: r.try_get("last_bump_at")?,
+                resolved_at: r.try_get("resolved_at")?,
+            })
+        })
+        .transpose()
+        .map_err(|e: sqlx::Error| e.into())
+    }
+
+    /// The reply, its attachments and what it changes on the case, in one transaction.
+    pub async fn add_customer_reply(&self, reply: &CustomerReply) -> Result<MessageId, StoreError> {
+        // SQLite: take the write lock at BEGIN, so the transaction never has to upgrade.
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        let mut tx = self.writes.begin_with(begin).await?;
+        let message: i64 = sqlx::query(
+            "INSERT INTO messages (ticket_id, author, body, public, created_at, raw_sha256) \
+             VALUES ($1, 'customer', $2, 1, $3, $4) RETURNING id",
+        )
+        .bind(reply.ticket.get())
+        .bind(&reply.body)
+        .bind(reply.now_ms)
+        .bind(&reply.raw_sha256)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
+        for e in &reply.evidence {
+            sqlx::query(super::intake::INSERT_EVIDENCE)
+                .bind(reply.ticket.get())
+                .bind(message)
+                .bind(&e.sha256)
+                .bind(&e.kind)
+                .bind(e.width)
+                .bind(e.height)
+                .bind(e.byte_len)
+                .bind(&e.filename)
+                .bind(&e.editor)
+                .bind(reply.now_ms)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(super::intake::TOUCH_TICKET)
+            .bind(reply.now_ms)
+            .bind(reply.ticket.get())
+            .execute(&mut *tx)
+            .await?;
+        if let Some(bump) = &reply.bump {
+            sqlx::query(
+                "UPDATE tickets SET priority = $1, first_response_due = $2, resolution_due = $3, last_bump_at = $4 \
+                 WHERE id = $5",
+            )
+            .bind(&bump.priority)
+            .bind(bump.first_response_due)
+            .bind(bump.resolution_due)
+            .bind(reply.now_ms)
+            .bind(reply.ticket.get())
+            .execute(&mut *tx)
+            .await?;
+        }
+        if reply.reopen {
+            sqlx::query("UPDATE tickets SET status = 'open', resolved_at = NULL WHERE id = $1")
+                .bind(reply.ticket.get())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(MessageId(message))
+    }
+
+    /// An address that bounced for good: agents see it on its cases (SPEC §5).
+    pub async fn mark_undeliverable(&self, address: &str, reason: &str, now_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO undeliverable (address, reason, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (address) DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at",
+        )
+        .bind(address)
+        .bind(reason)
+        .bind(now_ms)
+        .execute(&self.writes)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn is_undeliverable(&self, address: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 AS hit FROM undeliverable WHERE address = $1")
+            .bind(address)
+            .fetch_optional(&self.reads)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Mail that reached no case, kept (its raw bytes are a blob) with the reason.
+    pub async fn keep_aside(
+        &self,
+        reason: &str,
+        raw_sha256: &str,
+        sender: Option<&str>,
+        subject: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO mail_aside (reason, raw_sha256, sender, subject, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(reason)
+        .bind(raw_sha256)
+        .bind(sender)
+        .bind(subject)
+        .bind(now_ms)
+        .execute(&self.writes)
+        .await?;
+        Ok(())
+    }
+
+    /// The reasons of mail kept aside, newest first.
+    pub async fn mail_aside(&self, limit: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT reason FROM mail_aside ORDER BY id DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.reads)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get("reason"))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+}
