@@ -219,7 +219,8 @@ async fn join(
         .catalog
         .case_prefix()
         .number(u64::try_from(case.id.get()).unwrap_or_default());
-    app.store
+    let (_, bumped) = app
+        .store
         .add_customer_reply(&CustomerReply {
             ticket: case.id,
             body,
@@ -227,6 +228,7 @@ async fn join(
             evidence,
             now_ms: millis(now),
             bump: raised.map(|(p, d)| Bump {
+                from: current.as_str().to_owned(),
                 priority: p.as_str().to_owned(),
                 first_response_due: millis(d.first_response_due),
                 resolution_due: millis(d.resolution_due),
@@ -237,7 +239,7 @@ async fn join(
     match number {
         Ok(case) => Ok(Ingested::Joined {
             case,
-            raised_to: raised.map(|(p, _)| p),
+            raised_to: raised.filter(|_| bumped).map(|(p, _)| p),
         }),
         Err(e) => Err(IngestError::Store(StoreError::Other(e.to_string()))),
     }

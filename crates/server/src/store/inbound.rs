@@ -24,6 +24,8 @@ pub struct CaseState {
 /// SPEC §4: a raised priority and the due times that follow from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bump {
+    /// The priority the bump was decided from: if another reply changed it meanwhile, nothing moves.
+    pub from: String,
     pub priority: String,
     pub first_response_due: i64,
     pub resolution_due: i64,
@@ -69,8 +71,10 @@ impl Store {
         .map_err(|e: sqlx::Error| e.into())
     }
 
-    /// The reply, its attachments and what it changes on the case, in one transaction.
-    pub async fn add_customer_reply(&self, reply: &CustomerReply) -> Result<MessageId, StoreError> {
+    /// The reply, its attachments and what it changes on the case, in one transaction. Returns
+    /// whether the bump was applied: the update re-checks the SPEC §4 conditions, so two replies
+    /// arriving together raise the priority once.
+    pub async fn add_customer_reply(&self, reply: &CustomerReply) -> Result<(MessageId, bool), StoreError> {
         // SQLite: take the write lock at BEGIN, so the transaction never has to upgrade.
         let begin = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
@@ -108,18 +112,23 @@ impl Store {
             .bind(reply.ticket.get())
             .execute(&mut *tx)
             .await?;
+        let mut bumped = false;
         if let Some(bump) = &reply.bump {
-            sqlx::query(
+            let done = sqlx::query(
                 "UPDATE tickets SET priority = $1, first_response_due = $2, resolution_due = $3, last_bump_at = $4 \
-                 WHERE id = $5",
+                 WHERE id = $5 AND priority = $6 AND first_response_at IS NULL \
+                 AND (last_bump_at IS NULL OR last_bump_at <= $7)",
             )
             .bind(&bump.priority)
             .bind(bump.first_response_due)
             .bind(bump.resolution_due)
             .bind(reply.now_ms)
             .bind(reply.ticket.get())
+            .bind(&bump.from)
+            .bind(reply.now_ms - 86_400_000)
             .execute(&mut *tx)
             .await?;
+            bumped = done.rows_affected() == 1;
         }
         if reply.reopen {
             sqlx::query("UPDATE tickets SET status = 'open', resolved_at = NULL WHERE id = $1")
@@ -128,7 +137,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        Ok(MessageId(message))
+        Ok((MessageId(message), bumped))
     }
 
     /// An address that bounced for good: agents see it on its cases (SPEC §5).

@@ -76,6 +76,39 @@ async fn a_reply_to_our_mail_joins_its_case_raises_it_once_and_loses_the_quote()
 }
 
 #[tokio::test]
+async fn replies_arriving_together_raise_the_priority_once() {
+    for app in backends().await {
+        let (_, created) = read(app.post_json(&complete(202)).await).await;
+        let case = created["case_number"].as_str().unwrap().to_owned();
+        let our_id = format!("{}.confirmation@sportello.test", case.to_lowercase());
+        let replies: Vec<_> = (0..8)
+            .map(|i| {
+                let app = app.app.clone();
+                let raw = reply(
+                    "cliente202@gmail.com",
+                    "Re: sollecito",
+                    Some(&our_id),
+                    &format!("Sollecito {i}."),
+                );
+                tokio::spawn(async move { ingest(&app, raw).await.unwrap() })
+            })
+            .collect();
+        let mut raised = 0;
+        for r in replies {
+            if let Ingested::Joined { raised_to: Some(_), .. } = r.await.unwrap() {
+                raised += 1;
+            }
+        }
+        assert_eq!(raised, 1, "{}", app.backend);
+        let (_, shown) = read(app.get(created["status_url"].as_str().unwrap()).await).await;
+        assert_eq!(
+            (shown["priority"].as_str(), shown["messages"].as_array().unwrap().len()),
+            (Some("high"), 8)
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_case_number_in_the_subject_counts_only_from_the_cases_contact() {
     for app in backends().await {
         let (_, created) = read(app.post_json(&complete(201)).await).await;
