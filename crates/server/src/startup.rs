@@ -107,6 +107,8 @@ impl Application {
 /// The use cases' context: catalog, migrated store, blob store. `serve` and `mail ingest` share it.
 pub async fn build_app(settings: Settings) -> anyhow::Result<App> {
     let catalog = load_catalog(settings.catalog.as_deref())?;
+    crate::app::ingest::mail_category(&catalog, settings.mail_category.as_deref())
+        .map_err(|why| anyhow::anyhow!("mail_category: {why}"))?;
     tokio::fs::create_dir_all(&settings.data_dir)
         .await
         .with_context(|| format!("data_dir: cannot create {}", settings.data_dir.display()))?;

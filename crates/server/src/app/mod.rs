@@ -1,6 +1,7 @@
 //! Use cases: the only code that calls both the domain and the store. One file per verb.
 
 pub mod ingest;
+pub mod reply;
 pub mod status;
 pub mod submit;
 

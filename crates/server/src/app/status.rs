@@ -16,7 +16,8 @@ pub struct CaseStatus {
     pub subcategory: String,
     /// The customer's own words and device, as stored (redacted).
     pub description: String,
-    pub device: String,
+    /// None while the case waits for it (`needs_info`).
+    pub device: Option<String>,
     pub created_at: DateTime<Utc>,
     pub first_response_due: DateTime<Utc>,
     pub resolution_due: DateTime<Utc>,
@@ -26,6 +27,8 @@ pub struct CaseStatus {
 #[derive(Debug, Serialize)]
 pub struct StatusMessage {
     pub author: String,
+    /// Who wrote a follow-up by mail, when it was not the case's contact.
+    pub sender: Option<String>,
     pub body: String,
     pub created_at: DateTime<Utc>,
 }
@@ -55,6 +58,7 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
         .filter(|m| m.public)
         .map(|m| StatusMessage {
             author: m.author,
+            sender: m.sender,
             body: m.body,
             created_at: from_millis(m.created_at),
         })

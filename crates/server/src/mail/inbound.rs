@@ -18,6 +18,10 @@ pub enum Inbound {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
     pub from: String,
+    /// The sender's display name, when the mail gives one.
+    pub name: Option<String>,
+    /// `Content-Language`, when the mail declares it.
+    pub language: Option<String>,
     pub subject: String,
     pub message_id: Option<String>,
     /// In-Reply-To then References, as written (without angle brackets).
@@ -67,12 +71,16 @@ pub fn read(raw: &[u8], support_address: &str) -> Result<Inbound, Refusal> {
             other => ignored(&format!("a {other} report")),
         });
     }
-    let from = message
-        .from()
-        .and_then(|a| a.first())
+    let sender = message.from().and_then(|a| a.first());
+    let from = sender
         .and_then(|a| a.address())
         .map(str::to_lowercase)
         .ok_or(Refusal::NoSender)?;
+    let name = sender
+        .and_then(|a| a.name())
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !n.contains('@'))
+        .map(str::to_owned);
     let header = |name: &str| message.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
     let subject = message.subject().unwrap_or("").trim().to_owned();
     if let Some(bounce) = plain_bounce(&from, &message) {
@@ -108,8 +116,15 @@ pub fn read(raw: &[u8], support_address: &str) -> Result<Inbound, Refusal> {
         .attachments()
         .map(|a| (a.attachment_name().unwrap_or("").to_owned(), a.contents().to_vec()))
         .collect();
+    let language = message
+        .header_raw("Content-Language")
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
     Ok(Inbound::Message(Received {
         from,
+        name,
+        language,
         subject,
         message_id: message.message_id().map(str::to_owned),
         references,

@@ -35,7 +35,10 @@ pub struct Bump {
 pub struct CustomerReply {
     pub ticket: TicketId,
     pub body: String,
-    pub raw_sha256: String,
+    /// The address it came from, when it is not the case's contact's.
+    pub sender: Option<String>,
+    /// The raw message, for a reply by mail.
+    pub raw_sha256: Option<String>,
     pub evidence: Vec<EvidenceRow>,
     pub now_ms: i64,
     pub bump: Option<Bump>,
@@ -82,13 +85,14 @@ impl Store {
         };
         let mut tx = self.writes.begin_with(begin).await?;
         let message: i64 = sqlx::query(
-            "INSERT INTO messages (ticket_id, author, body, public, created_at, raw_sha256) \
-             VALUES ($1, 'customer', $2, 1, $3, $4) RETURNING id",
+            "INSERT INTO messages (ticket_id, author, body, public, created_at, raw_sha256, sender) \
+             VALUES ($1, 'customer', $2, 1, $3, $4, $5) RETURNING id",
         )
         .bind(reply.ticket.get())
         .bind(&reply.body)
         .bind(reply.now_ms)
         .bind(&reply.raw_sha256)
+        .bind(&reply.sender)
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
@@ -138,6 +142,20 @@ impl Store {
         }
         tx.commit().await?;
         Ok((MessageId(message), bumped))
+    }
+
+    /// Moves a case to `status` (SPEC §4's life cycle); `resolved` records when.
+    pub async fn set_status(&self, id: TicketId, status: &str, now_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE tickets SET status = $1, updated_at = $2, \
+             resolved_at = CASE WHEN $1 = 'resolved' THEN $2 ELSE resolved_at END WHERE id = $3",
+        )
+        .bind(status)
+        .bind(now_ms)
+        .bind(id.get())
+        .execute(&self.writes)
+        .await?;
+        Ok(())
     }
 
     /// An address that bounced for good: agents see it on its cases (SPEC §5).
