@@ -168,6 +168,7 @@ fn describe(outcome: &Ingested) -> String {
             about: Some(about),
         } => format!("opened {case} about {about}"),
         Ingested::Merged(case) => format!("added to {case}"),
+        Ingested::Duplicate => "already filed".to_owned(),
         Ingested::Ignored(reason) => format!("ignored: {reason}"),
         Ingested::Bounce(addresses) => format!("bounce: {} marked undeliverable", addresses.join(", ")),
         Ingested::KeptAside(reason) => format!("kept aside: {reason}"),

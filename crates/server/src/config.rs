@@ -123,9 +123,9 @@ impl Settings {
         let mail_give_up = parse_duration(&give_up).context("mail_give_up")?;
         let imap_url = pick(&args.imap_url, file.imap_url);
         if let Some(url) = &imap_url {
-            if !(url.starts_with("imap://") || url.starts_with("imaps://")) {
-                bail!("imap_url: use imaps://USER:PASSWORD@HOST/MAILBOX (or imap:// for STARTTLS)");
-            }
+            // The error names the setting and never repeats the password.
+            crate::mail::imap::MailboxUrl::parse(url)
+                .map_err(|e| anyhow::anyhow!("{e} (use imaps://USER:PASSWORD@HOST/MAILBOX)"))?;
         }
         Ok(Settings {
             addr,

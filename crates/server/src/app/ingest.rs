@@ -41,6 +41,8 @@ pub enum Ingested {
     },
     /// Added to the sender's own open case of the mail category from the last 24 hours (SPEC §3.3).
     Merged(CaseNumber),
+    /// The same raw message was filed before (fetched twice, or a retried pipe): nothing changes.
+    Duplicate,
     Ignored(String),
     Bounce(Vec<String>),
     KeptAside(String),
@@ -80,6 +82,9 @@ pub async fn ingest(app: &App, raw: Bytes) -> Result<Ingested, IngestError> {
     let hash = content_hash(&raw);
     app.blobs.put(&hash, raw.clone()).await?;
     let raw_sha256 = hash.to_hex();
+    if app.store.mail_filed(&raw_sha256).await? {
+        return Ok(Ingested::Duplicate);
+    }
     if raw.len() > MAX_MESSAGE_BYTES {
         return aside(app, "larger than 25 MiB", &raw_sha256, None, None, now).await;
     }
@@ -97,12 +102,40 @@ pub async fn ingest(app: &App, raw: Bytes) -> Result<Ingested, IngestError> {
         }
         Ok(Inbound::Message(message)) => message,
     };
-    match find_thread(app, &message).await? {
-        Thread::Case(case) if accepts_follow_up(&case, now) => join(app, case, message, raw_sha256, now).await,
-        Thread::Case(closed) => open(app, message, Some(closed.id), raw_sha256, now).await,
-        Thread::About(id) => open(app, message, Some(id), raw_sha256, now).await,
-        Thread::Nowhere => open(app, message, None, raw_sha256, now).await,
+    let filed = match find_thread(app, &message).await? {
+        Thread::Case(case) if accepts_follow_up(&case, now) => join(app, case, message, &raw_sha256, now).await,
+        Thread::Case(closed) => open(app, message, Some(closed.id), &raw_sha256, now).await,
+        Thread::About(id) => open(app, message, Some(id), &raw_sha256, now).await,
+        Thread::Nowhere => open(app, message, None, &raw_sha256, now).await,
+    };
+    match filed {
+        // Another process filed the same message meanwhile: the unique raw hash refused ours.
+        Err(IngestError::Store(StoreError::Conflict(_))) if app.store.mail_filed(&raw_sha256).await? => {
+            Ok(Ingested::Duplicate)
+        }
+        other => other,
     }
+}
+
+/// A message too large to fetch whole: its header is kept aside (as the blob), for an agent.
+pub async fn keep_oversized(app: &App, header: Bytes, size: u64) -> Result<Ingested, IngestError> {
+    let now = Utc::now().trunc_subsecs(0);
+    let hash = content_hash(&header);
+    app.blobs.put(&hash, header.clone()).await?;
+    let raw_sha256 = hash.to_hex();
+    if app.store.mail_filed(&raw_sha256).await? {
+        return Ok(Ingested::Duplicate);
+    }
+    let parsed = mail_parser::MessageParser::default().parse_headers(&header);
+    let from = parsed
+        .as_ref()
+        .and_then(|m| m.from())
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(str::to_lowercase);
+    let subject = parsed.as_ref().and_then(|m| m.subject()).map(str::to_owned);
+    let reason = format!("larger than 25 MiB ({size} bytes): only its header was fetched");
+    aside(app, &reason, &raw_sha256, from.as_deref(), subject.as_deref(), now).await
 }
 
 /// The category and sub-category of cases opened by mail: `CATEGORY/SUBCATEGORY` from the
@@ -201,7 +234,7 @@ async fn join(
     app: &App,
     case: CaseState,
     message: Received,
-    raw_sha256: String,
+    raw_sha256: &str,
     now: DateTime<Utc>,
 ) -> Result<Ingested, IngestError> {
     let (evidence, _, refused) = admit_attachments(uploads(message.attachments));
@@ -213,7 +246,7 @@ async fn join(
             text: with_refusals(message.body, &refused),
             evidence,
             sender,
-            raw_sha256: Some(raw_sha256),
+            raw_sha256: Some(raw_sha256.to_owned()),
         },
         now,
     )
@@ -229,7 +262,7 @@ async fn open(
     app: &App,
     message: Received,
     related_to: Option<TicketId>,
-    raw_sha256: String,
+    raw_sha256: &str,
     now: DateTime<Utc>,
 ) -> Result<Ingested, IngestError> {
     let (category, subcategory) =
@@ -261,7 +294,7 @@ async fn open(
         ..NewRequest::default()
     };
     let channel = Channel::Email {
-        raw_sha256: raw_sha256.clone(),
+        raw_sha256: raw_sha256.to_owned(),
         related_to,
     };
     match submit(app, request, channel).await {
@@ -279,7 +312,7 @@ async fn open(
             aside(
                 app,
                 &reason,
-                &raw_sha256,
+                raw_sha256,
                 Some(&message.from),
                 Some(&message.subject),
                 now,

@@ -2,6 +2,7 @@
 //! the case's language, from compiled, auto-escaping templates (STYLE rule 16). Incoming mail is
 //! read in [`inbound`].
 
+pub mod imap;
 pub mod inbound;
 
 use askama::Template;

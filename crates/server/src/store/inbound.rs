@@ -202,6 +202,51 @@ impl Store {
         Ok(())
     }
 
+    /// Whether this raw message was already filed: as a case, a follow-up, or kept aside.
+    pub async fn mail_filed(&self, raw_sha256: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS hit FROM tickets WHERE raw_sha256 = $1 \
+             UNION ALL SELECT 1 FROM messages WHERE raw_sha256 = $1 \
+             UNION ALL SELECT 1 FROM mail_aside WHERE raw_sha256 = $1) AS filed",
+        )
+        .bind(raw_sha256)
+        .fetch_one(&self.reads)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
+    /// How far a mailbox has been read: its UIDVALIDITY and the last UID filed under it.
+    pub async fn mailbox_progress(&self, mailbox: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        let row = sqlx::query("SELECT uid_validity, last_uid FROM mailbox_progress WHERE mailbox = $1")
+            .bind(mailbox)
+            .fetch_optional(&self.reads)
+            .await?;
+        row.map(|r| Ok((r.try_get("uid_validity")?, r.try_get("last_uid")?)))
+            .transpose()
+            .map_err(|e: sqlx::Error| e.into())
+    }
+
+    pub async fn save_mailbox_progress(
+        &self,
+        mailbox: &str,
+        uid_validity: i64,
+        last_uid: i64,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO mailbox_progress (mailbox, uid_validity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(mailbox)
+        .bind(uid_validity)
+        .bind(last_uid)
+        .bind(now_ms)
+        .execute(&self.writes)
+        .await?;
+        Ok(())
+    }
+
     /// The reasons of mail kept aside, newest first.
     pub async fn mail_aside(&self, limit: i64) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query("SELECT reason FROM mail_aside ORDER BY id DESC LIMIT $1")

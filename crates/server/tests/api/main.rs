@@ -3,6 +3,7 @@
 
 mod helpers;
 mod hostile;
+mod imap;
 mod ingest;
 mod intake;
 mod mail;
