@@ -5,10 +5,15 @@
 //! spends its time waiting for the next statement to cross threads; here an intake crosses once,
 //! and a burst of intakes shares one commit. Each intake runs in its own savepoint, so one that
 //! fails leaves the others of its batch intact. Nobody hears back before the commit.
+//!
+//! Checkpoints (copying the WAL back into the database file, with its fsync) would otherwise run on
+//! this thread at every thousandth page; a thread of their own runs them instead, so the writer
+//! only ever appends to the WAL.
 
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::mpsc;
+use std::time::Duration;
 
 use super::intake::{intake_sqlite, Decide, IntakeOutcome, IntakeRequest};
 use super::StoreError;
@@ -19,9 +24,14 @@ const MAX_BATCH: usize = 128;
 type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Job = Box<dyn FnOnce(&rusqlite::Connection) -> Reply + Send>;
 
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
 #[derive(Debug)]
 pub(super) struct SqliteWriter {
     jobs: mpsc::Sender<Job>,
+    /// Dropped with the writer: tells the checkpointer to stop.
+    _checkpoints: mpsc::Sender<()>,
 }
 
 impl SqliteWriter {
@@ -29,13 +39,25 @@ impl SqliteWriter {
         let conn = rusqlite::Connection::open(path)?;
         // Same settings as every sqlx connection: see `configure_sqlite`.
         conn.execute_batch(super::SQLITE_PRAGMAS)?;
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
         conn.set_prepared_statement_cache_capacity(32);
+        let checkpointer = rusqlite::Connection::open(path)?;
+        checkpointer.execute_batch(super::SQLITE_PRAGMAS)?;
         let (jobs, queue) = mpsc::channel::<Job>();
+        let (alive, stopped) = mpsc::channel::<()>();
+        let failed = |e: std::io::Error| StoreError::Unavailable(format!("cannot start the SQLite writer: {e}"));
         std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
             .spawn(move || run(&conn, &queue))
-            .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer: {e}")))?;
-        Ok(SqliteWriter { jobs })
+            .map_err(failed)?;
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".to_owned())
+            .spawn(move || checkpoints(&checkpointer, &stopped))
+            .map_err(failed)?;
+        Ok(SqliteWriter {
+            jobs,
+            _checkpoints: alive,
+        })
     }
 
     pub(super) async fn intake<T: Send + 'static>(
@@ -89,6 +111,16 @@ fn run(conn: &rusqlite::Connection, queue: &mpsc::Receiver<Job>) {
         }
         for reply in replies {
             reply(committed.clone());
+        }
+    }
+}
+
+/// Copies the WAL into the database file every [`CHECKPOINT_EVERY`] until the writer is gone.
+/// PASSIVE: it never waits for, nor blocks, the writer or the readers.
+fn checkpoints(conn: &rusqlite::Connection, stopped: &mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "SQLite checkpoint failed; retrying");
         }
     }
 }
