@@ -7,16 +7,16 @@ use bytes::Bytes;
 use chrono::{DateTime, SubsecRound, Utc};
 use sportello_domain::case_number::{CaseNumber, CasePrefix};
 use sportello_domain::evidence::{content_hash, inspect};
-use sportello_domain::triage::{due, reply_bump, Priority};
+use sportello_domain::triage::Priority;
 
 use super::{millis, App};
 use crate::mail::inbound::{self, Inbound, Received};
-use crate::store::{Bump, CaseState, CustomerReply, EvidenceRow, StoreError, TicketId};
+use crate::store::{CaseState, CustomerReply, EvidenceRow, StoreError, TicketId};
 
 /// Larger messages are kept aside unread.
 pub const MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
 /// SPEC §4: a customer reply within this long after resolution reopens the case.
-const REOPEN_WINDOW_MS: i64 = 7 * 86_400_000;
+pub(crate) const REOPEN_WINDOW_MS: i64 = 7 * 86_400_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ingested {
@@ -189,31 +189,7 @@ async fn join(
             Err(e) => body.push_str(&format!("\n[attachment {name}: {}]", e.code().as_str())),
         }
     }
-    let category = app.catalog.category(&case.category);
-    let current: Priority = case.priority.parse().unwrap_or(Priority::Normal);
-    let raised = category.and_then(|c| {
-        let from_millis = super::from_millis;
-        reply_bump(
-            current,
-            c.urgent_allowed,
-            case.first_response_at.is_some(),
-            case.last_bump_at.map(from_millis),
-            now,
-        )
-        .map(|p| {
-            (
-                p,
-                due(
-                    &app.catalog,
-                    c,
-                    &case.subcategory,
-                    p,
-                    case.penalised,
-                    from_millis(case.created_at),
-                ),
-            )
-        })
-    });
+    let raised = super::bump::bump_for_reply(app, &case, now);
     let reopen = case.status == "pending_customer" || case.status == "resolved";
     let number = app
         .catalog
@@ -227,12 +203,7 @@ async fn join(
             raw_sha256,
             evidence,
             now_ms: millis(now),
-            bump: raised.map(|(p, d)| Bump {
-                from: current.as_str().to_owned(),
-                priority: p.as_str().to_owned(),
-                first_response_due: millis(d.first_response_due),
-                resolution_due: millis(d.resolution_due),
-            }),
+            bump: raised.as_ref().map(|(_, bump)| bump.clone()),
             reopen,
         })
         .await?;

@@ -1,5 +1,6 @@
 //! Use cases: the only code that calls both the domain and the store. One file per verb.
 
+pub mod bump;
 pub mod ingest;
 pub mod status;
 pub mod submit;
