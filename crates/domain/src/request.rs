@@ -323,3 +323,69 @@ fn is_language_tag(tag: &str) -> bool {
         .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
     primary_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
+
+/// What a customer adds to an existing case (status page): text, the category's fields, files.
+#[derive(Debug, Clone)]
+pub struct FollowUp {
+    /// Redacted, as a description is.
+    pub text: String,
+    /// The catalog fields given, normalised by their formats; blank ones are left out.
+    pub fields: BTreeMap<String, String>,
+    pub attachments: Vec<Evidence>,
+    pub warnings: Vec<Warning>,
+}
+
+/// The intake rules for a follow-up to an open case: the same limits, formats, redaction and file
+/// checks, all problems at once; `message` names the text. Something must be added (text, a field
+/// or a file). `description_too_vague` does not apply: "here is the screenshot" is a complete
+/// follow-up, and the case's first description already passed that rule.
+pub fn validate_follow_up(
+    category: Option<&Category>,
+    text: &str,
+    fields: &BTreeMap<String, String>,
+    uploads: Vec<Upload>,
+) -> Result<FollowUp, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let text = text.trim();
+    let text = if text.chars().count() > text::DESCRIPTION_MAX_CHARS {
+        problems.push(Problem::new("message", ProblemCode::TooLong));
+        String::new()
+    } else {
+        let redacted = text::redact(text);
+        if redacted.masked > 0 {
+            warnings.push(Warning::on(WarningCode::SensitiveDataMasked, "message"));
+        }
+        redacted.text
+    };
+    let mut given = BTreeMap::new();
+    for spec in category.map_or(&[][..], |c| &c.fields[..]) {
+        let Some(value) = optional(&mut problems, &spec.id, fields.get(&spec.id).map(String::as_str)) else {
+            continue;
+        };
+        match spec.format.as_ref().map(|f| f.check(&value)) {
+            None => {
+                given.insert(spec.id.clone(), value);
+            }
+            Some(Ok(normalised)) => {
+                given.insert(spec.id.clone(), normalised);
+            }
+            Some(Err(_)) => problems.push(Problem::new(spec.id.clone(), ProblemCode::FieldFormat)),
+        }
+    }
+    let nothing_sent = text.is_empty() && uploads.is_empty() && fields.values().all(|v| v.trim().is_empty());
+    let attachments = attachments(uploads, &mut problems, &mut warnings);
+    if nothing_sent {
+        problems.push(Problem::new("message", ProblemCode::Required));
+    }
+    if problems.is_empty() {
+        Ok(FollowUp {
+            text,
+            fields: given,
+            attachments,
+            warnings,
+        })
+    } else {
+        Err(problems)
+    }
+}
