@@ -1,9 +1,12 @@
 //! What a customer may see of their case through the status link (SPEC §3.5).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sportello_domain::case_number::CaseNumber;
 
+use super::add_info::{accepts_information, fields_of, missing_recommended};
 use super::{from_millis, App, StatusToken};
 use crate::store::{StoreError, StoredTicket, TicketId};
 
@@ -20,6 +23,15 @@ pub struct CaseStatus {
     pub created_at: DateTime<Utc>,
     pub first_response_due: DateTime<Utc>,
     pub resolution_due: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    /// The catalog fields given so far.
+    pub fields: BTreeMap<String, String>,
+    /// Recommended fields still missing (SPEC §3.2): the status page asks for them.
+    pub missing: Vec<String>,
+    /// Not closed: the customer may add information and files.
+    pub accepts_information: bool,
+    /// The codes of the warnings the case was accepted with (SPEC §3.2).
+    pub warnings: Vec<String>,
     pub messages: Vec<StatusMessage>,
 }
 
@@ -30,10 +42,9 @@ pub struct StatusMessage {
     pub created_at: DateTime<Utc>,
 }
 
-/// The case, if `case` names one and `token` is one of its status tokens; None otherwise, without
-/// saying which of the two was wrong.
-#[tracing::instrument(skip_all)]
-pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<CaseStatus>, StoreError> {
+/// The case's number and id, if `case` names one and `token` is one of its status tokens; None
+/// otherwise, without saying which of the two was wrong.
+pub async fn authorise(app: &App, case: &str, token: &str) -> Result<Option<(CaseNumber, TicketId)>, StoreError> {
     let Ok(case_number) = app.catalog.case_prefix().parse(case) else {
         return Ok(None);
     };
@@ -44,9 +55,28 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
     if token.is_empty() || !app.store.token_matches(id, &StatusToken::hash(token)).await? {
         return Ok(None);
     }
-    let Some(StoredTicket { ticket, .. }) = app.store.ticket(id).await? else {
+    Ok(Some((case_number, id)))
+}
+
+/// The case, if `case` names one and `token` is one of its status tokens; None otherwise, without
+/// saying which of the two was wrong.
+#[tracing::instrument(skip_all)]
+pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<CaseStatus>, StoreError> {
+    let Some((case_number, id)) = authorise(app, case, token).await? else {
         return Ok(None);
     };
+    let (Some(stored), Some(state)) = (app.store.ticket(id).await?, app.store.case_state(id).await?) else {
+        return Ok(None);
+    };
+    let fields = fields_of(&stored);
+    let missing = missing_recommended(app.catalog.category(&stored.ticket.category), &fields);
+    let StoredTicket { ticket, .. } = stored;
+    let mut warnings: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&ticket.warnings)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|w| w["code"].as_str().map(ToOwned::to_owned))
+        .collect();
+    warnings.dedup();
     let messages = app
         .store
         .messages(id)
@@ -70,6 +100,11 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
         created_at: from_millis(ticket.created_at),
         first_response_due: from_millis(ticket.first_response_due),
         resolution_due: from_millis(ticket.resolution_due),
+        first_response_at: state.first_response_at.map(from_millis),
+        fields,
+        missing,
+        accepts_information: accepts_information(&state, Utc::now()),
+        warnings,
         messages,
     }))
 }

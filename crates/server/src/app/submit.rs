@@ -161,7 +161,7 @@ fn decide_new_case(
     })
 }
 
-async fn hash_all(attachments: &[Evidence]) -> Result<Vec<ContentHash>, SubmitError> {
+pub(super) async fn hash_all(attachments: &[Evidence]) -> Result<Vec<ContentHash>, SubmitError> {
     if attachments.is_empty() {
         return Ok(Vec::new());
     }
@@ -172,7 +172,7 @@ async fn hash_all(attachments: &[Evidence]) -> Result<Vec<ContentHash>, SubmitEr
         .map_err(|e| SubmitError::Internal(e.to_string()))
 }
 
-fn evidence_rows(attachments: &[Evidence], hashes: &[ContentHash]) -> Vec<EvidenceRow> {
+pub(super) fn evidence_rows(attachments: &[Evidence], hashes: &[ContentHash]) -> Vec<EvidenceRow> {
     attachments
         .iter()
         .zip(hashes)

@@ -1,0 +1,61 @@
+//! What a customer adds on the status page: a reply (as mail replies are stored) plus the catalog
+//! fields it supplies, and the way back from `low` once nothing recommended is missing (SPEC §3.2).
+
+use super::{CustomerReply, MessageId, Store, StoreError};
+
+/// The case's catalog fields after the follow-up, and the priority change they bring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldsUpdate {
+    /// The JSON object read before the follow-up: if another write changed it meanwhile, the
+    /// fields are left as that write made them (the values are in the message all the same).
+    pub before: String,
+    pub after: String,
+    pub restore: Option<Restore>,
+}
+
+/// SPEC §3.2: "back to `normal` when added" — the priority and the due times that follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restore {
+    pub from: String,
+    pub priority: String,
+    pub first_response_due: i64,
+    pub resolution_due: i64,
+}
+
+impl Store {
+    /// The reply and the fields in one transaction. Returns the message, whether the reply bump
+    /// was applied and whether the priority was restored.
+    pub async fn add_customer_info(
+        &self,
+        reply: &CustomerReply,
+        fields: Option<&FieldsUpdate>,
+    ) -> Result<(MessageId, bool, bool), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let (message, bumped) = Store::write_customer_reply(&mut tx, reply).await?;
+        let mut restored = false;
+        if let Some(update) = fields {
+            let changed = sqlx::query("UPDATE tickets SET fields = $1 WHERE id = $2 AND fields = $3")
+                .bind(&update.after)
+                .bind(reply.ticket.get())
+                .bind(&update.before)
+                .execute(&mut *tx)
+                .await?;
+            if let (Some(restore), 1) = (&update.restore, changed.rows_affected()) {
+                let done = sqlx::query(
+                    "UPDATE tickets SET priority = $1, first_response_due = $2, resolution_due = $3 \
+                     WHERE id = $4 AND priority = $5",
+                )
+                .bind(&restore.priority)
+                .bind(restore.first_response_due)
+                .bind(restore.resolution_due)
+                .bind(reply.ticket.get())
+                .bind(&restore.from)
+                .execute(&mut *tx)
+                .await?;
+                restored = done.rows_affected() == 1;
+            }
+        }
+        tx.commit().await?;
+        Ok((message, bumped, restored))
+    }
+}
