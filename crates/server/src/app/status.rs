@@ -8,7 +8,7 @@ use sportello_domain::case_number::CaseNumber;
 
 use super::add_info::{accepts_information, fields_of, missing_recommended};
 use super::{from_millis, App, StatusToken};
-use crate::store::{StoreError, StoredTicket, TicketId};
+use crate::store::{MessageId, StoreError, StoredTicket, TicketId};
 
 #[derive(Debug, Serialize)]
 pub struct CaseStatus {
@@ -32,6 +32,8 @@ pub struct CaseStatus {
     pub accepts_information: bool,
     /// The codes of the warnings the case was accepted with (SPEC §3.2).
     pub warnings: Vec<String>,
+    /// The files sent with the request itself (those of later messages are on the messages).
+    pub attachments: Vec<StatusAttachment>,
     pub messages: Vec<StatusMessage>,
 }
 
@@ -40,6 +42,15 @@ pub struct StatusMessage {
     pub author: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
+    pub attachments: Vec<StatusAttachment>,
+}
+
+/// A file the customer sent, as listed back to them.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusAttachment {
+    pub filename: String,
+    pub width: i64,
+    pub height: i64,
 }
 
 /// The case's number and id, if `case` names one and `token` is one of its status tokens; None
@@ -77,6 +88,18 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
         .filter_map(|w| w["code"].as_str().map(ToOwned::to_owned))
         .collect();
     warnings.dedup();
+    let files = app.store.attachments(id).await?;
+    let files_of = |message: Option<MessageId>| -> Vec<StatusAttachment> {
+        files
+            .iter()
+            .filter(|a| a.message == message)
+            .map(|a| StatusAttachment {
+                filename: a.filename.clone(),
+                width: a.width,
+                height: a.height,
+            })
+            .collect()
+    };
     let messages = app
         .store
         .messages(id)
@@ -84,6 +107,7 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
         .into_iter()
         .filter(|m| m.public)
         .map(|m| StatusMessage {
+            attachments: files_of(Some(m.id)),
             author: m.author,
             body: m.body,
             created_at: from_millis(m.created_at),
@@ -105,6 +129,7 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
         missing,
         accepts_information: accepts_information(&state, Utc::now()),
         warnings,
+        attachments: files_of(None),
         messages,
     }))
 }

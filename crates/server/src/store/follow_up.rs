@@ -1,7 +1,9 @@
 //! What a customer adds on the status page: a reply (as mail replies are stored) plus the catalog
 //! fields it supplies, and the way back from `low` once nothing recommended is missing (SPEC §3.2).
 
-use super::{CustomerReply, MessageId, Store, StoreError};
+use sqlx::Row;
+
+use super::{CustomerReply, MessageId, Store, StoreError, TicketId};
 
 /// The case's catalog fields after the follow-up, and the priority change they bring.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,5 +59,37 @@ impl Store {
         }
         tx.commit().await?;
         Ok((message, bumped, restored))
+    }
+}
+
+/// An attachment as the customer sees it listed on the status page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRecord {
+    /// The message it came with; None for the request's own.
+    pub message: Option<MessageId>,
+    pub filename: String,
+    pub width: i64,
+    pub height: i64,
+}
+
+impl Store {
+    /// The case's attachments, oldest first.
+    pub async fn attachments(&self, id: TicketId) -> Result<Vec<AttachmentRecord>, StoreError> {
+        let rows =
+            sqlx::query("SELECT message_id, filename, width, height FROM evidence WHERE ticket_id = $1 ORDER BY id")
+                .bind(id.get())
+                .fetch_all(&self.reads)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AttachmentRecord {
+                    message: r.try_get::<Option<i64>, _>("message_id")?.map(MessageId),
+                    filename: r.try_get("filename")?,
+                    width: r.try_get("width")?,
+                    height: r.try_get("height")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
     }
 }
