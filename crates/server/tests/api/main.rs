@@ -6,4 +6,5 @@ mod hostile;
 mod ingest;
 mod intake;
 mod mail;
+mod pages;
 mod status;
