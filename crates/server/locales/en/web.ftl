@@ -25,7 +25,6 @@ form-unavailable = We cannot accept requests at this moment. Wait a minute and s
 choose = Choose…
 required-mark = required
 recommended = recommended
-optional = optional
 
 field-category = Category
 field-subcategory = What exactly?
@@ -48,11 +47,8 @@ field-message = Your message
 hint-message = Anything new, an answer to our question, or what you tried.
 use-suggestion = Use { $value }
 email-confirm = The address is right as I typed it
-email-check-ok = We will write to { $value }.
 phone-reads-as = Reads as { $value }
 kept-files = Already attached
-kept-remove = Keep this file
-file-too-many = Attach at most { $max } screenshots.
 
 # The confirmation
 confirm-title = Request received
@@ -130,6 +126,4 @@ not-found-title = Request not found
 not-found = We cannot find this request. Check that you opened the whole link from the confirmation e-mail.
 error-title = Something went wrong
 error-page = Something went wrong on our side. Try again in a moment. If it happens again, quote this reference: { $request_id }
-too-large-title = Too large
-bad-request-title = The request could not be read
 back-to-form = Back to the form

@@ -25,7 +25,6 @@ form-unavailable = In questo momento non possiamo accettare richieste. Attendi u
 choose = Scegli…
 required-mark = obbligatorio
 recommended = consigliato
-optional = facoltativo
 
 field-category = Categoria
 field-subcategory = Di preciso?
@@ -48,11 +47,8 @@ field-message = Il tuo messaggio
 hint-message = Una novità, la risposta a una nostra domanda, o cosa hai provato.
 use-suggestion = Usa { $value }
 email-confirm = L'indirizzo è giusto così come l'ho scritto
-email-check-ok = Ti scriveremo a { $value }.
 phone-reads-as = Letto come { $value }
 kept-files = Già allegati
-kept-remove = Tieni questo file
-file-too-many = Puoi allegare al massimo { $max } screenshot.
 
 # La conferma
 confirm-title = Richiesta ricevuta
@@ -130,6 +126,4 @@ not-found-title = Richiesta non trovata
 not-found = Non troviamo questa richiesta. Controlla di aver aperto il link completo dell'e-mail di conferma.
 error-title = Qualcosa è andato storto
 error-page = Si è verificato un errore da parte nostra. Riprova tra poco. Se succede di nuovo, indica questo riferimento: { $request_id }
-too-large-title = Troppo grande
-bad-request-title = Impossibile leggere la richiesta
 back-to-form = Torna al modulo

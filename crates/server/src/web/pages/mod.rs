@@ -710,4 +710,120 @@ mod tests {
         assert_ne!(mac, kept_mac(b.csrf(), "ab", "x.png"));
         assert_ne!(mac, kept_mac(a.csrf(), "ab", "y.png"));
     }
+
+    /// The ids of a Fluent file (`id = …` at the start of a line).
+    fn ids_in(path: &std::path::Path) -> std::collections::BTreeSet<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once(" = ").map(|(id, _)| id))
+            .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .map(ToOwned::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn every_language_has_every_message_of_english() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+        for file in ["web.ftl", "problems.ftl", "mail.ftl"] {
+            let english = ids_in(&root.join("en").join(file));
+            for lang in Lang::available() {
+                let theirs = ids_in(&root.join(lang.code()).join(file));
+                assert_eq!(theirs, english, "{}/{file}", lang.code());
+            }
+        }
+    }
+
+    #[test]
+    fn every_message_the_pages_use_exists_in_italian_and_english() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = Vec::new();
+        for dir in ["templates/pages", "src/web/pages"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                sources.push(std::fs::read_to_string(entry.unwrap().path()).unwrap());
+            }
+        }
+        // Literal ids: every `("…"` whose first word names one of the pages' message families.
+        let families = [
+            "back",
+            "bad",
+            "choose",
+            "confirm",
+            "copied",
+            "copy",
+            "date",
+            "day",
+            "due",
+            "email",
+            "error",
+            "field",
+            "file",
+            "form",
+            "hint",
+            "kept",
+            "language",
+            "month",
+            "not",
+            "optional",
+            "phone",
+            "recommended",
+            "required",
+            "scam",
+            "site",
+            "skip",
+            "status",
+            "too",
+            "use",
+        ];
+        let mut used: std::collections::BTreeSet<String> = sources
+            .iter()
+            .flat_map(|s| s.split("(\"").skip(1))
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|id| {
+                id.contains('-')
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+            })
+            .filter(|id| families.contains(&id.split('-').next().unwrap_or("")))
+            .map(ToOwned::to_owned)
+            .collect();
+        assert!(used.len() > 50, "the scan found {} ids", used.len());
+        // Ids built at run time.
+        used.extend((1..=7).map(|d| format!("day-{d}")));
+        used.extend((1..=12).map(|m| format!("month-{m}")));
+        used.extend(["new", "open", "pending_customer", "resolved", "closed"].map(|s| format!("status-{s}")));
+        for id in [
+            "category",
+            "subcategory",
+            "name",
+            "email",
+            "phone",
+            "country",
+            "description",
+            "device",
+            "urgent",
+            "attachment",
+        ] {
+            used.insert(format!("field-{id}"));
+        }
+        for lang in [Lang::english(), Lang::negotiate(["it"])] {
+            for id in &used {
+                let args = [
+                    "value",
+                    "case",
+                    "when",
+                    "day",
+                    "date",
+                    "time",
+                    "month",
+                    "zone",
+                    "request_id",
+                    "max",
+                ];
+                let text = lang.message(id, &args.map(|a| (a, "x".to_owned())));
+                assert_ne!(&text, id, "{id} is missing in {}", lang.code());
+            }
+        }
+    }
 }
