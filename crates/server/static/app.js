@@ -73,14 +73,15 @@
 
   function text(el, value) { el.textContent = value; }
 
-  // A line under the input: a message, and a button that puts the suggestion in.
-  function hint(input, live, kind, message, suggestion, label) {
+  // The line under the input (its space is kept, so nothing moves): a message, and a button that
+  // puts the suggestion in.
+  function hint(input, live, kind, message, suggestion, useLabel) {
     live.className = 'live' + (kind ? ' ' + kind : '');
     text(live, message || '');
     if (suggestion) {
       var use = d.createElement('button');
       use.type = 'button';
-      text(use, label.replace('{}', suggestion));
+      text(use, useLabel);
       use.addEventListener('click', function () {
         input.value = suggestion;
         input.removeAttribute('aria-invalid');
@@ -93,53 +94,54 @@
     }
   }
 
+  // Asks the server's check as the person types; `render(answer, out, final)` gets `final` on blur,
+  // where a problem without a suggestion is worth saying (not while typing).
   function live(input, url, render) {
     var out = d.getElementById(input.id + '-live');
     if (!out) { return; }
-    var last = null;
-    var check = function () {
+    out.hidden = false;
+    var asked = 0;
+    var check = function (final) {
       var value = input.value.trim();
-      var query = url(value);
-      if (query === last) { return; }
-      last = query;
+      var mine = ++asked;
       if (!value) { hint(input, out, '', ''); return; }
-      fetch(query, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+      fetch(url(value), { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
         .then(function (r) { return r.json(); })
-        .then(function (answer) { if (query === last) { render(answer, out); } })
+        .then(function (answer) { if (mine === asked) { render(answer, out, final); } })
         .catch(function () { /* the server checks again on submit */ });
     };
-    input.addEventListener('input', debounce(check, 450));
-    input.addEventListener('blur', check);
-    if (input.value) { check(); }
+    input.addEventListener('input', debounce(function () { check(false); }, 450));
+    input.addEventListener('blur', function () { check(true); });
+    // A problem the server already shows beside the field is not repeated.
+    if (input.value && input.getAttribute('aria-invalid') !== 'true') { check(true); }
   }
 
   var form = d.getElementById('request-form');
   if (form) {
-    var useLabel = form.getAttribute('data-use') || '{}';
+    var useLabel = form.getAttribute('data-use') || 'OK';
+    var didYouMean = form.getAttribute('data-did-you-mean') || '{}?';
     var email = d.getElementById('email');
     var phone = d.getElementById('phone');
     var country = d.getElementById('country');
+    // A suggestion in a short line; the domain's full message only once the field is left.
+    var answerTo = function (input, good) {
+      return function (answer, out, final) {
+        if (answer.status === 'empty') { hint(input, out, '', ''); return; }
+        if (answer.status === 'ok') { hint(input, out, good ? 'good' : '', good ? good.replace('{}', answer.value) : ''); return; }
+        if (answer.suggestion) { hint(input, out, 'bad', didYouMean.replace('{}', answer.suggestion), answer.suggestion, useLabel); return; }
+        hint(input, out, final ? 'bad' : '', final ? answer.message : '');
+      };
+    };
     if (email) {
       live(email, function (v) {
         return '/api/v1/check/email?lang=' + lang + '&value=' + encodeURIComponent(v);
-      }, function (answer, out) {
-        if (answer.status === 'ok' || answer.status === 'empty') { hint(email, out, '', ''); return; }
-        hint(email, out, 'bad', answer.message, answer.suggestion, useLabel);
-      });
+      }, answerTo(email, ''));
     }
     if (phone) {
-      var phoneUrl = function (v) {
+      live(phone, function (v) {
         return '/api/v1/check/phone?lang=' + lang + '&value=' + encodeURIComponent(v) +
           '&country=' + encodeURIComponent(country ? country.value.trim() : '');
-      };
-      live(phone, phoneUrl, function (answer, out) {
-        if (answer.status === 'empty') { hint(phone, out, '', ''); return; }
-        if (answer.status === 'ok') {
-          hint(phone, out, 'good', (form.getAttribute('data-reads-as') || '{}').replace('{}', answer.value));
-          return;
-        }
-        hint(phone, out, 'bad', answer.message, answer.suggestion, useLabel);
-      });
+      }, answerTo(phone, form.getAttribute('data-reads-as') || '{}'));
       if (country) { country.addEventListener('change', function () { phone.dispatchEvent(new Event('blur')); }); }
     }
 

@@ -49,7 +49,7 @@ async fn free_port() -> u16 {
 }
 
 /// chromedriver on a free port, and a Chromium session at 390×844 (a phone), JavaScript on or off.
-async fn start(javascript: bool) -> (Driver, Client) {
+async fn start(javascript: bool, width: u32) -> (Driver, Client) {
     let port = free_port().await;
     let process = tokio::process::Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
@@ -77,8 +77,8 @@ async fn start(javascript: bool) -> (Driver, Client) {
                 format!("--user-data-dir={}", profile.path().display()),
             ],
             "prefs": prefs,
-            // The viewport of a phone (390×844 CSS pixels), whatever the headless window's limits.
-            "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 1.0 } },
+            // The viewport of a phone (e.g. 390×844 CSS pixels), whatever the headless window's limits.
+            "mobileEmulation": { "deviceMetrics": { "width": width, "height": 844, "pixelRatio": 1.0 } },
         },
     });
     let capabilities = match capabilities {
@@ -113,13 +113,22 @@ where
     F: FnOnce(Client, Arc<TestApp>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    with_phone(javascript, 390, test).await;
+}
+
+/// As [`with_browser`], on a screen `width` CSS pixels wide.
+async fn with_phone<F, Fut>(javascript: bool, width: u32, test: F)
+where
+    F: FnOnce(Client, Arc<TestApp>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     if !browser_available() {
         return;
     }
     let _turn = ONE_AT_A_TIME.lock().await;
     // Held here as well: the server lives until the browser is closed, whatever the test keeps.
     let app = Arc::new(spawn_app(Backend::Sqlite, Options::default()).await);
-    let (mut driver, client) = start(javascript).await;
+    let (mut driver, client) = start(javascript, width).await;
     let run = tokio::spawn(test(client.clone(), Arc::clone(&app)));
     let abort = run.abort_handle();
     // A browser that stops answering fails the test instead of hanging the suite.
@@ -304,10 +313,24 @@ async fn a_complete_request_with_two_screenshots_in_italian() {
 async fn a_mistyped_email_is_fixed_with_one_click() {
     with_browser(true, |c, app| async move {
         c.goto(&format!("{}/?lang=en", app.address)).await.unwrap();
-        fill_payment(&c, "mario.rossi@gamil.com").await;
+        fill_payment(&c, "mario.rossi@gmail.com").await;
+        until(
+            &c,
+            "the phone's reading",
+            "document.getElementById('phone-live').textContent",
+        )
+        .await;
+        let top = "return Math.round(document.getElementById('phone').getBoundingClientRect().top + scrollY)";
+        let before = c.execute(top, vec![]).await.unwrap();
+        type_into(&c, "email", "mario.rossi@gamil.com").await;
         until(&c, "the suggestion", "document.querySelector('#email-live button')").await;
         let hint = text_of(&c, "#email-live").await;
-        assert!(hint.contains("did you mean mario.rossi@gmail.com"), "{hint}");
+        assert!(hint.starts_with("Did you mean mario.rossi@gmail.com?"), "{hint}");
+        assert_eq!(
+            c.execute(top, vec![]).await.unwrap(),
+            before,
+            "the hint moved nothing below it"
+        );
         c.find(Locator::Css("#email-live button"))
             .await
             .unwrap()
@@ -386,7 +409,10 @@ async fn without_javascript_a_refused_form_keeps_its_values_and_shows_its_errors
         assert!(text_of(&c, "#description-error").await.contains("30 caratteri"));
         assert!(text_of(&c, "#phone-error").await.contains("prefisso"));
         assert!(text_of(&c, "#transaction_id-error").await.contains("formato"));
-        c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+        // The picture: the contact fields, each with its problem and its one-click fix.
+        c.execute("document.getElementById('email-field').scrollIntoView(); window.scrollBy(0, -70);", vec![])
+            .await
+            .unwrap();
         screenshot(&c, "error-it.png").await;
         // The rest corrected; the address fixed with its one-click button.
         type_into(&c, "description", "Ho pagato 12 euro ieri sera ma il pagamento risulta fallito.").await;
@@ -448,7 +474,7 @@ async fn the_status_link_opens_the_case_and_takes_more_information() {
 
 #[tokio::test]
 async fn the_language_switcher_changes_the_language_and_remembers_it() {
-    with_browser(true, |c, app| async move {
+    with_phone(true, 360, |c, app| async move {
         c.goto(&app.address).await.unwrap();
         let lang = |c: Client| async move { c.execute("return document.documentElement.lang", vec![]).await.unwrap() };
         assert_eq!(lang(c.clone()).await, "en", "from the browser's Accept-Language");
@@ -477,6 +503,17 @@ async fn the_language_switcher_changes_the_language_and_remembers_it() {
         assert_eq!(focused, "skip");
         c.active_element().await.unwrap().send_keys("\u{E007}").await.unwrap();
         until(&c, "the skip link's target", "location.hash === '#main'").await;
+        // 360 px wide: nothing sticks out sideways, on the form nor on a refused form.
+        let fits = "document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth === 360";
+        until(&c, "a page that fits 360 px", fits).await;
+        press(&c, "#request-form > button[type=submit]").await;
+        until(&c, "the refused form", "document.getElementById('summary')").await;
+        until(&c, "a refused form that fits 360 px", fits).await;
+        assert_eq!(
+            c.execute("return document.activeElement.id", vec![]).await.unwrap(),
+            "summary",
+            "the error summary takes the focus, so it is read first"
+        );
     })
     .await;
 }
