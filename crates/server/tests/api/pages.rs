@@ -224,6 +224,51 @@ async fn a_kept_file_cannot_be_claimed_by_another_browser() {
 }
 
 #[tokio::test]
+async fn a_second_request_about_the_same_thing_joins_the_open_case() {
+    for app in backends().await {
+        let mut visitor = Visitor::new(&app);
+        visitor.get("/?lang=en").await;
+        let first = visitor.post("/", form_of(&complete(11))).await;
+        assert_eq!(first.status, 303);
+        let mut again = complete(11);
+        again["description"] = Value::from("I sent this already: the refund of 12 euro still has not arrived.");
+        let second = visitor.post("/", form_of(&again)).await;
+        assert_eq!(second.status, 303);
+        assert!(second.location().ends_with("&merged=1"), "{}", second.location());
+        let page = visitor.get(&second.location()).await;
+        let case = first
+            .location()
+            .split('/')
+            .nth(2)
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(
+            page.text().contains(&format!("we added your message to case {case}")),
+            "{}",
+            page.text()
+        );
+        assert_eq!(app.tickets().await, 1);
+        let messages = app.app.store.messages(ticket_of(&first.location())).await.unwrap();
+        assert!(messages[0].body.starts_with("I sent this already"));
+    }
+}
+
+#[tokio::test]
+async fn unknown_addresses_are_a_page_for_browsers_and_json_for_clients() {
+    for app in backends().await {
+        let page = Visitor::new(&app).get("/no/such/page").await;
+        assert_eq!(page.status, 404);
+        assert!(page.html.contains("<h1>"));
+        let (status, body) = read(app.get("/api/v1/nothing").await).await;
+        assert_eq!(status, 404);
+        assert_eq!(body["error"], "not_found");
+    }
+}
+
+#[tokio::test]
 async fn a_form_without_its_csrf_token_is_refused_and_keeps_its_values() {
     for app in backends().await {
         let mut visitor = Visitor::new(&app);
