@@ -53,7 +53,7 @@ pub struct Fix {
 }
 
 impl Input {
-    fn new(t: &Tr, id: &str, kind: &'static str) -> Input {
+    pub fn new(t: &Tr, id: &str, kind: &'static str) -> Input {
         let hint = t.msg(&format!("hint-{id}"));
         Input {
             id: id.to_owned(),
@@ -77,7 +77,7 @@ impl Input {
         self
     }
 
-    fn value(mut self, value: &str) -> Input {
+    pub fn value(mut self, value: &str) -> Input {
         self.value = shown(value);
         self
     }
@@ -98,7 +98,7 @@ impl Input {
     }
 
     /// A catalog field (`transaction_id`, `occurred_at`…) with its label and hint in `lang`.
-    fn catalog(t: &Tr, spec: &FieldSpec, value: &str) -> Input {
+    pub fn catalog(t: &Tr, spec: &FieldSpec, value: &str) -> Input {
         let code = t.lang().code();
         let (kind, inputmode) = match spec.format {
             Some(FieldFormat::Email) => ("email", "email"),

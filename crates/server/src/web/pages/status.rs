@@ -15,8 +15,8 @@ use sportello_domain::problem::Problem;
 
 use super::form::{Files, Input, SummaryItem};
 use super::{
-    due_in_words, html, internal_error, keep, moment, not_found, not_utf8_problems, restore, see_other, shown, Frame,
-    Kept, Posted, Prefs, Tr,
+    due_in_words, html, internal_error, keep, moment, not_found, not_utf8_problems, restore, see_other, Frame, Kept,
+    Posted, Prefs, Tr,
 };
 use crate::app::add_info::{add_info, AddInfoError, Info};
 use crate::app::status::{case_status, CaseStatus, StatusAttachment};
@@ -93,7 +93,6 @@ fn page(
     notice: Option<String>,
 ) -> StatusPage {
     let t = &prefs.t;
-    let code = prefs.code();
     let number = status.case_number.to_string();
     let category = state.app.catalog.category(&status.category);
     let now = Utc::now();
@@ -131,38 +130,18 @@ fn page(
             c.fields
                 .iter()
                 .filter(|f| status.missing.contains(&f.id))
-                .map(|f| {
-                    let mut input = super::form::Input {
-                        id: f.id.clone(),
-                        label: f.label.get(&code).to_owned(),
-                        hint: f.hint.as_ref().map(|h| h.get(&code).to_owned()),
-                        value: shown(typed.fields.get(&f.id).map_or("", String::as_str)),
-                        kind: "text",
-                        autocomplete: "off",
-                        recommended: true,
-                        maxlength: sportello_domain::text::FIELD_MAX_CHARS,
-                        ..Input::default()
-                    };
-                    input.error = problems.iter().find(|p| p.field == f.id).map(|p| t.problem(p));
-                    input
-                })
+                .map(|f| Input::catalog(t, f, typed.fields.get(&f.id).map_or("", String::as_str)))
                 .collect()
         })
         .unwrap_or_default();
-    let mut message = Input {
-        id: "message".to_owned(),
-        label: t.msg("field-message"),
-        hint: Some(t.msg("hint-message")),
-        value: shown(&typed.message),
-        kind: "textarea",
-        autocomplete: "off",
-        maxlength: sportello_domain::text::DESCRIPTION_MAX_CHARS,
-        ..Input::default()
-    };
-    message.error = problems.iter().find(|p| p.field == "message").map(|p| t.problem(p));
-    let files = Files::new(t, problems, kept);
+    let mut message = Input::new(t, "message", "textarea").value(&typed.message);
+    message.maxlength = sportello_domain::text::DESCRIPTION_MAX_CHARS;
     let mut inputs = fields;
     inputs.push(message);
+    for input in &mut inputs {
+        input.error = problems.iter().find(|p| p.field == input.id).map(|p| t.problem(p));
+    }
+    let files = Files::new(t, problems, kept);
     let summary = problems
         .iter()
         .map(|p| {
