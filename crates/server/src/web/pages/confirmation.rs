@@ -42,7 +42,7 @@ pub async fn show(
     Query(q): Query<ConfirmationQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let prefs = Prefs::from_query(&headers, q.lang.as_deref());
+    let prefs = Prefs::from_query(&headers, q.lang.as_deref()).on_site(&state.app.settings.public_url);
     let token = q.t.unwrap_or_default();
     let Ok(Path(case)) = case else {
         return not_found(&prefs);

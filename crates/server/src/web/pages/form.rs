@@ -407,7 +407,7 @@ pub struct FormQuery {
 }
 
 pub async fn show(State(state): State<WebState>, Query(q): Query<FormQuery>, headers: HeaderMap) -> Response {
-    let prefs = Prefs::from_query(&headers, q.lang.as_deref());
+    let prefs = Prefs::from_query(&headers, q.lang.as_deref()).on_site(&state.app.settings.public_url);
     let request = NewRequest {
         category: q.category.unwrap_or_default(),
         ..NewRequest::default()
@@ -446,7 +446,7 @@ pub async fn send(
             _ => set_field(&mut new_request, name, value.clone()),
         }
     }
-    let prefs = Prefs::read(&headers, new_request.language.as_deref());
+    let prefs = Prefs::read(&headers, new_request.language.as_deref()).on_site(&state.app.settings.public_url);
     let catalog = &state.app.catalog;
     let again = |request: &NewRequest, status: StatusCode, banner: Option<&str>, problems: &[Problem], kept| {
         let mut page = FormPage::new(catalog, &prefs, request, problems, kept);

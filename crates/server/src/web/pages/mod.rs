@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use askama::Template;
 use axum::body::Body;
 use axum::extract::multipart::MultipartError;
-use axum::extract::{FromRequest, Multipart, Path, Request};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -47,9 +47,9 @@ pub fn router() -> Router<WebState> {
 }
 
 /// Any other address: a page for browsers, the API's JSON error for everyone else.
-async fn nowhere(headers: HeaderMap) -> Response {
+async fn nowhere(State(state): State<WebState>, headers: HeaderMap) -> Response {
     if wants_html(&headers) {
-        not_found(&Prefs::read(&headers, None))
+        not_found(&Prefs::read(&headers, None).on_site(&state.app.settings.public_url))
     } else {
         super::error::AppError::NotFound.into_response()
     }
@@ -142,6 +142,8 @@ pub struct Prefs {
     csrf_sent: bool,
     /// `?lang=` chose a language: remember it in a cookie.
     remember_language: bool,
+    /// The site is served over HTTPS: cookies are `Secure`.
+    secure: bool,
 }
 
 impl Prefs {
@@ -169,7 +171,15 @@ impl Prefs {
             csrf,
             csrf_sent,
             remember_language: false,
+            secure: false,
         }
+    }
+
+    /// Cookies are `Secure` when the public URL is `https://` (behind a proxy the request itself
+    /// may not tell).
+    pub fn on_site(mut self, public_url: &str) -> Prefs {
+        self.secure = public_url.starts_with("https://");
+        self
     }
 
     /// As [`Prefs::read`], and a language given in `?lang=` is kept in a cookie.
@@ -199,13 +209,14 @@ impl Prefs {
     /// The cookies this response must set.
     fn cookies(&self) -> Vec<HeaderValue> {
         let mut out = Vec::new();
+        let secure = if self.secure { "; Secure" } else { "" };
         if !self.csrf_sent {
-            let c = format!("csrf={}; Path=/; HttpOnly; SameSite=Strict", self.csrf);
+            let c = format!("csrf={}; Path=/; HttpOnly; SameSite=Strict{secure}", self.csrf);
             out.extend(HeaderValue::from_str(&c).ok());
         }
         if self.remember_language {
             // Lax: a status link opened from the mail keeps its language.
-            let c = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", self.code());
+            let c = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", self.code());
             out.extend(HeaderValue::from_str(&c).ok());
         }
         out
@@ -709,6 +720,21 @@ mod tests {
         assert_eq!(prefs.tz, None);
         assert!(is_token(prefs.csrf()));
         assert_eq!(percent_decode("%zz%2f%"), "%zz/%");
+    }
+
+    #[test]
+    fn cookies_are_secure_on_an_https_site() {
+        let headers = HeaderMap::new();
+        let plain = Prefs::read(&headers, None).on_site("http://localhost:8080").cookies();
+        assert!(plain.iter().all(|c| !c.to_str().unwrap().contains("Secure")));
+        let secure = Prefs::from_query(&headers, Some("it"))
+            .on_site("https://help.example")
+            .cookies();
+        assert_eq!(secure.len(), 2);
+        assert!(
+            secure.iter().all(|c| c.to_str().unwrap().ends_with("; Secure")),
+            "{secure:?}"
+        );
     }
 
     #[test]

@@ -190,7 +190,7 @@ fn page(
 
 /// The page for a browser (JSON clients are answered in `web/status.rs`).
 pub async fn show(state: WebState, case: Option<String>, q: StatusQuery, headers: HeaderMap) -> Response {
-    let prefs = Prefs::from_query(&headers, q.lang.as_deref());
+    let prefs = Prefs::from_query(&headers, q.lang.as_deref()).on_site(&state.app.settings.public_url);
     let token = q.t.unwrap_or_default();
     let Some(case) = case else {
         return not_found(&prefs);
@@ -230,7 +230,7 @@ pub async fn add(
 ) -> Response {
     let headers = request.headers().clone();
     let posted = Posted::read(request, &state).await;
-    let prefs = Prefs::read(&headers, None);
+    let prefs = Prefs::read(&headers, None).on_site(&state.app.settings.public_url);
     let token = q.t.unwrap_or_default();
     let Ok(Path(case)) = case else {
         return not_found(&prefs);
