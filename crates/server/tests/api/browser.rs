@@ -132,12 +132,12 @@ where
     let run = tokio::spawn(test(client.clone(), Arc::clone(&app)));
     let abort = run.abort_handle();
     // A browser that stops answering fails the test instead of hanging the suite.
-    let outcome = tokio::time::timeout(Duration::from_secs(60), run).await;
+    let outcome = tokio::time::timeout(Duration::from_secs(90), run).await;
     abort.abort();
     let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
     let _ = driver.process.kill().await;
     match outcome {
-        Err(_) => panic!("the browser test took more than 60 s"),
+        Err(_) => panic!("the browser test took more than 90 s"),
         Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Ok(_) => {}
     }
@@ -145,13 +145,13 @@ where
 
 /// Polls `script` (a JavaScript expression) until it is true.
 async fn until(c: &Client, what: &str, script: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let value = c.execute(&format!("return !!({script});"), vec![]).await.unwrap();
         if value == Value::Bool(true) {
             return;
         }
-        assert!(Instant::now() < deadline, "waited 10 s for {what}");
+        assert!(Instant::now() < deadline, "waited 20 s for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -395,6 +395,7 @@ async fn without_javascript_a_refused_form_keeps_its_values_and_shows_its_errors
         type_into(&c, "phone", "393451234567").await;
         press(&c, "#request-form > button[type=submit]").await;
         until(&c, "the refused form", "document.getElementById('summary')").await;
+        until(&c, "the summary to take the focus, script or not", "document.activeElement.id === 'summary'").await;
         assert_eq!(app.tickets().await, 0);
         // Every value kept, each problem beside its field and announced with it.
         assert_eq!(value_of(&c, "email").await, "mario.rossi@gamil.com");
