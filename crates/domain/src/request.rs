@@ -55,10 +55,12 @@ pub struct ValidRequest {
     pub category: String,
     pub subcategory: String,
     pub email: Email,
-    pub phone: Phone,
+    /// None only when the channel could not ask for it (see [`needs_info`](Self::needs_info)).
+    pub phone: Option<Phone>,
     /// Redacted: card numbers and verification codes masked before anything stores them.
     pub description: String,
-    pub device: String,
+    /// None only when the channel could not ask for it.
+    pub device: Option<String>,
     pub name: Option<String>,
     /// ISO 3166 alpha-2, upper-case.
     pub country: Option<String>,
@@ -70,11 +72,28 @@ pub struct ValidRequest {
     pub attachments: Vec<Evidence>,
     /// Recommended catalog fields left empty, in catalog order.
     pub missing_recommended: Vec<String>,
+    /// Required fields the channel could not ask for (e-mail): the case waits for them.
+    pub needs_info: Vec<String>,
     pub warnings: Vec<Warning>,
 }
 
-/// Applies SPEC §3.1 and collects §3.2's warnings.
+/// The required fields a channel that cannot ask back (e-mail) may leave for later: the case is
+/// opened, and the customer is asked for them afterwards. Anything else it sends must be right.
+pub const DEFERRABLE: [&str; 3] = ["phone", "device", "description"];
+
+/// Applies SPEC §3.1 and collects §3.2's warnings: every problem refuses the request. The form and
+/// the API use this, so the person fixes everything before the case exists.
 pub fn validate(catalog: &Catalog, request: NewRequest) -> Result<ValidRequest, Vec<Problem>> {
+    validate_deferring(catalog, request, &[])
+}
+
+/// [`validate`], except that a field of `deferrable` (a subset of [`DEFERRABLE`]) that is missing,
+/// or a description that is too vague, is listed in `needs_info` instead of refusing the request.
+pub fn validate_deferring(
+    catalog: &Catalog,
+    request: NewRequest,
+    deferrable: &[&str],
+) -> Result<ValidRequest, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
 
@@ -158,12 +177,9 @@ pub fn validate(catalog: &Catalog, request: NewRequest) -> Result<ValidRequest, 
         &request.description,
         text::DESCRIPTION_MAX_CHARS,
     )
-    .and_then(|d| {
-        if text::is_too_vague(&d) {
+    .inspect(|d| {
+        if text::is_too_vague(d) {
             problems.push(Problem::new("description", ProblemCode::DescriptionTooVague));
-            None
-        } else {
-            Some(d)
         }
     });
     let urgent_requested = request.urgent || description.as_deref().is_some_and(text::mentions_urgent);
@@ -191,27 +207,34 @@ pub fn validate(catalog: &Catalog, request: NewRequest) -> Result<ValidRequest, 
 
     let attachments = attachments(request.attachments, &mut problems, &mut warnings);
 
-    match (category_id, subcategory_id, email, phone, description, device) {
-        (Some(category), Some(subcategory), Some(email), Some(phone), Some(description), Some(device))
-            if problems.is_empty() =>
-        {
-            Ok(ValidRequest {
-                category,
-                subcategory,
-                email,
-                phone,
-                description,
-                device,
-                name,
-                country,
-                language,
-                urgent_requested,
-                fields,
-                attachments,
-                missing_recommended,
-                warnings,
-            })
+    let mut needs_info: Vec<String> = Vec::new();
+    problems.retain(|p| {
+        let later = deferrable.contains(&p.field.as_str())
+            && DEFERRABLE.contains(&p.field.as_str())
+            && matches!(p.code, ProblemCode::Required | ProblemCode::DescriptionTooVague);
+        if later {
+            needs_info.push(p.field.clone());
         }
+        !later
+    });
+    match (category_id, subcategory_id, email) {
+        (Some(category), Some(subcategory), Some(email)) if problems.is_empty() => Ok(ValidRequest {
+            category,
+            subcategory,
+            email,
+            phone,
+            description: description.unwrap_or_default(),
+            device,
+            name,
+            country,
+            language,
+            urgent_requested,
+            fields,
+            attachments,
+            missing_recommended,
+            needs_info,
+            warnings,
+        }),
         _ => Err(problems),
     }
 }
@@ -226,6 +249,27 @@ pub fn validate_attachments(uploads: Vec<Upload>) -> Result<(Vec<Evidence>, Vec<
     } else {
         Err(problems)
     }
+}
+
+/// Files that arrived where nobody can be asked to fix them (an e-mail): the ones that pass every
+/// rule are kept, at most [`MAX_ATTACHMENTS`] in arrival order; each of the others is named with
+/// the problem that kept it out.
+pub fn admit_attachments(uploads: Vec<Upload>) -> (Vec<Evidence>, Vec<Warning>, Vec<(Upload, Problem)>) {
+    let mut admitted: Vec<Evidence> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut refused = Vec::new();
+    for (index, upload) in uploads.into_iter().enumerate() {
+        let field = format!("attachment[{index}]");
+        if admitted.len() == MAX_ATTACHMENTS {
+            refused.push((upload, Problem::new(field, ProblemCode::AttachmentTooMany)));
+            continue;
+        }
+        match admit(upload, &admitted, field, &mut warnings) {
+            Ok(evidence) => admitted.push(evidence),
+            Err(no) => refused.push(no),
+        }
+    }
+    (admitted, warnings, refused)
 }
 
 /// A trimmed, non-blank value within `max` characters, or the problem with it.
@@ -292,27 +336,38 @@ fn attachments(uploads: Vec<Upload>, problems: &mut Vec<Problem>, warnings: &mut
     }
     let mut accepted: Vec<Evidence> = Vec::with_capacity(uploads.len());
     for (index, upload) in uploads.into_iter().enumerate() {
-        let field = format!("attachment[{index}]");
-        // Equal bytes are caught by comparison, not hashing: validation stays cheap.
-        if accepted.iter().any(|e| e.bytes == upload.bytes) {
-            problems.push(Problem::new(field, ProblemCode::AttachmentDuplicate));
-            continue;
-        }
-        match evidence::inspect(&upload.bytes) {
-            Ok(inspection) => {
-                if inspection.editor.is_some() {
-                    warnings.push(Warning::on(WarningCode::AttachmentEdited, field));
-                }
-                accepted.push(Evidence {
-                    filename: upload.filename,
-                    inspection,
-                    bytes: upload.bytes,
-                });
-            }
-            Err(e) => problems.push(Problem::new(field, e.code())),
+        match admit(upload, &accepted, format!("attachment[{index}]"), warnings) {
+            Ok(evidence) => accepted.push(evidence),
+            Err((_, problem)) => problems.push(problem),
         }
     }
     accepted
+}
+
+/// One file against the rules, beside the files already accepted with it.
+fn admit(
+    upload: Upload,
+    accepted: &[Evidence],
+    field: String,
+    warnings: &mut Vec<Warning>,
+) -> Result<Evidence, (Upload, Problem)> {
+    // Equal bytes are caught by comparison, not hashing: validation stays cheap.
+    if accepted.iter().any(|e| e.bytes == upload.bytes) {
+        return Err((upload, Problem::new(field, ProblemCode::AttachmentDuplicate)));
+    }
+    match evidence::inspect(&upload.bytes) {
+        Ok(inspection) => {
+            if inspection.editor.is_some() {
+                warnings.push(Warning::on(WarningCode::AttachmentEdited, field));
+            }
+            Ok(Evidence {
+                filename: upload.filename,
+                inspection,
+                bytes: upload.bytes,
+            })
+        }
+        Err(e) => Err((upload, Problem::new(field, e.code()))),
+    }
 }
 
 /// A BCP 47 tag in its common shape (`it`, `en-GB`, `zh-Hant-TW`).

@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 use sportello_domain::catalog::Catalog;
 use sportello_domain::problem::{ProblemCode, WarningCode};
-use sportello_domain::request::{validate, NewRequest, Upload, ValidRequest};
+use sportello_domain::request::{admit_attachments, validate, validate_deferring, NewRequest, Upload, ValidRequest};
 use sportello_domain::triage::{triage, History, Priority};
 
 fn image(name: &str) -> Bytes {
@@ -60,7 +60,7 @@ fn warning_codes(v: &ValidRequest) -> Vec<WarningCode> {
 #[test]
 fn a_complete_request_is_accepted_normalised_and_without_warnings() {
     let v = valid(complete());
-    assert_eq!(v.phone.as_str(), "+393451234567");
+    assert_eq!(v.phone.unwrap().as_str(), "+393451234567");
     assert_eq!(v.email.as_str(), "mario.rossi@gmail.com");
     assert!(v.warnings.is_empty(), "{:?}", v.warnings);
     assert!(v.missing_recommended.is_empty());
@@ -155,12 +155,15 @@ fn a_phone_without_country_code_gets_the_e164_suggestion() {
         country: Some("it".into()),
         ..complete()
     });
-    assert_eq!((v.phone.as_str(), v.country.as_deref()), ("+393451234567", Some("IT")));
+    assert_eq!(
+        (v.phone.unwrap().as_str(), v.country.as_deref()),
+        ("+393451234567", Some("IT"))
+    );
     let v = valid(NewRequest {
         phone: "0039 345 123 4567".into(),
         ..complete()
     });
-    assert_eq!(v.phone.as_str(), "+393451234567");
+    assert_eq!(v.phone.unwrap().as_str(), "+393451234567");
     assert_eq!(
         codes(NewRequest {
             phone: "+39 12".into(),
@@ -457,6 +460,94 @@ fn problems_in_every_area_come_back_together() {
     }
 }
 
+/// What an e-mail brings: an address and some text, no phone, no device.
+fn mailed(description: &str) -> NewRequest {
+    NewRequest {
+        category: "technical".into(),
+        subcategory: "crash".into(),
+        email: "mario.rossi@gmail.com".into(),
+        description: description.into(),
+        ..NewRequest::default()
+    }
+}
+
+#[test]
+fn a_channel_that_cannot_ask_back_defers_what_it_lacks() {
+    let catalog = Catalog::builtin();
+    let text = "L'app si chiude appena apro la chat di gruppo, da ieri sera, anche dopo il riavvio.";
+    let v = validate_deferring(&catalog, mailed(text), &["phone", "device", "description"]).unwrap();
+    assert_eq!(v.needs_info, ["phone", "device"]);
+    assert_eq!((v.phone, v.device), (None, None));
+    assert_eq!(v.description, text);
+    // A vague text is accepted, and asked to be told again.
+    let v = validate_deferring(&catalog, mailed("help"), &["phone", "device", "description"]).unwrap();
+    assert_eq!(v.needs_info, ["phone", "device", "description"]);
+    assert_eq!(v.description, "help");
+    // Only what is named may wait; everything else is still refused.
+    let problems = validate_deferring(&catalog, mailed(text), &["phone"]).unwrap_err();
+    assert_eq!(
+        problems.iter().map(|p| (p.field.as_str(), p.code)).collect::<Vec<_>>(),
+        [("device", ProblemCode::Required)]
+    );
+    let wrong = NewRequest {
+        email: "mario@gmial.com".into(),
+        ..mailed(text)
+    };
+    let problems = validate_deferring(&catalog, wrong, &["phone", "device", "description"]).unwrap_err();
+    assert_eq!(problems[0].code, ProblemCode::EmailSuspect);
+    // The category is never deferred: the channel must name one.
+    let problems = validate_deferring(&catalog, NewRequest::default(), &["category", "phone"]).unwrap_err();
+    assert!(problems.iter().any(|p| p.field == "category"));
+    // Cards in a mailed text are masked like anywhere else.
+    let v = validate_deferring(
+        &catalog,
+        mailed("La mia carta 4111 1111 1111 1111 è stata addebitata due volte per lo stesso acquisto."),
+        &["phone", "device"],
+    )
+    .unwrap();
+    assert!(!v.description.contains("4111 1111 1111 1111"), "{}", v.description);
+}
+
+#[test]
+fn files_nobody_can_fix_are_sorted_not_refused_together() {
+    // Different bytes, same picture: the PNG with bytes after its end.
+    let variant = |extra: &[u8]| Upload {
+        filename: format!("variant-{}.png", extra.len()),
+        bytes: Bytes::from([image("large-png-3840x2160-exoplanet.png").to_vec(), extra.to_vec()].concat()),
+    };
+    let (admitted, warnings, refused) = admit_attachments(vec![
+        upload("screenshot-935x534-firefox.png"),
+        upload("large-png-3840x2160-exoplanet.png"),
+        upload("large-png-3840x2160-exoplanet.png"),
+        upload("jpeg-exif-lightroom-canon-2000x1072.jpg"),
+        upload("webp-hopper-128.webp"),
+        variant(b"\n"),
+        variant(b"\n\n"),
+    ]);
+    let kept: Vec<&str> = admitted.iter().map(|e| e.filename.as_str()).collect();
+    assert_eq!(
+        kept,
+        [
+            "large-png-3840x2160-exoplanet.png",
+            "jpeg-exif-lightroom-canon-2000x1072.jpg",
+            "variant-1.png"
+        ]
+    );
+    let why: Vec<(&str, ProblemCode)> = refused.iter().map(|(u, p)| (u.filename.as_str(), p.code)).collect();
+    assert_eq!(
+        why,
+        [
+            ("screenshot-935x534-firefox.png", ProblemCode::AttachmentResolution),
+            ("large-png-3840x2160-exoplanet.png", ProblemCode::AttachmentDuplicate),
+            ("webp-hopper-128.webp", ProblemCode::AttachmentType),
+            ("variant-2.png", ProblemCode::AttachmentTooMany),
+        ]
+    );
+    assert_eq!(refused[0].1.field, "attachment[0]");
+    let edited: Vec<_> = warnings.iter().map(|w| (w.code, w.field.as_deref())).collect();
+    assert_eq!(edited, [(WarningCode::AttachmentEdited, Some("attachment[3]"))]);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
     #[test]
@@ -469,8 +560,10 @@ proptest! {
         let r = NewRequest { category, subcategory: sub, email, phone, description, device, country, urgent,
                              email_confirmed: confirmed, ..NewRequest::default() };
         if let Ok(v) = validate(&catalog, r) {
-            prop_assert_eq!(v.device.trim(), v.device.as_str());
-            prop_assert!(v.phone.as_str().starts_with('+'));
+            let device = v.device.unwrap();
+            prop_assert_eq!(device.trim(), device.as_str());
+            prop_assert!(v.phone.unwrap().as_str().starts_with('+'));
+            prop_assert!(v.needs_info.is_empty());
             prop_assert!(catalog.category(&v.category).is_some());
         }
     }

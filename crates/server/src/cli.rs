@@ -162,6 +162,13 @@ fn describe(outcome: &Ingested) -> String {
             raised_to: Some(p),
         } => format!("joined {case}; priority raised to {p}"),
         Ingested::Joined { case, raised_to: None } => format!("joined {case}"),
+        Ingested::Opened { case, about: None } => format!("opened {case}"),
+        Ingested::Opened {
+            case,
+            about: Some(about),
+        } => format!("opened {case} about {about}"),
+        Ingested::Merged(case) => format!("added to {case}"),
+        Ingested::Duplicate => "already filed".to_owned(),
         Ingested::Ignored(reason) => format!("ignored: {reason}"),
         Ingested::Bounce(addresses) => format!("bounce: {} marked undeliverable", addresses.join(", ")),
         Ingested::KeptAside(reason) => format!("kept aside: {reason}"),
@@ -199,5 +206,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SPORTELLO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    // Logs on stderr: stdout is the commands' answer (`mail ingest` prints what it did).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }

@@ -43,6 +43,13 @@ pub struct SettingsArgs {
     /// Stop retrying a mail after this long, e.g. `2d`, `36h`.
     #[arg(long, env = "SPORTELLO_MAIL_GIVE_UP", value_name = "DURATION")]
     pub mail_give_up: Option<String>,
+    /// Category of cases opened by mail that threads into no case, e.g. `technical/crash`;
+    /// the catalog's first category and sub-category when absent.
+    #[arg(long, env = "SPORTELLO_MAIL_CATEGORY", value_name = "CATEGORY/SUBCATEGORY")]
+    pub mail_category: Option<String>,
+    /// Mailbox to fetch customer mail from, e.g. `imaps://user:pass@host/INBOX`.
+    #[arg(long, env = "SPORTELLO_IMAP_URL", value_name = "URL")]
+    pub imap_url: Option<String>,
 }
 
 /// The same settings as keys of `sportello.toml`.
@@ -58,6 +65,8 @@ struct FileSettings {
     catalog: Option<PathBuf>,
     intake_rate_limit: Option<String>,
     mail_give_up: Option<String>,
+    mail_category: Option<String>,
+    imap_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +80,9 @@ pub struct Settings {
     pub catalog: Option<PathBuf>,
     pub intake_rate_limit: Option<RateLimit>,
     pub mail_give_up: Duration,
+    /// `CATEGORY/SUBCATEGORY`, checked against the catalog at start-up.
+    pub mail_category: Option<String>,
+    pub imap_url: Option<Secret>,
 }
 
 impl Settings {
@@ -109,6 +121,12 @@ impl Settings {
         let intake_rate_limit = RateLimit::parse_setting(&rate).context("intake_rate_limit")?;
         let give_up = pick(&args.mail_give_up, file.mail_give_up).unwrap_or_else(|| "2d".to_owned());
         let mail_give_up = parse_duration(&give_up).context("mail_give_up")?;
+        let imap_url = pick(&args.imap_url, file.imap_url);
+        if let Some(url) = &imap_url {
+            // The error names the setting and never repeats the password.
+            crate::mail::imap::MailboxUrl::parse(url)
+                .map_err(|e| anyhow::anyhow!("{e} (use imaps://USER:PASSWORD@HOST/MAILBOX)"))?;
+        }
         Ok(Settings {
             addr,
             database_url: Secret(database_url),
@@ -123,6 +141,8 @@ impl Settings {
             catalog: args.catalog.clone().or(file.catalog),
             intake_rate_limit,
             mail_give_up,
+            mail_category: pick(&args.mail_category, file.mail_category),
+            imap_url: imap_url.map(Secret),
         })
     }
 }

@@ -15,6 +15,8 @@ use crate::app::App;
 use crate::blobs::BlobStore;
 use crate::config::Settings;
 use crate::jobs::delivery::{Delivery, BATCH};
+use crate::jobs::mailbox::MailboxPoller;
+use crate::mail::imap::{default_tls, MailboxUrl};
 use crate::mail::Composer;
 use crate::store::Store;
 use crate::web::{self, WebState};
@@ -71,6 +73,13 @@ impl Application {
                 }
             }
         };
+        let mailbox = self.mailbox()?;
+        let poll = async move {
+            match mailbox {
+                Some(poller) => poller.run().await,
+                None => std::future::pending::<()>().await,
+            }
+        };
         let router = web::router(self.state);
         let server = axum::serve(
             self.listener,
@@ -81,7 +90,18 @@ impl Application {
             served = server => served.context("HTTP server"),
             () = sweeper => Ok(()),
             () = deliver => Ok(()),
+            () = poll => Ok(()),
         }
+    }
+
+    /// The IMAP poller, when there is a mailbox to read.
+    fn mailbox(&self) -> anyhow::Result<Option<MailboxPoller>> {
+        let app = &self.state.app;
+        let Some(url) = &app.settings.imap_url else {
+            return Ok(None);
+        };
+        let url = MailboxUrl::parse(url.expose())?;
+        Ok(Some(MailboxPoller::new(app.clone(), url, default_tls())))
     }
 
     /// The outbox worker, when there is a mail server to deliver to.
@@ -107,6 +127,8 @@ impl Application {
 /// The use cases' context: catalog, migrated store, blob store. `serve` and `mail ingest` share it.
 pub async fn build_app(settings: Settings) -> anyhow::Result<App> {
     let catalog = load_catalog(settings.catalog.as_deref())?;
+    crate::app::ingest::mail_category(&catalog, settings.mail_category.as_deref())
+        .map_err(|why| anyhow::anyhow!("mail_category: {why}"))?;
     tokio::fs::create_dir_all(&settings.data_dir)
         .await
         .with_context(|| format!("data_dir: cannot create {}", settings.data_dir.display()))?;

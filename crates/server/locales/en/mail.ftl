@@ -7,3 +7,7 @@ mail-missing-intro = To speed up the answer, add this information:
 mail-status-intro = Follow your request, and add information or screenshots, here:
 mail-reply-hint = You can also reply to this e-mail: your reply joins the case.
 mail-warning = Support never asks for your verification code or for a fee, and has no phone line. Anyone who does is not us.
+# What a case opened by mail still needs (the catalog names its own fields).
+mail-missing-phone = your phone number with its country code (for example +39 345 123 4567)
+mail-missing-device = your phone's model and system (for example iPhone 14, iOS 17.1)
+mail-missing-description = a description of the problem: what you did, what you expected, what happened

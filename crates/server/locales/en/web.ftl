@@ -101,6 +101,7 @@ date-format = { $day } { $month }
 status-title = Request { $case }
 status-label = Status
 status-new = Received, waiting for an agent
+status-needs_info = Waiting for your phone number or device
 status-open = Being handled
 status-pending_customer = Waiting for your answer
 status-resolved = Resolved

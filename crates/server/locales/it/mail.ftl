@@ -7,3 +7,7 @@ mail-missing-intro = Per ricevere una risposta più rapida, aggiungi queste info
 mail-status-intro = Segui la tua richiesta, e aggiungi informazioni o screenshot, qui:
 mail-reply-hint = Puoi anche rispondere a questa e-mail: la tua risposta verrà aggiunta al caso.
 mail-warning = L'assistenza non chiede mai il codice di verifica né pagamenti, e non ha un numero di telefono. Chi lo fa non siamo noi.
+# Cosa manca ancora a un caso aperto per e-mail (i campi del catalogo hanno le loro etichette).
+mail-missing-phone = il tuo numero di telefono con il prefisso internazionale (per esempio +39 345 123 4567)
+mail-missing-device = modello e sistema del telefono (per esempio iPhone 14, iOS 17.1)
+mail-missing-description = una descrizione del problema: cosa hai fatto, cosa ti aspettavi, cosa è successo

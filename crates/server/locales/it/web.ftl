@@ -101,6 +101,7 @@ date-format = { $day } { $month }
 status-title = Richiesta { $case }
 status-label = Stato
 status-new = Ricevuta, in attesa di un operatore
+status-needs_info = In attesa del tuo numero di telefono o del dispositivo
 status-open = In lavorazione
 status-pending_customer = In attesa di una tua risposta
 status-resolved = Risolta

@@ -1,21 +1,21 @@
 //! Add information to a case from its status page (SPEC §3.5): text, the catalog fields it lacked,
-//! screenshots — under the intake's rules — stored as a customer reply, which raises the case like
-//! a mail reply does (SPEC §4), or brings it back to `normal` once nothing recommended is missing
-//! (SPEC §3.2).
+//! screenshots — under the intake's rules — as a customer follow-up (`reply::follow_up`, the path
+//! mail replies take too: it raises the case as SPEC §4 says), and back to `normal` once nothing
+//! recommended is missing (SPEC §3.2).
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{SubsecRound, Utc};
 use sportello_domain::case_number::CaseNumber;
 use sportello_domain::catalog::{Category, Requirement};
 use sportello_domain::problem::{Problem, Warning, WarningCode};
 use sportello_domain::request::{validate_follow_up, Upload};
 use sportello_domain::triage::{due, Priority};
 
+use super::reply::{accepts_follow_up, follow_up, FollowUp, ReplyError};
 use super::status::authorise;
-use super::submit::{evidence_rows, hash_all, SubmitError};
 use super::{from_millis, millis, App};
-use crate::store::{CaseState, CustomerReply, FieldsUpdate, Restore, StoreError, StoredTicket};
+use crate::store::{FieldsUpdate, Restore, StoreError, StoredTicket};
 
 /// What the status page's form sends.
 #[derive(Debug, Clone, Default)]
@@ -28,7 +28,7 @@ pub struct Info {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Added {
     pub case: CaseNumber,
-    /// The reply bump of SPEC §4, when it applied.
+    /// The priority the case was raised to: the reply bump of SPEC §4, or back to `normal`.
     pub raised_to: Option<Priority>,
     /// Back to `normal`: every recommended field is now there.
     pub restored: bool,
@@ -52,23 +52,13 @@ pub enum AddInfoError {
     Internal(String),
 }
 
-impl From<SubmitError> for AddInfoError {
-    fn from(e: SubmitError) -> AddInfoError {
+impl From<ReplyError> for AddInfoError {
+    fn from(e: ReplyError) -> AddInfoError {
         match e {
-            SubmitError::Store(e) => AddInfoError::Store(e),
-            SubmitError::Blob(e) => AddInfoError::Blob(e),
-            other => AddInfoError::Internal(other.to_string()),
+            ReplyError::Store(e) => AddInfoError::Store(e),
+            ReplyError::Blob(e) => AddInfoError::Blob(e),
         }
     }
-}
-
-/// Whether a customer may still add to the case: not closed, and resolved less than the reopening
-/// window ago (the same rule as a mail reply's).
-pub fn accepts_information(case: &CaseState, now: DateTime<Utc>) -> bool {
-    case.status != "closed"
-        && case
-            .resolved_at
-            .is_none_or(|at| millis(now) - at <= super::ingest::REOPEN_WINDOW_MS)
 }
 
 /// The recommended fields of `category` that `fields` (the case's JSON object) lacks, in catalog order.
@@ -95,82 +85,78 @@ pub async fn add_info(app: &App, case: &str, token: &str, info: Info) -> Result<
         return Err(AddInfoError::NotFound);
     };
     let now = Utc::now().trunc_subsecs(0);
-    if !accepts_information(&state, now) {
+    if !accepts_follow_up(&state, now) {
         return Err(AddInfoError::Closed);
     }
     let category = app.catalog.category(&state.category);
-    let follow_up =
+    let given =
         validate_follow_up(category, &info.message, &info.fields, info.attachments).map_err(AddInfoError::Invalid)?;
-    let hashes = hash_all(&follow_up.attachments).await?;
-    // Blobs first, synced: a committed row never names a missing file.
-    for (evidence, hash) in follow_up.attachments.iter().zip(&hashes) {
-        app.blobs.put(hash, evidence.bytes.clone()).await?;
-    }
 
-    let before = fields_of(&stored);
-    let mut after = before.clone();
-    after.extend(follow_up.fields.clone());
-    let missing_before = missing_recommended(category, &before);
-    let completes = !missing_before.is_empty() && missing_recommended(category, &after).is_empty();
-    let warned = |code: WarningCode| stored.ticket.warnings.contains(code.as_str());
-    // Low only for what was missing (not for repeated screenshots): complete, it goes back to normal.
-    let restore = match category {
-        Some(c) if completes && state.priority == "low" && !warned(WarningCode::AttachmentRepeated) => {
-            let moved = due(
-                &app.catalog,
-                c,
-                &state.subcategory,
-                Priority::Normal,
-                state.penalised,
-                from_millis(state.created_at),
-            );
-            Some(Restore {
-                from: state.priority.clone(),
-                priority: Priority::Normal.as_str().to_owned(),
-                first_response_due: millis(moved.first_response_due),
-                resolution_due: millis(moved.resolution_due),
-            })
-        }
-        _ => None,
-    };
-    // One step per reply: the restoration is this reply's step.
-    let raised = if restore.is_some() {
+    let fields = if given.fields.is_empty() {
         None
     } else {
-        super::bump::bump_for_reply(app, &state, now)
-    };
-    let mut body = follow_up.text.clone();
-    for (field, value) in &follow_up.fields {
-        if !body.is_empty() {
-            body.push('\n');
-        }
-        body.push_str(&format!("{field}: {value}"));
-    }
-    let fields_update = (!follow_up.fields.is_empty())
-        .then(|| -> Result<FieldsUpdate, AddInfoError> {
-            Ok(FieldsUpdate {
-                before: stored.ticket.fields.clone(),
-                after: serde_json::to_string(&after).map_err(|e| AddInfoError::Internal(e.to_string()))?,
-                restore,
-            })
+        let before = fields_of(&stored);
+        let mut after = before.clone();
+        after.extend(given.fields.clone());
+        let completes =
+            !missing_recommended(category, &before).is_empty() && missing_recommended(category, &after).is_empty();
+        // `low` for what was missing only (not for repeated screenshots): complete, it is `normal`.
+        let repeated = stored
+            .ticket
+            .warnings
+            .contains(WarningCode::AttachmentRepeated.as_str());
+        let restore = match category {
+            Some(c) if completes && state.priority == Priority::Low.as_str() && !repeated => {
+                let moved = due(
+                    &app.catalog,
+                    c,
+                    &state.subcategory,
+                    Priority::Normal,
+                    state.penalised,
+                    from_millis(state.created_at),
+                );
+                Some(Restore {
+                    from: state.priority.clone(),
+                    priority: Priority::Normal.as_str().to_owned(),
+                    first_response_due: millis(moved.first_response_due),
+                    resolution_due: millis(moved.resolution_due),
+                })
+            }
+            _ => None,
+        };
+        Some(FieldsUpdate {
+            before: stored.ticket.fields.clone(),
+            after: serde_json::to_string(&after).map_err(|e| AddInfoError::Internal(e.to_string()))?,
+            restore,
         })
-        .transpose()?;
-    let reply = CustomerReply {
-        ticket: id,
-        body,
-        // Nothing raw to keep: the form's values are the message.
-        raw_sha256: String::new(),
-        evidence: evidence_rows(&follow_up.attachments, &hashes),
-        now_ms: millis(now),
-        bump: raised.as_ref().map(|(_, bump)| bump.clone()),
-        reopen: state.status == "pending_customer" || state.status == "resolved",
     };
-    let (_, bumped, restored) = app.store.add_customer_info(&reply, fields_update.as_ref()).await?;
-    tracing::info!(bumped, restored, "information added");
+    let restoring = fields.as_ref().is_some_and(|f| f.restore.is_some());
+    // The agent reads the fields in the message too, as a merged request shows them.
+    let mut text = given.text.clone();
+    for (field, value) in &given.fields {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&format!("{field}: {value}"));
+    }
+    let raised_to = follow_up(
+        app,
+        &state,
+        FollowUp {
+            text,
+            evidence: given.attachments,
+            sender: None,
+            raw_sha256: None,
+            fields,
+        },
+        now,
+    )
+    .await?;
+    tracing::info!(raised_to = ?raised_to, "information added");
     Ok(Added {
         case: number,
-        raised_to: raised.filter(|_| bumped).map(|(p, _)| p),
-        restored,
-        warnings: follow_up.warnings,
+        restored: restoring && raised_to.is_some(),
+        raised_to,
+        warnings: given.warnings,
     })
 }

@@ -1,29 +1,48 @@
-//! Ingest one inbound e-mail (SPEC §5): a reply joins its case — found by our Message-ID in its
-//! references, or by a valid case number in the subject when the sender is the case's contact — and
-//! may raise the case's priority (SPEC §4); bounces mark the address undeliverable; automatic mail
-//! is ignored; anything else is kept aside with its reason. The raw message is always kept as a blob.
+//! Ingest one inbound e-mail (SPEC §5). A reply joins its case — found by our Message-ID in its
+//! references (whoever sends it: a colleague in Cc answers too), or by a valid case number in the
+//! subject when the sender is the case's contact — and may raise its priority (SPEC §4). Any other
+//! mail from a person opens a case in the `mail_category`, waiting for what a mail cannot give
+//! (`needs_info`), linked to the case it quotes or answers when there is one: a stranger never
+//! joins someone else's case, and a closed case is not reopened by mail. Bounces mark the address
+//! undeliverable; automatic mail is ignored; what cannot be read is kept aside with its reason.
+//! The raw message is always kept as a blob.
 
 use bytes::Bytes;
 use chrono::{DateTime, SubsecRound, Utc};
 use sportello_domain::case_number::{CaseNumber, CasePrefix};
-use sportello_domain::evidence::{content_hash, inspect};
+use sportello_domain::catalog::Catalog;
+use sportello_domain::evidence::content_hash;
+use sportello_domain::problem::Problem;
+use sportello_domain::request::{admit_attachments, NewRequest, Upload};
+use sportello_domain::text::{DESCRIPTION_MAX_CHARS, FIELD_MAX_CHARS};
 use sportello_domain::triage::Priority;
 
+use super::reply::{accepts_follow_up, follow_up, FollowUp, ReplyError};
+use super::submit::{submit, Channel, SubmitError, Submitted};
 use super::{millis, App};
+use crate::i18n::Lang;
 use crate::mail::inbound::{self, Inbound, Received};
-use crate::store::{CaseState, CustomerReply, EvidenceRow, StoreError, TicketId};
+use crate::store::{CaseState, StoreError, TicketId};
 
 /// Larger messages are kept aside unread.
 pub const MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
-/// SPEC §4: a customer reply within this long after resolution reopens the case.
-pub(crate) const REOPEN_WINDOW_MS: i64 = 7 * 86_400_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ingested {
+    /// A follow-up on an open case.
     Joined {
         case: CaseNumber,
         raised_to: Option<Priority>,
     },
+    /// A new case; `about` is the case it quotes or answers, when there is one.
+    Opened {
+        case: CaseNumber,
+        about: Option<CaseNumber>,
+    },
+    /// Added to the sender's own open case of the mail category from the last 24 hours (SPEC §3.3).
+    Merged(CaseNumber),
+    /// The same raw message was filed before (fetched twice, or a retried pipe): nothing changes.
+    Duplicate,
     Ignored(String),
     Bounce(Vec<String>),
     KeptAside(String),
@@ -35,6 +54,26 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error("could not keep the raw message: {0}")]
     Blob(#[from] std::io::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<ReplyError> for IngestError {
+    fn from(e: ReplyError) -> IngestError {
+        match e {
+            ReplyError::Store(e) => IngestError::Store(e),
+            ReplyError::Blob(e) => IngestError::Blob(e),
+        }
+    }
+}
+
+/// Where a mail belongs.
+enum Thread {
+    /// It answers this case, or names it and comes from its contact.
+    Case(CaseState),
+    /// It names this case but is not the contact's: a new case, linked to it.
+    About(TicketId),
+    Nowhere,
 }
 
 #[tracing::instrument(skip_all, fields(bytes = raw.len()))]
@@ -43,11 +82,13 @@ pub async fn ingest(app: &App, raw: Bytes) -> Result<Ingested, IngestError> {
     let hash = content_hash(&raw);
     app.blobs.put(&hash, raw.clone()).await?;
     let raw_sha256 = hash.to_hex();
+    if app.store.mail_filed(&raw_sha256).await? {
+        return Ok(Ingested::Duplicate);
+    }
     if raw.len() > MAX_MESSAGE_BYTES {
         return aside(app, "larger than 25 MiB", &raw_sha256, None, None, now).await;
     }
-    let read = inbound::read(&raw, &app.settings.support_address);
-    let message = match read {
+    let message = match inbound::read(&raw, &app.settings.support_address) {
         Err(refusal) => return aside(app, &refusal.to_string(), &raw_sha256, None, None, now).await,
         Ok(Inbound::Ignored { reason }) => return Ok(Ingested::Ignored(reason)),
         Ok(Inbound::Bounce { failed }) => {
@@ -61,36 +102,66 @@ pub async fn ingest(app: &App, raw: Bytes) -> Result<Ingested, IngestError> {
         }
         Ok(Inbound::Message(message)) => message,
     };
-    let Some(case) = find_case(app, &message).await? else {
-        let reason = "no case: not a reply to our mail, and no case number of the sender's own";
-        return aside(
-            app,
-            reason,
-            &raw_sha256,
-            Some(&message.from),
-            Some(&message.subject),
-            now,
-        )
-        .await;
+    let filed = match find_thread(app, &message).await? {
+        Thread::Case(case) if accepts_follow_up(&case, now) => join(app, case, message, &raw_sha256, now).await,
+        Thread::Case(closed) => open(app, message, Some(closed.id), &raw_sha256, now).await,
+        Thread::About(id) => open(app, message, Some(id), &raw_sha256, now).await,
+        Thread::Nowhere => open(app, message, None, &raw_sha256, now).await,
     };
-    if case.status == "closed" || case.resolved_at.is_some_and(|at| millis(now) - at > REOPEN_WINDOW_MS) {
-        let reason = "the case is closed";
-        return aside(
-            app,
-            reason,
-            &raw_sha256,
-            Some(&message.from),
-            Some(&message.subject),
-            now,
-        )
-        .await;
+    match filed {
+        // Another process filed the same message meanwhile: the unique raw hash refused ours.
+        Err(IngestError::Store(StoreError::Conflict(_))) if app.store.mail_filed(&raw_sha256).await? => {
+            Ok(Ingested::Duplicate)
+        }
+        other => other,
     }
-    join(app, case, message, raw_sha256, now).await
 }
 
-/// Our Message-IDs in the references first (any sender: a colleague in Cc replies too), then a
-/// case number in the subject, only from the case's own contact.
-async fn find_case(app: &App, message: &Received) -> Result<Option<CaseState>, StoreError> {
+/// A message too large to fetch whole: its header is kept aside (as the blob), for an agent.
+pub async fn keep_oversized(app: &App, header: Bytes, size: u64) -> Result<Ingested, IngestError> {
+    let now = Utc::now().trunc_subsecs(0);
+    let hash = content_hash(&header);
+    app.blobs.put(&hash, header.clone()).await?;
+    let raw_sha256 = hash.to_hex();
+    if app.store.mail_filed(&raw_sha256).await? {
+        return Ok(Ingested::Duplicate);
+    }
+    let parsed = mail_parser::MessageParser::default().parse_headers(&header);
+    let from = parsed
+        .as_ref()
+        .and_then(|m| m.from())
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(str::to_lowercase);
+    let subject = parsed.as_ref().and_then(|m| m.subject()).map(str::to_owned);
+    let reason = format!("larger than 25 MiB ({size} bytes): only its header was fetched");
+    aside(app, &reason, &raw_sha256, from.as_deref(), subject.as_deref(), now).await
+}
+
+/// The category and sub-category of cases opened by mail: `CATEGORY/SUBCATEGORY` from the
+/// settings, else the catalog's first. Checked at start-up, so a typo stops the server there.
+pub fn mail_category(catalog: &Catalog, setting: Option<&str>) -> Result<(String, String), String> {
+    let Some(setting) = setting else {
+        let first = catalog.categories().first().ok_or("the catalog has no category")?;
+        let sub = first
+            .subcategories
+            .first()
+            .ok_or("the catalog's first category has no sub-category")?;
+        return Ok((first.id.clone(), sub.id.clone()));
+    };
+    let (category, sub) = setting
+        .split_once('/')
+        .ok_or_else(|| format!("`{setting}` is not CATEGORY/SUBCATEGORY"))?;
+    let known = catalog.category(category).is_some_and(|c| c.subcategory(sub).is_some());
+    if known {
+        Ok((category.to_owned(), sub.to_owned()))
+    } else {
+        Err(format!("`{setting}` is not a category and sub-category of the catalog"))
+    }
+}
+
+/// Our Message-IDs in the references first (any sender), then a case number in the subject.
+async fn find_thread(app: &App, message: &Received) -> Result<Thread, StoreError> {
     let prefix = app.catalog.case_prefix();
     let domain = app
         .settings
@@ -110,18 +181,20 @@ async fn find_case(app: &App, message: &Received) -> Result<Option<CaseState>, S
         let number = local.split('.').next().unwrap_or("");
         if host == domain {
             if let Some(case) = case_of(app, prefix, number).await? {
-                return Ok(Some(case));
+                return Ok(Thread::Case(case));
             }
         }
     }
+    let mut quoted = None;
     for candidate in case_numbers_in(&message.subject, prefix.as_str()) {
         if let Some(case) = case_of(app, prefix, &candidate).await? {
             if case.email.eq_ignore_ascii_case(&message.from) {
-                return Ok(Some(case));
+                return Ok(Thread::Case(case));
             }
+            quoted.get_or_insert(case.id);
         }
     }
-    Ok(None)
+    Ok(quoted.map_or(Thread::Nowhere, Thread::About))
 }
 
 /// Every "prefix + 10 digits" in a text, spaces and dashes between them allowed (as people type them).
@@ -161,59 +234,130 @@ async fn join(
     app: &App,
     case: CaseState,
     message: Received,
-    raw_sha256: String,
+    raw_sha256: &str,
     now: DateTime<Utc>,
 ) -> Result<Ingested, IngestError> {
-    let mut body = message.body.clone();
-    let mut evidence = Vec::new();
-    for (name, bytes) in message
-        .attachments
-        .iter()
-        .take(sportello_domain::request::MAX_ATTACHMENTS)
-    {
-        match inspect(bytes) {
-            Ok(i) => {
-                let hash = content_hash(bytes);
-                app.blobs.put(&hash, Bytes::from(bytes.clone())).await?;
-                evidence.push(EvidenceRow {
-                    sha256: hash.to_hex(),
-                    kind: i.kind.as_str().to_owned(),
-                    width: i64::from(i.width),
-                    height: i64::from(i.height),
-                    byte_len: i64::try_from(i.byte_len).unwrap_or(i64::MAX),
-                    filename: name.chars().take(200).collect(),
-                    editor: i.editor,
-                })
-            }
-            // Kept in the raw message; the agent sees why it is not evidence.
-            Err(e) => body.push_str(&format!("\n[attachment {name}: {}]", e.code().as_str())),
-        }
-    }
-    let raised = super::bump::bump_for_reply(app, &case, now);
-    let reopen = case.status == "pending_customer" || case.status == "resolved";
-    let number = app
-        .catalog
-        .case_prefix()
-        .number(u64::try_from(case.id.get()).unwrap_or_default());
-    let (_, bumped) = app
-        .store
-        .add_customer_reply(&CustomerReply {
-            ticket: case.id,
-            body,
-            raw_sha256,
+    let (evidence, _, refused) = admit_attachments(uploads(message.attachments));
+    let sender = (!case.email.eq_ignore_ascii_case(&message.from)).then_some(message.from);
+    let raised_to = follow_up(
+        app,
+        &case,
+        FollowUp {
+            text: with_refusals(message.body, &refused),
             evidence,
-            now_ms: millis(now),
-            bump: raised.as_ref().map(|(_, bump)| bump.clone()),
-            reopen,
-        })
-        .await?;
-    match number {
-        Ok(case) => Ok(Ingested::Joined {
+            sender,
+            raw_sha256: Some(raw_sha256.to_owned()),
+            fields: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(Ingested::Joined {
+        case: number(app, case.id)?,
+        raised_to,
+    })
+}
+
+/// A new case from a mail: what it says, in the mail category, waiting for what it could not say.
+async fn open(
+    app: &App,
+    message: Received,
+    related_to: Option<TicketId>,
+    raw_sha256: &str,
+    now: DateTime<Utc>,
+) -> Result<Ingested, IngestError> {
+    let (category, subcategory) =
+        mail_category(&app.catalog, app.settings.mail_category.as_deref()).map_err(IngestError::Internal)?;
+    let (evidence, _, refused) = admit_attachments(uploads(message.attachments));
+    let text = match (message.subject.trim(), message.body.trim()) {
+        (subject, "") => subject.to_owned(),
+        ("", body) => body.to_owned(),
+        (subject, body) => format!("{subject}\n\n{body}"),
+    };
+    let request = NewRequest {
+        category,
+        subcategory,
+        email: message.from.clone(),
+        // The raw message keeps everything; the case keeps what fits.
+        description: truncated(&with_refusals(text, &refused), DESCRIPTION_MAX_CHARS),
+        name: message.name.map(|n| truncated(&n, FIELD_MAX_CHARS)),
+        // Only a language we answer in: anything else would refuse the mail.
+        language: message.language.map(|l| Lang::negotiate([l.as_str()]).code()),
+        // The address demonstrably sends mail: a look-alike domain is not a typo here.
+        email_confirmed: true,
+        attachments: evidence
+            .into_iter()
+            .map(|e| Upload {
+                filename: e.filename,
+                bytes: e.bytes,
+            })
+            .collect(),
+        ..NewRequest::default()
+    };
+    let channel = Channel::Email {
+        raw_sha256: raw_sha256.to_owned(),
+        related_to,
+    };
+    match submit(app, request, channel).await {
+        Ok(Submitted::Created { case, .. }) => Ok(Ingested::Opened {
             case,
-            raised_to: raised.filter(|_| bumped).map(|(p, _)| p),
+            about: related_to.map(|id| number(app, id)).transpose()?,
         }),
-        Err(e) => Err(IngestError::Store(StoreError::Other(e.to_string()))),
+        Ok(Submitted::Merged { case, .. }) => Ok(Ingested::Merged(case)),
+        Err(SubmitError::Invalid(problems)) => {
+            let codes: Vec<String> = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.code.as_str()))
+                .collect();
+            let reason = format!("cannot open a case: {}", codes.join(", "));
+            aside(
+                app,
+                &reason,
+                raw_sha256,
+                Some(&message.from),
+                Some(&message.subject),
+                now,
+            )
+            .await
+        }
+        Err(SubmitError::Store(e)) => Err(IngestError::Store(e)),
+        Err(SubmitError::Blob(e)) => Err(IngestError::Blob(e)),
+        Err(SubmitError::Internal(e)) => Err(IngestError::Internal(e)),
     }
+}
+
+fn uploads(attachments: Vec<(String, Vec<u8>)>) -> Vec<Upload> {
+    attachments
+        .into_iter()
+        .map(|(filename, bytes)| Upload {
+            filename,
+            bytes: Bytes::from(bytes),
+        })
+        .collect()
+}
+
+/// The text, with a line for each file that was not kept (it stays in the raw message).
+fn with_refusals(mut text: String, refused: &[(Upload, Problem)]) -> String {
+    for (upload, problem) in refused {
+        let name: String = upload.filename.chars().take(100).collect();
+        text.push_str(&format!("\n[attachment {name}: {}]", problem.code.as_str()));
+    }
+    text
+}
+
+fn truncated(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars.saturating_sub(1)) {
+        Some((at, _)) if text.chars().count() > max_chars => format!("{}…", &text[..at]),
+        _ => text.to_owned(),
+    }
+}
+
+fn number(app: &App, id: TicketId) -> Result<CaseNumber, IngestError> {
+    let sequence = u64::try_from(id.get()).map_err(|e| IngestError::Internal(e.to_string()))?;
+    app.catalog
+        .case_prefix()
+        .number(sequence)
+        .map_err(|e| IngestError::Internal(e.to_string()))
 }
 
 async fn aside(

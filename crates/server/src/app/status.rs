@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sportello_domain::case_number::CaseNumber;
 
-use super::add_info::{accepts_information, fields_of, missing_recommended};
+use super::add_info::{fields_of, missing_recommended};
+use super::reply::accepts_follow_up;
 use super::{from_millis, App, StatusToken};
 use crate::store::{MessageId, StoreError, StoredTicket, TicketId};
 
@@ -19,7 +20,8 @@ pub struct CaseStatus {
     pub subcategory: String,
     /// The customer's own words and device, as stored (redacted).
     pub description: String,
-    pub device: String,
+    /// None while the case waits for it (`needs_info`).
+    pub device: Option<String>,
     pub created_at: DateTime<Utc>,
     pub first_response_due: DateTime<Utc>,
     pub resolution_due: DateTime<Utc>,
@@ -40,6 +42,8 @@ pub struct CaseStatus {
 #[derive(Debug, Serialize)]
 pub struct StatusMessage {
     pub author: String,
+    /// Who wrote a follow-up by mail, when it was not the case's contact.
+    pub sender: Option<String>,
     pub body: String,
     pub created_at: DateTime<Utc>,
     pub attachments: Vec<StatusAttachment>,
@@ -109,6 +113,7 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
         .map(|m| StatusMessage {
             attachments: files_of(Some(m.id)),
             author: m.author,
+            sender: m.sender,
             body: m.body,
             created_at: from_millis(m.created_at),
         })
@@ -127,7 +132,7 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
         first_response_at: state.first_response_at.map(from_millis),
         fields,
         missing,
-        accepts_information: accepts_information(&state, Utc::now()),
+        accepts_information: accepts_follow_up(&state, Utc::now()),
         warnings,
         attachments: files_of(None),
         messages,

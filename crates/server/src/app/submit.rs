@@ -9,7 +9,7 @@ use sportello_domain::case_number::CaseNumber;
 use sportello_domain::catalog::Catalog;
 use sportello_domain::evidence::{content_hash, ContentHash};
 use sportello_domain::problem::Problem;
-use sportello_domain::request::{validate, Evidence, NewRequest, ValidRequest};
+use sportello_domain::request::{validate_deferring, Evidence, NewRequest, ValidRequest, DEFERRABLE};
 use sportello_domain::triage::{triage, History, Triage};
 
 use super::{millis, App, StatusToken};
@@ -48,24 +48,38 @@ pub enum SubmitError {
 }
 
 /// Where the request came from, kept on the case.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Channel {
     Api,
     Web,
+    /// A mail that threads into no open case, kept whole as a blob; it may be about another case.
+    Email {
+        raw_sha256: String,
+        related_to: Option<TicketId>,
+    },
 }
 
 impl Channel {
-    fn as_str(self) -> &'static str {
+    fn as_str(&self) -> &'static str {
         match self {
             Channel::Api => "api",
             Channel::Web => "web",
+            Channel::Email { .. } => "email",
+        }
+    }
+
+    /// The form and the API ask back before a case exists; a mail cannot, so what it lacks waits.
+    fn deferrable(&self) -> &'static [&'static str] {
+        match self {
+            Channel::Api | Channel::Web => &[],
+            Channel::Email { .. } => &DEFERRABLE,
         }
     }
 }
 
 #[tracing::instrument(skip_all, fields(category = %request.category))]
 pub async fn submit(app: &App, request: NewRequest, channel: Channel) -> Result<Submitted, SubmitError> {
-    let valid = validate(&app.catalog, request).map_err(SubmitError::Invalid)?;
+    let valid = validate_deferring(&app.catalog, request, channel.deferrable()).map_err(SubmitError::Invalid)?;
     let hashes = hash_all(&valid.attachments).await?;
     // Blobs first, synced: a committed row never names a missing file.
     for (evidence, hash) in valid.attachments.iter().zip(&hashes) {
@@ -77,7 +91,7 @@ pub async fn submit(app: &App, request: NewRequest, channel: Channel) -> Result<
     let token = StatusToken::generate();
     let intake = IntakeRequest {
         email: valid.email.as_str().to_owned(),
-        phone: valid.phone.as_str().to_owned(),
+        phone: valid.phone.as_ref().map(|p| p.as_str().to_owned()),
         category: valid.category.clone(),
         merge_since_ms: millis(now - policy.merge_window),
         strike_since_ms: millis(now - policy.strike_window),
@@ -85,6 +99,10 @@ pub async fn submit(app: &App, request: NewRequest, channel: Channel) -> Result<
         token_hash: StatusToken::hash(token.as_str()),
         merge_body: merged_body(&valid),
         evidence: evidence_rows(&valid.attachments, &hashes),
+        raw_sha256: match &channel {
+            Channel::Email { raw_sha256, .. } => Some(raw_sha256.clone()),
+            Channel::Api | Channel::Web => None,
+        },
     };
     let decide = decide_new_case(app, valid, channel, token.clone(), now);
     match app.store.intake(intake, decide).await? {
@@ -126,12 +144,18 @@ fn decide_new_case(
         };
         let triaged = triage(&catalog, category, &valid, history, now);
         let ticket = Ticket {
-            status: "new".to_owned(),
+            // Waiting for what the channel could not ask for (SPEC §5: mail opens a case anyway).
+            status: if valid.needs_info.is_empty() {
+                "new"
+            } else {
+                "needs_info"
+            }
+            .to_owned(),
             priority: triaged.priority.as_str().to_owned(),
             category: valid.category.clone(),
             subcategory: valid.subcategory.clone(),
             email: valid.email.as_str().to_owned(),
-            phone: valid.phone.as_str().to_owned(),
+            phone: valid.phone.as_ref().map(|p| p.as_str().to_owned()),
             name: valid.name.clone(),
             country: valid.country.clone(),
             language: valid.language.clone().unwrap_or_else(|| "en".to_owned()),
@@ -145,6 +169,10 @@ fn decide_new_case(
             created_at: millis(now),
             first_response_due: millis(triaged.due.first_response_due),
             resolution_due: millis(triaged.due.resolution_due),
+            related_to: match channel {
+                Channel::Email { related_to, .. } => related_to,
+                Channel::Api | Channel::Web => None,
+            },
         };
         let (confirmed, catalog_for_mail) = (triaged.clone(), Arc::clone(&catalog));
         let outbox = Box::new(move |id: TicketId| {
@@ -161,7 +189,7 @@ fn decide_new_case(
     })
 }
 
-pub(super) async fn hash_all(attachments: &[Evidence]) -> Result<Vec<ContentHash>, SubmitError> {
+async fn hash_all(attachments: &[Evidence]) -> Result<Vec<ContentHash>, SubmitError> {
     if attachments.is_empty() {
         return Ok(Vec::new());
     }
@@ -172,7 +200,7 @@ pub(super) async fn hash_all(attachments: &[Evidence]) -> Result<Vec<ContentHash
         .map_err(|e| SubmitError::Internal(e.to_string()))
 }
 
-pub(super) fn evidence_rows(attachments: &[Evidence], hashes: &[ContentHash]) -> Vec<EvidenceRow> {
+fn evidence_rows(attachments: &[Evidence], hashes: &[ContentHash]) -> Vec<EvidenceRow> {
     attachments
         .iter()
         .zip(hashes)
@@ -229,7 +257,8 @@ fn confirmation(
             "first_response_due": triaged.due.first_response_due,
             "resolution_due": triaged.due.resolution_due,
             "status_url": format!("{}/status/{}?t={}", settings.public_url, case, token.as_str()),
-            "missing": valid.missing_recommended,
+            // What the customer is asked for: required fields first, then recommended ones.
+            "missing": valid.needs_info.iter().chain(&valid.missing_recommended).collect::<Vec<_>>(),
             "warnings": triaged.warnings,
         })
         .to_string(),

@@ -18,6 +18,10 @@ pub enum Inbound {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
     pub from: String,
+    /// The sender's display name, when the mail gives one.
+    pub name: Option<String>,
+    /// `Content-Language`, when the mail declares it.
+    pub language: Option<String>,
     pub subject: String,
     pub message_id: Option<String>,
     /// In-Reply-To then References, as written (without angle brackets).
@@ -67,12 +71,16 @@ pub fn read(raw: &[u8], support_address: &str) -> Result<Inbound, Refusal> {
             other => ignored(&format!("a {other} report")),
         });
     }
-    let from = message
-        .from()
-        .and_then(|a| a.first())
+    let sender = message.from().and_then(|a| a.first());
+    let from = sender
         .and_then(|a| a.address())
         .map(str::to_lowercase)
         .ok_or(Refusal::NoSender)?;
+    let name = sender
+        .and_then(|a| a.name())
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !n.contains('@'))
+        .map(str::to_owned);
     let header = |name: &str| message.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
     let subject = message.subject().unwrap_or("").trim().to_owned();
     if let Some(bounce) = plain_bounce(&from, &message) {
@@ -108,8 +116,15 @@ pub fn read(raw: &[u8], support_address: &str) -> Result<Inbound, Refusal> {
         .attachments()
         .map(|a| (a.attachment_name().unwrap_or("").to_owned(), a.contents().to_vec()))
         .collect();
+    let language = message
+        .header_raw("Content-Language")
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
     Ok(Inbound::Message(Received {
         from,
+        name,
+        language,
         subject,
         message_id: message.message_id().map(str::to_owned),
         references,
@@ -216,11 +231,25 @@ fn returned_recipients(message: &mail_parser::Message<'_>) -> Vec<String> {
         .collect()
 }
 
-/// Bounces that are not RFC 3464 reports: from a mailer daemon, naming the failed addresses in
-/// `X-Failed-Recipients` when it can.
+/// Bounces that are not RFC 3464 reports: naming the failed addresses in `X-Failed-Recipients`,
+/// or from a mailer daemon — or from a postmaster when the subject says delivery failed (a
+/// postmaster is also a person who writes ordinary mail).
 fn plain_bounce(from: &str, message: &mail_parser::Message<'_>) -> Option<Inbound> {
     let local = from.split('@').next().unwrap_or("");
-    let daemon = ["mailer-daemon", "postmaster", "mail-daemon"].contains(&local);
+    let subject = message.subject().unwrap_or("").to_lowercase();
+    let says_failed = [
+        "undeliver",
+        "delivery",
+        "failure",
+        "failed",
+        "returned",
+        "non recapitabile",
+        "unzustellbar",
+        "non remis",
+    ]
+    .iter()
+    .any(|w| subject.contains(w));
+    let daemon = ["mailer-daemon", "mail-daemon"].contains(&local) || (local == "postmaster" && says_failed);
     let failed: Vec<String> = message
         .header_raw("X-Failed-Recipients")
         .map(|v| {
@@ -243,12 +272,37 @@ pub fn strip_quoted(body: &str) -> String {
         let separator = (l.starts_with('-') && lower.contains("original message"))
             || line.trim_end() == "--"
             || l.starts_with("________________");
-        let outlook_header = lower.starts_with("from:")
-            && lines.get(i + 1).is_some_and(|n| {
-                let n = n.trim().to_lowercase();
-                n.starts_with("sent:") || n.starts_with("date:") || n.starts_with("inviato:")
-            });
-        (separator || outlook_header).then_some(i)
+        // "From: … / Sent: … / To: … / Subject: …" (Outlook, Yahoo, in several languages).
+        let header_block = ["from:", "da:", "von:", "de:"].iter().any(|h| lower.starts_with(h))
+            && lines
+                .iter()
+                .skip(i + 1)
+                .take(4)
+                .filter(|n| {
+                    let n = n.trim().to_lowercase();
+                    [
+                        "sent:",
+                        "date:",
+                        "to:",
+                        "subject:",
+                        "cc:",
+                        "inviato:",
+                        "data:",
+                        "a:",
+                        "oggetto:",
+                        "gesendet:",
+                        "an:",
+                        "betreff:",
+                        "envoyé:",
+                        "à:",
+                        "objet:",
+                    ]
+                    .iter()
+                    .any(|h| n.starts_with(h))
+                })
+                .count()
+                >= 2;
+        (separator || header_block).then_some(i)
     });
     let kept: Vec<&str> = lines[..cut.unwrap_or(lines.len())]
         .iter()
@@ -421,6 +475,15 @@ mod tests {
     }
 
     #[test]
+    fn a_postmaster_writing_an_ordinary_mail_is_a_person() {
+        let Ok(Inbound::Message(m)) = read(&eml("html-only-latin1.eml"), "support@x.test") else {
+            panic!("a message")
+        };
+        assert!(m.body.contains("THis is very long url"), "{}", m.body);
+        assert!(!m.body.contains("<a"), "HTML turned to text: {}", m.body);
+    }
+
+    #[test]
     fn quotes_and_signatures_are_cut() {
         let body = "Ecco lo screenshot.\n\n-- \nMario\n";
         assert_eq!(strip_quoted(body), "Ecco lo screenshot.");
@@ -429,6 +492,15 @@ mod tests {
         let body = "Sì.\n\nIl giorno lun 30 nov 2026 alle 20:00 Support <s@x> ha scritto:\n> Ciao\n";
         assert_eq!(strip_quoted(body), "Sì.");
         assert_eq!(strip_quoted("> only a quote\n"), "");
+        let body = "Va bene.\n\nDa: Supporto <s@x>\nInviato: lunedì 30 novembre 2026 20:00\nA: mario@x\nOggetto: [WA0000000013]\n\nCiao";
+        assert_eq!(strip_quoted(body), "Va bene.");
+        let body = "Great.\n\nFrom: a@x <a@x>\nSubject: booking\nTo: b@y\nDate: Wednesday\n\nNew";
+        assert_eq!(strip_quoted(body), "Great.");
+        // A sentence that starts with "From:" is not a quoted header.
+        assert_eq!(
+            strip_quoted("From: now on I use the web app.\nThanks"),
+            "From: now on I use the web app.\nThanks"
+        );
     }
 
     proptest::proptest! {

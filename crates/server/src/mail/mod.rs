@@ -2,6 +2,7 @@
 //! the case's language, from compiled, auto-escaping templates (STYLE rule 16). Incoming mail is
 //! read in [`inbound`].
 
+pub mod imap;
 pub mod inbound;
 
 use askama::Template;
@@ -121,15 +122,15 @@ impl Composer {
             reply_hint: lang.message("mail-reply-hint", &[]),
             warning: lang.message("mail-warning", &[]),
         };
-        // What is missing, as the catalog calls it in the customer's language.
+        // What is missing, as the catalog (or, for the standard fields, the locale) calls it.
         let missing: Vec<String> = c
             .missing
             .iter()
             .map(|id| {
-                catalog
-                    .category(&c.category)
-                    .and_then(|cat| cat.field(id))
-                    .map_or_else(|| id.clone(), |f| f.label.get(&code).to_owned())
+                catalog.category(&c.category).and_then(|cat| cat.field(id)).map_or_else(
+                    || lang.message(&format!("mail-missing-{id}"), &[]),
+                    |f| f.label.get(&code).to_owned(),
+                )
             })
             .collect();
         let subject = lang.message("mail-confirmation-subject", &[case]);
@@ -218,6 +219,27 @@ mod tests {
             raw.contains("Transaction ID"),
             "the missing field by its English label: {raw}"
         );
+    }
+
+    #[test]
+    fn a_case_opened_by_mail_is_told_what_it_still_needs() {
+        let composer = Composer::new("support@sportello.test").unwrap();
+        let mut p = payload("https://x.test/s", "it");
+        p["category"] = serde_json::json!("technical");
+        p["missing"] = serde_json::json!(["phone", "device", "os_version"]);
+        let m = composer
+            .compose(&Catalog::builtin(), &event("confirmation", p))
+            .unwrap();
+        let raw = m.formatted();
+        let text = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let text = text.body_text(0).unwrap();
+        assert!(
+            text.contains("- il tuo numero di telefono con il prefisso internazionale"),
+            "{text}"
+        );
+        assert!(text.contains("- modello e sistema del telefono"), "{text}");
+        assert!(text.contains("- Versione del sistema operativo"), "{text}");
+        assert!(!text.contains("mail-missing"), "{text}");
     }
 
     #[test]

@@ -25,37 +25,36 @@ pub struct Restore {
 }
 
 impl Store {
-    /// The reply and the fields in one transaction. Returns the message, whether the reply bump
-    /// was applied and whether the priority was restored.
+    /// The reply (as [`Store::add_customer_reply`] writes it) and the fields it supplies, in one
+    /// transaction. Returns the message, whether the reply bump was applied and whether the
+    /// priority was restored.
     pub async fn add_customer_info(
         &self,
         reply: &CustomerReply,
-        fields: Option<&FieldsUpdate>,
+        update: &FieldsUpdate,
     ) -> Result<(MessageId, bool, bool), StoreError> {
         let mut tx = self.begin_write().await?;
         let (message, bumped) = Store::write_customer_reply(&mut tx, reply).await?;
+        let changed = sqlx::query("UPDATE tickets SET fields = $1 WHERE id = $2 AND fields = $3")
+            .bind(&update.after)
+            .bind(reply.ticket.get())
+            .bind(&update.before)
+            .execute(&mut *tx)
+            .await?;
         let mut restored = false;
-        if let Some(update) = fields {
-            let changed = sqlx::query("UPDATE tickets SET fields = $1 WHERE id = $2 AND fields = $3")
-                .bind(&update.after)
-                .bind(reply.ticket.get())
-                .bind(&update.before)
-                .execute(&mut *tx)
-                .await?;
-            if let (Some(restore), 1) = (&update.restore, changed.rows_affected()) {
-                let done = sqlx::query(
-                    "UPDATE tickets SET priority = $1, first_response_due = $2, resolution_due = $3 \
-                     WHERE id = $4 AND priority = $5",
-                )
-                .bind(&restore.priority)
-                .bind(restore.first_response_due)
-                .bind(restore.resolution_due)
-                .bind(reply.ticket.get())
-                .bind(&restore.from)
-                .execute(&mut *tx)
-                .await?;
-                restored = done.rows_affected() == 1;
-            }
+        if let (Some(restore), 1) = (&update.restore, changed.rows_affected()) {
+            let done = sqlx::query(
+                "UPDATE tickets SET priority = $1, first_response_due = $2, resolution_due = $3 \
+                 WHERE id = $4 AND priority = $5",
+            )
+            .bind(&restore.priority)
+            .bind(restore.first_response_due)
+            .bind(restore.resolution_due)
+            .bind(reply.ticket.get())
+            .bind(&restore.from)
+            .execute(&mut *tx)
+            .await?;
+            restored = done.rows_affected() == 1;
         }
         tx.commit().await?;
         Ok((message, bumped, restored))

@@ -35,7 +35,10 @@ pub struct Bump {
 pub struct CustomerReply {
     pub ticket: TicketId,
     pub body: String,
-    pub raw_sha256: String,
+    /// The address it came from, when it is not the case's contact's.
+    pub sender: Option<String>,
+    /// The raw message, for a reply by mail.
+    pub raw_sha256: Option<String>,
     pub evidence: Vec<EvidenceRow>,
     pub now_ms: i64,
     pub bump: Option<Bump>,
@@ -96,13 +99,14 @@ impl Store {
         reply: &CustomerReply,
     ) -> Result<(MessageId, bool), StoreError> {
         let message: i64 = sqlx::query(
-            "INSERT INTO messages (ticket_id, author, body, public, created_at, raw_sha256) \
-             VALUES ($1, 'customer', $2, 1, $3, $4) RETURNING id",
+            "INSERT INTO messages (ticket_id, author, body, public, created_at, raw_sha256, sender) \
+             VALUES ($1, 'customer', $2, 1, $3, $4, $5) RETURNING id",
         )
         .bind(reply.ticket.get())
         .bind(&reply.body)
         .bind(reply.now_ms)
         .bind(&reply.raw_sha256)
+        .bind(&reply.sender)
         .fetch_one(&mut **tx)
         .await?
         .try_get("id")?;
@@ -153,6 +157,20 @@ impl Store {
         Ok((MessageId(message), bumped))
     }
 
+    /// Moves a case to `status` (SPEC §4's life cycle); `resolved` records when.
+    pub async fn set_status(&self, id: TicketId, status: &str, now_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE tickets SET status = $1, updated_at = $2, \
+             resolved_at = CASE WHEN $1 = 'resolved' THEN $2 ELSE resolved_at END WHERE id = $3",
+        )
+        .bind(status)
+        .bind(now_ms)
+        .bind(id.get())
+        .execute(&self.writes)
+        .await?;
+        Ok(())
+    }
+
     /// An address that bounced for good: agents see it on its cases (SPEC §5).
     pub async fn mark_undeliverable(&self, address: &str, reason: &str, now_ms: i64) -> Result<(), StoreError> {
         sqlx::query(
@@ -191,6 +209,51 @@ impl Store {
         .bind(raw_sha256)
         .bind(sender)
         .bind(subject)
+        .bind(now_ms)
+        .execute(&self.writes)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether this raw message was already filed: as a case, a follow-up, or kept aside.
+    pub async fn mail_filed(&self, raw_sha256: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS hit FROM tickets WHERE raw_sha256 = $1 \
+             UNION ALL SELECT 1 FROM messages WHERE raw_sha256 = $1 \
+             UNION ALL SELECT 1 FROM mail_aside WHERE raw_sha256 = $1) AS filed",
+        )
+        .bind(raw_sha256)
+        .fetch_one(&self.reads)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
+    /// How far a mailbox has been read: its UIDVALIDITY and the last UID filed under it.
+    pub async fn mailbox_progress(&self, mailbox: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        let row = sqlx::query("SELECT uid_validity, last_uid FROM mailbox_progress WHERE mailbox = $1")
+            .bind(mailbox)
+            .fetch_optional(&self.reads)
+            .await?;
+        row.map(|r| Ok((r.try_get("uid_validity")?, r.try_get("last_uid")?)))
+            .transpose()
+            .map_err(|e: sqlx::Error| e.into())
+    }
+
+    pub async fn save_mailbox_progress(
+        &self,
+        mailbox: &str,
+        uid_validity: i64,
+        last_uid: i64,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO mailbox_progress (mailbox, uid_validity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(mailbox)
+        .bind(uid_validity)
+        .bind(last_uid)
         .bind(now_ms)
         .execute(&self.writes)
         .await?;

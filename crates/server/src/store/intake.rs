@@ -15,7 +15,8 @@ use super::{Backend, MessageId, NewOutboxEvent, Store, StoreError, Ticket, Ticke
 #[derive(Debug, Clone)]
 pub struct IntakeRequest {
     pub email: String,
-    pub phone: String,
+    /// None when the channel could not ask for it: then only the e-mail identifies the contact.
+    pub phone: Option<String>,
     pub category: String,
     /// Open cases of this contact and category created since then absorb the request.
     pub merge_since_ms: i64,
@@ -27,6 +28,17 @@ pub struct IntakeRequest {
     /// The text added to a joined case.
     pub merge_body: String,
     pub evidence: Vec<EvidenceRow>,
+    /// The raw message the request came in (e-mail), kept as a blob.
+    pub raw_sha256: Option<String>,
+}
+
+impl IntakeRequest {
+    /// The keys that identify the contact: its e-mail, and its phone when known.
+    fn contacts(&self) -> Vec<&str> {
+        std::iter::once(self.email.as_str())
+            .chain(self.phone.as_deref())
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -70,18 +82,19 @@ pub enum IntakeOutcome<T> {
 // numbers `$N` parameters by first appearance.
 pub(super) const LOOKUP: &str = "SELECT \
      (SELECT id FROM tickets WHERE (email = $1 OR phone = $2) AND category = $3 AND created_at >= $4 \
-       AND status IN ('new', 'open', 'pending_customer') ORDER BY created_at DESC, id DESC LIMIT 1) AS merge_into, \
+       AND status IN ('new', 'needs_info', 'open', 'pending_customer') ORDER BY created_at DESC, id DESC LIMIT 1) AS merge_into, \
      EXISTS (SELECT 1 FROM strikes WHERE contact IN ($1, $2) AND created_at >= $5) AS strike";
 pub(super) const TIMES_SENT: &str = "SELECT COUNT(*) AS n FROM evidence e JOIN tickets t ON t.id = e.ticket_id \
      WHERE e.sha256 = $1 AND (t.email = $2 OR t.phone = $3)";
 pub(super) const INSERT_TICKET: &str = "INSERT INTO tickets (status, priority, category, subcategory, email, phone, \
      name, country, language, device, description, fields, urgent_requested, penalised, warnings, channel, \
-     created_at, updated_at, first_response_due, resolution_due) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19) RETURNING id";
+     created_at, updated_at, first_response_due, resolution_due, related_to, raw_sha256) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19, $20, $21) \
+     RETURNING id";
 pub(super) const INSERT_TOKEN: &str =
     "INSERT INTO status_tokens (ticket_id, token_hash, created_at) VALUES ($1, $2, $3)";
-pub(super) const INSERT_MESSAGE: &str =
-    "INSERT INTO messages (ticket_id, author, body, public, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+pub(super) const INSERT_MESSAGE: &str = "INSERT INTO messages (ticket_id, author, body, public, created_at, \
+     raw_sha256) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
 pub(super) const TOUCH_TICKET: &str = "UPDATE tickets SET updated_at = $1 WHERE id = $2";
 pub(super) const INSERT_EVIDENCE: &str = "INSERT INTO evidence (ticket_id, message_id, sha256, kind, width, height, \
      byte_len, filename, editor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
@@ -133,7 +146,7 @@ impl Store {
     async fn intake_postgres<T>(&self, r: IntakeRequest, decide: Decide<T>) -> Result<IntakeOutcome<T>, StoreError> {
         // Two intakes of one contact run one after the other, the second seeing the first's case.
         // The locks are taken with BEGIN, in one round trip, in ascending order (no cycles).
-        let mut tx = self.writes.begin_with(begin_locking(&[&r.email, &r.phone])).await?;
+        let mut tx = self.writes.begin_with(begin_locking(&r.contacts())).await?;
         let row = sqlx::query(LOOKUP)
             .bind(&r.email)
             .bind(&r.phone)
@@ -152,6 +165,7 @@ impl Store {
                 .bind(&r.merge_body)
                 .bind(1i64)
                 .bind(r.now_ms)
+                .bind(&r.raw_sha256)
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("id")?;
@@ -194,11 +208,11 @@ impl Store {
             .bind(&t.category)
             .bind(&t.subcategory)
             .bind(&t.email)
-            .bind(&t.phone)
+            .bind(t.phone.as_deref().unwrap_or(""))
             .bind(&t.name)
             .bind(&t.country)
             .bind(&t.language)
-            .bind(&t.device)
+            .bind(t.device.as_deref().unwrap_or(""))
             .bind(&t.description)
             .bind(&t.fields)
             .bind(i64::from(t.urgent_requested))
@@ -208,12 +222,14 @@ impl Store {
             .bind(t.created_at)
             .bind(t.first_response_due)
             .bind(t.resolution_due)
+            .bind(t.related_to.map(TicketId::get))
+            .bind(&r.raw_sha256)
             .fetch_one(&mut *tx)
             .await?
             .try_get("id")?;
         self.pg_evidence(&mut tx, &r, id, None).await?;
         if plan.strike {
-            for contact in [&r.email, &r.phone] {
+            for contact in r.contacts() {
                 sqlx::query(INSERT_STRIKE)
                     .bind(contact)
                     .bind(id)
@@ -275,9 +291,10 @@ pub(super) fn intake_sqlite<T>(
         |row| Ok((row.get(0)?, row.get(1)?)),
     )?;
     if let Some(id) = merge_into {
-        let message: i64 = conn
-            .prepare_cached(INSERT_MESSAGE)?
-            .query_row(params![id, "customer", r.merge_body, 1i64, r.now_ms], |row| row.get(0))?;
+        let message: i64 = conn.prepare_cached(INSERT_MESSAGE)?.query_row(
+            params![id, "customer", r.merge_body, 1i64, r.now_ms, r.raw_sha256],
+            |row| row.get(0),
+        )?;
         conn.prepare_cached(TOUCH_TICKET)?.execute(params![r.now_ms, id])?;
         sqlite_evidence_and_token(conn, r, id, Some(MessageId(message)))?;
         return Ok(IntakeOutcome::Merged(TicketId(id)));
@@ -302,11 +319,11 @@ pub(super) fn intake_sqlite<T>(
             t.category,
             t.subcategory,
             t.email,
-            t.phone,
+            t.phone.as_deref().unwrap_or(""),
             t.name,
             t.country,
             t.language,
-            t.device,
+            t.device.as_deref().unwrap_or(""),
             t.description,
             t.fields,
             i64::from(t.urgent_requested),
@@ -315,13 +332,15 @@ pub(super) fn intake_sqlite<T>(
             t.channel,
             t.created_at,
             t.first_response_due,
-            t.resolution_due
+            t.resolution_due,
+            t.related_to.map(TicketId::get),
+            r.raw_sha256
         ],
         |row| row.get(0),
     )?;
     sqlite_evidence_and_token(conn, r, id, None)?;
     if plan.strike {
-        for contact in [&r.email, &r.phone] {
+        for contact in r.contacts() {
             conn.prepare_cached(INSERT_STRIKE)?
                 .execute(params![contact, id, r.now_ms])?;
         }

@@ -109,11 +109,13 @@ pub struct Ticket {
     pub category: String,
     pub subcategory: String,
     pub email: String,
-    pub phone: String,
+    /// None while the case waits for it (`needs_info`); stored as ''.
+    pub phone: Option<String>,
     pub name: Option<String>,
     pub country: Option<String>,
     pub language: String,
-    pub device: String,
+    /// None while the case waits for it (`needs_info`); stored as ''.
+    pub device: Option<String>,
     pub description: String,
     /// JSON object of catalog field → value.
     pub fields: String,
@@ -125,6 +127,8 @@ pub struct Ticket {
     pub created_at: i64,
     pub first_response_due: i64,
     pub resolution_due: i64,
+    /// The case this one was opened about (a stranger quoting its number, a reply to a closed case).
+    pub related_to: Option<TicketId>,
 }
 
 /// A case as stored, with its sequence.
@@ -138,6 +142,8 @@ pub struct StoredTicket {
 pub struct MessageRecord {
     pub id: MessageId,
     pub author: String,
+    /// The address a mailed follow-up came from, when it is not the case's contact.
+    pub sender: Option<String>,
     pub body: String,
     pub public: bool,
     pub created_at: i64,
@@ -226,7 +232,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT id, status, priority, category, subcategory, email, phone, name, country, language, device, \
              description, fields, urgent_requested, penalised, warnings, channel, created_at, first_response_due, \
-             resolution_due FROM tickets WHERE id = $1",
+             resolution_due, related_to FROM tickets WHERE id = $1",
         )
         .bind(id.0)
         .fetch_optional(&self.reads)
@@ -238,11 +244,11 @@ impl Store {
                 category: r.try_get("category")?,
                 subcategory: r.try_get("subcategory")?,
                 email: r.try_get("email")?,
-                phone: r.try_get("phone")?,
+                phone: known(r.try_get("phone")?),
                 name: r.try_get("name")?,
                 country: r.try_get("country")?,
                 language: r.try_get("language")?,
-                device: r.try_get("device")?,
+                device: known(r.try_get("device")?),
                 description: r.try_get("description")?,
                 fields: r.try_get("fields")?,
                 urgent_requested: r.try_get::<i64, _>("urgent_requested")? != 0,
@@ -252,6 +258,7 @@ impl Store {
                 created_at: r.try_get("created_at")?,
                 first_response_due: r.try_get("first_response_due")?,
                 resolution_due: r.try_get("resolution_due")?,
+                related_to: r.try_get::<Option<i64>, _>("related_to")?.map(TicketId),
             };
             Ok(StoredTicket {
                 id: TicketId(r.try_get("id")?),
@@ -275,19 +282,45 @@ impl Store {
     }
 
     pub async fn messages(&self, id: TicketId) -> Result<Vec<MessageRecord>, StoreError> {
-        let rows =
-            sqlx::query("SELECT id, author, body, public, created_at FROM messages WHERE ticket_id = $1 ORDER BY id")
-                .bind(id.0)
-                .fetch_all(&self.reads)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT id, author, sender, body, public, created_at FROM messages WHERE ticket_id = $1 ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.reads)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(MessageRecord {
                     id: MessageId(r.try_get("id")?),
                     author: r.try_get("author")?,
+                    sender: r.try_get("sender")?,
                     body: r.try_get("body")?,
                     public: r.try_get::<i64, _>("public")? != 0,
                     created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// The files of a case, oldest first.
+    pub async fn evidence(&self, id: TicketId) -> Result<Vec<EvidenceRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT sha256, kind, width, height, byte_len, filename, editor FROM evidence WHERE ticket_id = $1 ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EvidenceRow {
+                    sha256: r.try_get("sha256")?,
+                    kind: r.try_get("kind")?,
+                    width: r.try_get("width")?,
+                    height: r.try_get("height")?,
+                    byte_len: r.try_get("byte_len")?,
+                    filename: r.try_get("filename")?,
+                    editor: r.try_get("editor")?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
@@ -300,6 +333,11 @@ impl Store {
             .await?
             .try_get("n")?)
     }
+}
+
+/// '' is how the NOT NULL columns `phone` and `device` say "not known yet".
+fn known(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
 }
 
 /// Applied to every SQLite connection (STYLE rule 13). `synchronous = NORMAL` in WAL mode syncs at

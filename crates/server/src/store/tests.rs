@@ -61,11 +61,11 @@ fn ticket(email: &str, phone: &str, category: &str, created_at: i64) -> Ticket {
         category: category.into(),
         subcategory: "refund".into(),
         email: email.into(),
-        phone: phone.into(),
+        phone: Some(phone.into()),
         name: Some("Maria".into()),
         country: Some("IT".into()),
         language: "it".into(),
-        device: "iPhone 14, iOS 17.1".into(),
+        device: Some("iPhone 14, iOS 17.1".into()),
         description: "Il rimborso non arriva.".into(),
         fields: r#"{"amount":"12.00 EUR"}"#.into(),
         urgent_requested: true,
@@ -75,6 +75,7 @@ fn ticket(email: &str, phone: &str, category: &str, created_at: i64) -> Ticket {
         created_at,
         first_response_due: created_at + 86_400_000,
         resolution_due: created_at + 3 * 86_400_000,
+        related_to: None,
     }
 }
 
@@ -89,6 +90,7 @@ fn request(t: &Ticket, evidence: Vec<EvidenceRow>) -> IntakeRequest {
         token_hash: format!("token-{:x}", rand::random::<u64>()),
         merge_body: "more details".into(),
         evidence,
+        raw_sha256: None,
     }
 }
 
@@ -163,8 +165,8 @@ async fn a_ticket_reads_back_field_for_field_and_ids_increase() {
         assert_eq!(stored.ticket, t, "every field reads back as written");
         let back = stored.ticket;
         assert_eq!(
-            (back.email.as_str(), back.phone.as_str(), back.category.as_str()),
-            ("a@gmail.com", "+393451234567", "payments")
+            (back.email.as_str(), back.phone.as_deref(), back.category.as_str()),
+            ("a@gmail.com", Some("+393451234567"), "payments")
         );
         assert_eq!((back.name, back.country), (t.name.clone(), t.country.clone()));
         assert_eq!(
@@ -216,6 +218,48 @@ async fn a_request_joins_the_contacts_open_recent_case_of_its_category() {
                 s.name
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn contacts_without_a_phone_are_told_apart_by_their_email() {
+    for s in stores().await {
+        let now = 1_700_000_000_000;
+        let mailed = |email: &str, at| Ticket {
+            status: "needs_info".into(),
+            phone: None,
+            device: None,
+            channel: "email".into(),
+            ..ticket(email, "", "technical", at)
+        };
+        let first = create(&s.store, &mailed("one@gmail.com", now)).await;
+        let back = s.store.ticket(first).await.unwrap().unwrap().ticket;
+        assert_eq!((back.phone, back.device), (None, None), "{}", s.name);
+        // Another sender without a phone: not the same contact.
+        assert!(matches!(
+            intake(&s.store, &mailed("two@gmail.com", now + 1), vec![], true).await,
+            IntakeOutcome::Created(..)
+        ));
+        // The same sender again within a day: the case waiting for information absorbs it.
+        assert_eq!(
+            intake(&s.store, &mailed("one@gmail.com", now + 2), vec![], false).await,
+            IntakeOutcome::Merged(first),
+            "{}",
+            s.name
+        );
+        // A strike without a phone lands on the e-mail alone, and reaches that contact only.
+        let IntakeOutcome::Created(_, seen) =
+            intake(&s.store, &mailed("two@gmail.com", now + 3 * 86_400_000), vec![], false).await
+        else {
+            panic!("created")
+        };
+        assert!(seen.recent_strike, "{}", s.name);
+        let IntakeOutcome::Created(_, seen) =
+            intake(&s.store, &mailed("three@gmail.com", now + 4), vec![], false).await
+        else {
+            panic!("created")
+        };
+        assert!(!seen.recent_strike, "{}", s.name);
     }
 }
 

@@ -72,6 +72,8 @@ pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
         catalog: None,
         intake_rate_limit: options.rate_limit,
         mail_give_up: std::time::Duration::from_secs(2 * 86_400),
+        mail_category: Some("technical/crash".to_owned()),
+        imap_url: None,
     };
     let application = Application::build(settings).await.expect("the app builds");
     let address = format!("http://{}", application.local_addr().unwrap());

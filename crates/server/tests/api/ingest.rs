@@ -1,11 +1,19 @@
-//! `mail ingest` (SPEC §5) on both backends: replies thread into their case, strangers do not, bounces
-//! are remembered, and every message of the shared corpus is handled without an error.
+//! `mail ingest` (SPEC §5) on both backends: replies thread into their case, strangers and closed
+//! cases get a case of their own, new mail opens a case waiting for what it lacks, bounces are
+//! remembered, and every message of the shared corpus is handled without an error.
 
 use bytes::Bytes;
 use sportello::app::ingest::{ingest, Ingested};
+use sportello::store::{StoredTicket, TicketId};
+use sportello_domain::case_number::CaseNumber;
 use sportello_domain::triage::Priority;
 
-use crate::helpers::{backends, complete, read};
+use crate::helpers::{backends, complete, read, TestApp};
+
+async fn stored(app: &TestApp, number: &CaseNumber) -> StoredTicket {
+    let id = TicketId::from(i64::try_from(number.sequence()).unwrap());
+    app.app.store.ticket(id).await.unwrap().unwrap()
+}
 
 fn reply(from: &str, subject: &str, in_reply_to: Option<&str>, body: &str) -> Bytes {
     let threading = in_reply_to
@@ -57,6 +65,12 @@ async fn a_reply_to_our_mail_joins_its_case_raises_it_once_and_loses_the_quote()
         assert_eq!(
             messages[0]["body"],
             "Aggiungo: il pagamento è del 20 novembre alle 14:30."
+        );
+        // The colleague is named on the message, and never becomes the case's customer.
+        assert_eq!(messages[0]["sender"], "collega@azienda.it");
+        assert_eq!(
+            stored(&app, &case.parse_case()).await.ticket.email,
+            "cliente200@gmail.com"
         );
         // At most once in 24 hours.
         let second = ingest(
@@ -112,24 +126,33 @@ async fn replies_arriving_together_raise_the_priority_once() {
 async fn a_case_number_in_the_subject_counts_only_from_the_cases_contact() {
     for app in backends().await {
         let (_, created) = read(app.post_json(&complete(201)).await).await;
-        let case = created["case_number"].as_str().unwrap().to_owned();
+        let number = created["case_number"].as_str().unwrap().to_owned();
         let stranger = ingest(
             &app.app,
             reply(
                 "stranger@example.org",
-                &format!("{case} refund"),
+                &format!("{number} refund"),
                 None,
-                "Give me the refund.",
+                "Give me the refund for this case, I am the owner now.",
             ),
         )
         .await
         .unwrap();
-        assert!(
-            matches!(stranger, Ingested::KeptAside(_)),
-            "{}: {stranger:?}",
-            app.backend
+        // A case of the stranger's own, linked to the one quoted; the quoted case is untouched.
+        let Ingested::Opened { case: theirs, about } = stranger else {
+            panic!("{}: {stranger:?}", app.backend)
+        };
+        assert_eq!(about, Some(number.parse_case()));
+        let theirs = stored(&app, &theirs).await;
+        assert_eq!(theirs.ticket.email, "stranger@example.org");
+        assert_eq!(
+            theirs.ticket.related_to,
+            Some(stored(&app, &number.parse_case()).await.id)
         );
-        let spaced = format!("Re: info sul caso {} {}", &case[..6], &case[6..]);
+        let (_, shown) = read(app.get(created["status_url"].as_str().unwrap()).await).await;
+        assert!(shown["messages"].as_array().unwrap().is_empty(), "{shown}");
+
+        let spaced = format!("Re: info sul caso {} {}", &number[..6], &number[6..]);
         let own = ingest(
             &app.app,
             reply("Cliente201@Gmail.com", &spaced.replace(' ', "-"), None, "Ecco le info."),
@@ -137,17 +160,164 @@ async fn a_case_number_in_the_subject_counts_only_from_the_cases_contact() {
         .await
         .unwrap();
         assert!(matches!(own, Ingested::Joined { .. }), "{}: {own:?}", app.backend);
-        let mut wrong_digit = case.clone();
+        let mut wrong_digit = number.clone();
         let last = wrong_digit.pop().unwrap();
         wrong_digit.push(if last == '0' { '1' } else { '0' });
-        let typo = ingest(&app.app, reply("cliente201@gmail.com", &wrong_digit, None, "x"))
+        let typo = ingest(
+            &app.app,
+            reply(
+                "cliente201@gmail.com",
+                &wrong_digit,
+                None,
+                "Ecco altre informazioni sul mio caso.",
+            ),
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(typo, Ingested::Opened { about: None, .. }),
+            "a wrong check digit names no case: {typo:?}"
+        );
+        assert!(app.app.store.mail_aside(10).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn new_mail_opens_a_case_that_asks_for_what_mail_cannot_give() {
+    for app in backends().await {
+        let raw = Bytes::from(
+            "From: Mario Rossi <mario.rossi@libero.it>\r\nTo: support@sportello.test\r\n\
+             Subject: L'app si chiude da sola\r\nContent-Language: it\r\nMessage-ID: <m1@libero.it>\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\n\
+             Da ieri l'app si chiude appena apro una chat di gruppo. La mia carta 4111 1111 1111 1111 non c'entra.\r\n",
+        );
+        let opened = ingest(&app.app, raw).await.unwrap();
+        let Ingested::Opened {
+            case: number,
+            about: None,
+        } = opened
+        else {
+            panic!("{}: {opened:?}", app.backend)
+        };
+        let t = stored(&app, &number).await.ticket;
+        assert_eq!(
+            (
+                t.status.as_str(),
+                t.category.as_str(),
+                t.subcategory.as_str(),
+                t.channel.as_str()
+            ),
+            ("needs_info", "technical", "crash", "email"),
+            "{}",
+            app.backend
+        );
+        assert_eq!((t.phone, t.device), (None, None));
+        assert_eq!((t.name.as_deref(), t.language.as_str()), (Some("Mario Rossi"), "it"));
+        assert!(
+            t.description.starts_with("L'app si chiude da sola\n\nDa ieri"),
+            "{}",
+            t.description
+        );
+        assert!(
+            !t.description.contains("4111 1111 1111 1111"),
+            "masked: {}",
+            t.description
+        );
+        // The confirmation asks for the phone and the device.
+        let payloads = app.app.store.outbox_payloads().await.unwrap();
+        let confirmation: serde_json::Value = serde_json::from_str(payloads.last().unwrap()).unwrap();
+        assert_eq!(confirmation["to"], "mario.rossi@libero.it");
+        let missing = confirmation["missing"].as_array().unwrap();
+        assert_eq!(&missing[..2], ["phone", "device"]);
+
+        // A second mail the same day adds to that case instead of opening another.
+        let again = ingest(
+            &app.app,
+            reply(
+                "mario.rossi@libero.it",
+                "Ancora",
+                None,
+                "Succede anche con le chat singole, sempre dopo pochi secondi.",
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(again, Ingested::Merged(number.clone()), "{}", app.backend);
+        assert_eq!(app.tickets().await, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_reply_to_a_closed_case_opens_a_new_one_about_it() {
+    for app in backends().await {
+        let (_, created) = read(app.post_json(&complete(203)).await).await;
+        let number = created["case_number"].as_str().unwrap().to_owned();
+        let old = stored(&app, &number.parse_case()).await;
+        app.app
+            .store
+            .set_status(old.id, "closed", chrono::Utc::now().timestamp_millis())
             .await
             .unwrap();
-        assert!(
-            matches!(typo, Ingested::KeptAside(_)),
-            "a wrong check digit names no case"
+        let our_id = format!("{}.confirmation@sportello.test", number.to_lowercase());
+        let outcome = ingest(
+            &app.app,
+            reply(
+                "cliente203@gmail.com",
+                "Re: rimborso",
+                Some(&our_id),
+                "Il rimborso non è mai arrivato, riapro.",
+            ),
+        )
+        .await
+        .unwrap();
+        let Ingested::Opened { case: new, about } = outcome else {
+            panic!("{}: {outcome:?}", app.backend)
+        };
+        assert_eq!(about, Some(number.parse_case()));
+        assert_eq!(stored(&app, &new).await.ticket.related_to, Some(old.id));
+        assert_eq!(stored(&app, &number.parse_case()).await.ticket.status, "closed");
+    }
+}
+
+#[tokio::test]
+async fn attachments_by_mail_pass_the_forms_rules_and_the_rest_is_named() {
+    for app in backends().await {
+        let (_, created) = read(app.post_json(&complete(204)).await).await;
+        let number = created["case_number"].as_str().unwrap().to_owned();
+        let our_id = format!("{}.confirmation@sportello.test", number.to_lowercase());
+        let png = crate::helpers::image("large-png-3840x2160-exoplanet.png");
+        let small = crate::helpers::image("screenshot-935x534-firefox.png");
+        let part = |name: &str, bytes: &[u8]| {
+            use base64::Engine as _;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+            let lines: Vec<&str> = b64
+                .as_bytes()
+                .chunks(76)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            format!(
+                "--B\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\
+                 Content-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+                lines.join("\r\n")
+            )
+        };
+        let raw = format!(
+            "From: cliente204@gmail.com\r\nTo: support@sportello.test\r\nSubject: Re: screenshot\r\n\
+             In-Reply-To: <{our_id}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n\
+             --B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nEcco gli screenshot.\r\n{}{}--B--\r\n",
+            part("schermata.png", &png),
+            part("piccola.png", &small)
         );
-        assert_eq!(app.app.store.mail_aside(10).await.unwrap().len(), 2);
+        let joined = ingest(&app.app, Bytes::from(raw)).await.unwrap();
+        assert!(matches!(joined, Ingested::Joined { .. }), "{}: {joined:?}", app.backend);
+        let (_, shown) = read(app.get(created["status_url"].as_str().unwrap()).await).await;
+        let body = shown["messages"][0]["body"].as_str().unwrap();
+        assert_eq!(
+            body,
+            "Ecco gli screenshot.\n[attachment piccola.png: attachment_resolution]"
+        );
+        let id = stored(&app, &number.parse_case()).await.id;
+        assert_eq!(app.app.store.evidence(id).await.unwrap().len(), 1, "{}", app.backend);
     }
 }
 
@@ -190,6 +360,14 @@ async fn every_message_of_the_corpus_is_handled_without_an_error() {
             let path = entry.unwrap().path();
             let outcome = ingest(&app.app, Bytes::from(std::fs::read(&path).unwrap())).await;
             assert!(outcome.is_ok(), "{}: {}: {outcome:?}", app.backend, path.display());
+            // A person's mail is never lost in a corner: it opens or joins a case.
+            if let Ok(Ingested::KeptAside(why)) = &outcome {
+                assert!(
+                    why.contains("no sender") || why.contains("not a mail") || why.contains("names no address"),
+                    "{}: kept aside: {why}",
+                    path.display()
+                );
+            }
         }
     }
 }

@@ -273,3 +273,52 @@ async fn undeliverable_mail_is_given_up_visibly_after_the_give_up_time() {
         );
     }
 }
+
+#[tokio::test]
+async fn two_workers_share_the_outbox_and_send_each_mail_once() {
+    for app in backends().await {
+        let sink = SmtpSink::start();
+        for n in 0..60 {
+            assert_eq!(app.post_json(&complete(400 + n)).await.status(), 201);
+        }
+        // Two instances' workers, racing over the same outbox.
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let delivery = delivery(&app, &sink.url());
+                tokio::spawn(async move {
+                    let mut sent = 0;
+                    loop {
+                        let pass = delivery.deliver_due(Utc::now()).await.unwrap();
+                        if pass == Pass::default() {
+                            return sent;
+                        }
+                        sent += pass.sent;
+                    }
+                })
+            })
+            .collect();
+        let mut per_worker = Vec::new();
+        for w in workers {
+            per_worker.push(w.await.unwrap());
+        }
+        assert_eq!(per_worker.iter().sum::<usize>(), 60, "{}: {per_worker:?}", app.backend);
+        let received = sink.wait_for(60, Duration::from_secs(10)).await;
+        let ids: std::collections::HashSet<String> = received
+            .iter()
+            .map(|m| {
+                mail_parser::MessageParser::default()
+                    .parse(m)
+                    .unwrap()
+                    .message_id()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            (received.len(), ids.len()),
+            (60, 60),
+            "{}: every mail once",
+            app.backend
+        );
+    }
+}

@@ -4,6 +4,7 @@
 mod browser;
 mod helpers;
 mod hostile;
+mod imap;
 mod ingest;
 mod intake;
 mod mail;

@@ -845,7 +845,9 @@ mod tests {
         // Ids built at run time.
         used.extend((1..=7).map(|d| format!("day-{d}")));
         used.extend((1..=12).map(|m| format!("month-{m}")));
-        used.extend(["new", "open", "pending_customer", "resolved", "closed"].map(|s| format!("status-{s}")));
+        used.extend(
+            ["new", "needs_info", "open", "pending_customer", "resolved", "closed"].map(|s| format!("status-{s}")),
+        );
         for id in [
             "category",
             "subcategory",

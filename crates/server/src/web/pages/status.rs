@@ -42,7 +42,8 @@ pub struct StatusPage {
     pub status_label: String,
     pub first_response: String,
     pub resolution: String,
-    pub device: String,
+    /// None while a case opened by mail waits for it.
+    pub device: Option<String>,
     pub messages: Vec<MessageView>,
     pub accepts: bool,
     pub missing: bool,
