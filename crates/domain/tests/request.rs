@@ -635,4 +635,39 @@ mod follow_up {
         assert_eq!(ok.attachments.len(), 1);
         assert!(ok.warnings.iter().any(|w| w.code == WarningCode::SensitiveDataMasked));
     }
+
+    #[test]
+    fn the_phone_and_device_a_mailed_case_waits_for_follow_the_intake_rules() {
+        let catalog = Catalog::builtin();
+        let technical = catalog.category("technical");
+        let problems = validate_follow_up(
+            technical,
+            "",
+            &fields(&[("phone", "345 123 4567"), ("device", &"x".repeat(201))]),
+            vec![],
+        )
+        .unwrap_err();
+        let got: Vec<_> = problems.iter().map(|p| (p.field.as_str(), p.code)).collect();
+        assert_eq!(
+            got,
+            [
+                ("phone", ProblemCode::PhoneMissingCountryCode),
+                ("device", ProblemCode::TooLong)
+            ]
+        );
+        let ok = validate_follow_up(
+            technical,
+            "",
+            &fields(&[
+                ("phone", "345 123 4567"),
+                ("country", "it"),
+                ("device", " Pixel 8, Android 15 "),
+            ]),
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(ok.phone.unwrap().as_str(), "+393451234567");
+        assert_eq!(ok.device.as_deref(), Some("Pixel 8, Android 15"));
+        assert!(ok.fields.is_empty(), "phone and device are not catalog fields");
+    }
 }

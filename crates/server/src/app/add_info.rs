@@ -1,7 +1,7 @@
 //! Add information to a case from its status page (SPEC §3.5): text, the catalog fields it lacked,
 //! screenshots — under the intake's rules — as a customer follow-up (`reply::follow_up`, the path
 //! mail replies take too: it raises the case as SPEC §4 says), and back to `normal` once nothing
-//! recommended is missing (SPEC §3.2).
+//! recommended is missing (SPEC §3.2). A case opened by mail gets the phone and device it waits for.
 
 use std::collections::BTreeMap;
 
@@ -92,7 +92,7 @@ pub async fn add_info(app: &App, case: &str, token: &str, info: Info) -> Result<
     let given =
         validate_follow_up(category, &info.message, &info.fields, info.attachments).map_err(AddInfoError::Invalid)?;
 
-    let fields = if given.fields.is_empty() {
+    let fields = if given.fields.is_empty() && given.phone.is_none() && given.device.is_none() {
         None
     } else {
         let before = fields_of(&stored);
@@ -128,12 +128,24 @@ pub async fn add_info(app: &App, case: &str, token: &str, info: Info) -> Result<
             before: stored.ticket.fields.clone(),
             after: serde_json::to_string(&after).map_err(|e| AddInfoError::Internal(e.to_string()))?,
             restore,
+            phone: given.phone.as_ref().map(|p| p.as_str().to_owned()),
+            device: given.device.clone(),
         })
     };
     let restoring = fields.as_ref().is_some_and(|f| f.restore.is_some());
     // The agent reads the fields in the message too, as a merged request shows them.
     let mut text = given.text.clone();
-    for (field, value) in &given.fields {
+    let contact = [
+        ("phone", given.phone.as_ref().map(|p| p.as_str().to_owned())),
+        ("device", given.device.clone()),
+    ];
+    let contact = contact.iter().filter_map(|(k, v)| v.as_ref().map(|v| (*k, v.as_str())));
+    for (field, value) in given
+        .fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(contact)
+    {
         if !text.is_empty() {
             text.push('\n');
         }

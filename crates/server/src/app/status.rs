@@ -30,6 +30,8 @@ pub struct CaseStatus {
     pub fields: BTreeMap<String, String>,
     /// Recommended fields still missing (SPEC §3.2): the status page asks for them.
     pub missing: Vec<String>,
+    /// What a case opened by mail still waits for (`phone`, `device`), while it is `needs_info`.
+    pub needs: Vec<String>,
     /// Not closed: the customer may add information and files.
     pub accepts_information: bool,
     /// The codes of the warnings the case was accepted with (SPEC §3.2).
@@ -86,6 +88,15 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
     let fields = fields_of(&stored);
     let missing = missing_recommended(app.catalog.category(&stored.ticket.category), &fields);
     let StoredTicket { ticket, .. } = stored;
+    let needs = if ticket.status == "needs_info" {
+        [("phone", ticket.phone.is_none()), ("device", ticket.device.is_none())]
+            .iter()
+            .filter(|(_, missing)| *missing)
+            .map(|(field, _)| (*field).to_owned())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut warnings: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&ticket.warnings)
         .unwrap_or_default()
         .iter()
@@ -132,6 +143,7 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
         first_response_at: state.first_response_at.map(from_millis),
         fields,
         missing,
+        needs,
         accepts_information: accepts_follow_up(&state, Utc::now()),
         warnings,
         attachments: files_of(None),

@@ -1,5 +1,6 @@
 //! What a customer adds on the status page: a reply (as mail replies are stored) plus the catalog
-//! fields it supplies, and the way back from `low` once nothing recommended is missing (SPEC §3.2).
+//! fields it supplies, and the way back from `low` once nothing recommended is missing (SPEC §3.2);
+//! for a case opened by mail, the phone and device it waits for.
 
 use sqlx::Row;
 
@@ -13,6 +14,10 @@ pub struct FieldsUpdate {
     pub before: String,
     pub after: String,
     pub restore: Option<Restore>,
+    /// The phone (E.164) and device a case opened by mail waits for (stored as '' meanwhile); with
+    /// both there, the case leaves `needs_info` for `new`.
+    pub phone: Option<String>,
+    pub device: Option<String>,
 }
 
 /// SPEC §3.2: "back to `normal` when added" — the priority and the due times that follow.
@@ -39,6 +44,24 @@ impl Store {
             .bind(&update.after)
             .bind(reply.ticket.get())
             .bind(&update.before)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(phone) = &update.phone {
+            sqlx::query("UPDATE tickets SET phone = $1 WHERE id = $2 AND phone = ''")
+                .bind(phone)
+                .bind(reply.ticket.get())
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(device) = &update.device {
+            sqlx::query("UPDATE tickets SET device = $1 WHERE id = $2 AND device = ''")
+                .bind(device)
+                .bind(reply.ticket.get())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE tickets SET status = 'new' WHERE id = $1 AND status = 'needs_info' AND phone <> '' AND device <> ''")
+            .bind(reply.ticket.get())
             .execute(&mut *tx)
             .await?;
         let mut restored = false;

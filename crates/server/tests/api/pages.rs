@@ -453,6 +453,55 @@ async fn adding_the_missing_information_puts_the_case_back_to_normal() {
 }
 
 #[tokio::test]
+async fn a_case_opened_by_mail_gets_its_phone_and_device_on_the_status_page() {
+    for app in backends().await {
+        let raw = bytes::Bytes::from(
+            "From: Mario Rossi <mario.rossi@libero.it>\r\nTo: support@sportello.test\r\n\
+             Subject: L'app si chiude da sola\r\nContent-Language: it\r\nMessage-ID: <web1@libero.it>\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\n\
+             Da ieri l'app si chiude appena apro una chat di gruppo, sempre dopo pochi secondi.\r\n",
+        );
+        sportello::app::ingest::ingest(&app.app, raw).await.unwrap();
+        let payloads = app.app.store.outbox_payloads().await.unwrap();
+        let confirmation: Value = serde_json::from_str(payloads.last().unwrap()).unwrap();
+        let url = confirmation["status_url"]
+            .as_str()
+            .unwrap()
+            .replace("http://sportello.test", "");
+        let id = ticket_of(&url);
+        let mut visitor = Visitor::new(&app);
+        visitor.accept_language = Some("it".to_owned());
+        let page = visitor.get(&url).await;
+        assert!(page.text().contains("In attesa del tuo numero di telefono"));
+        assert!(page.tag("phone").contains("type=\"tel\"") && page.tag("device").contains("aria-required"));
+        // A national number without its country: refused beside the field, the rest kept.
+        let form = text_form(&[("phone", "345 123 4567"), ("device", "Pixel 8, Android 15")]);
+        let page = visitor.post(&url, form).await;
+        assert_eq!(page.status, 422);
+        assert!(
+            page.error("phone").unwrap().contains("+39"),
+            "{:?}",
+            page.error("phone")
+        );
+        assert_eq!(page.value("device"), "Pixel 8, Android 15");
+        let form = text_form(&[
+            ("phone", "345 123 4567"),
+            ("country", "IT"),
+            ("device", "Pixel 8, Android 15"),
+        ]);
+        let page = visitor.post(&url, form).await;
+        assert_eq!(page.status, 303, "{}", page.text());
+        let ticket = app.app.store.ticket(id).await.unwrap().unwrap().ticket;
+        assert_eq!(ticket.status, "new");
+        assert_eq!(ticket.phone.as_deref(), Some("+393451234567"));
+        assert_eq!(ticket.device.as_deref(), Some("Pixel 8, Android 15"));
+        let page = visitor.get(&page.location()).await;
+        assert!(!page.html.contains("id=\"phone\""), "nothing is asked twice");
+        assert!(page.text().contains("Dispositivo: Pixel 8, Android 15"));
+    }
+}
+
+#[tokio::test]
 async fn languages_come_from_the_query_then_the_cookie_then_accept_language() {
     for app in backends().await {
         let mut visitor = Visitor::new(&app);

@@ -67,12 +67,12 @@ impl Input {
         }
     }
 
-    fn required(mut self) -> Input {
+    pub fn required(mut self) -> Input {
         self.required = true;
         self
     }
 
-    fn autocomplete(mut self, autocomplete: &'static str) -> Input {
+    pub fn autocomplete(mut self, autocomplete: &'static str) -> Input {
         self.autocomplete = autocomplete;
         self
     }

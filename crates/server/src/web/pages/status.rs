@@ -126,6 +126,24 @@ fn page(
             files: listed(&m.attachments),
         }
     }));
+    let typed_value = |id: &str| typed.fields.get(id).map_or("", String::as_str);
+    // A case opened by mail asks first for what it waits for.
+    let mut needed = Vec::new();
+    if status.needs.iter().any(|n| n == "phone") {
+        let mut phone = Input::new(t, "phone", "tel")
+            .required()
+            .autocomplete("tel")
+            .value(typed_value("phone"));
+        phone.inputmode = "tel";
+        let mut country = Input::new(t, "country", "text")
+            .autocomplete("country")
+            .value(typed_value("country"));
+        country.maxlength = 2;
+        needed.extend([phone, country]);
+    }
+    if status.needs.iter().any(|n| n == "device") {
+        needed.push(Input::new(t, "device", "text").required().value(typed_value("device")));
+    }
     let fields: Vec<Input> = category
         .map(|c| {
             c.fields
@@ -137,7 +155,8 @@ fn page(
         .unwrap_or_default();
     let mut message = Input::new(t, "message", "textarea").value(&typed.message);
     message.maxlength = sportello_domain::text::DESCRIPTION_MAX_CHARS;
-    let mut inputs = fields;
+    let mut inputs = needed;
+    inputs.extend(fields);
     inputs.push(message);
     for input in &mut inputs {
         input.error = problems.iter().find(|p| p.field == input.id).map(|p| t.problem(p));
@@ -177,7 +196,7 @@ fn page(
         device: status.device,
         messages,
         accepts: status.accepts_information,
-        missing: !status.missing.is_empty(),
+        missing: !status.missing.is_empty() || !status.needs.is_empty(),
         action: format!("/status/{number}?t={token}"),
         csrf: prefs.csrf().to_owned(),
         banner: None,
