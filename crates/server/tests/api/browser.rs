@@ -339,8 +339,33 @@ async fn a_mistyped_email_is_fixed_with_one_click() {
             .unwrap();
         assert_eq!(value_of(&c, "email").await, "mario.rossi@gmail.com");
         until(&c, "the hint to go", "!document.querySelector('#email-live button')").await;
-        // Attachments are refused before upload: a small screenshot.
+        // Attachments are refused before upload: too many, not an image the desk takes, too small.
         let files = c.find(Locator::Id("attachment")).await.unwrap();
+        let four = [
+            "large-png-3840x2160-exoplanet.png",
+            "jpeg-exif-lightroom-canon-2000x1072.jpg",
+            "gif-hopper-128.gif",
+            "screenshot-935x534-firefox.png",
+        ]
+        .map(image_path)
+        .join("\n");
+        files.send_keys(&four).await.unwrap();
+        until(
+            &c,
+            "the count check",
+            "document.getElementById('attachment-error').textContent.indexOf('3') >= 0",
+        )
+        .await;
+        assert_eq!(files.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
+        files.clear().await.unwrap();
+        files.send_keys(&image_path("webp-hopper-128.webp")).await.unwrap();
+        until(
+            &c,
+            "the type check",
+            "document.getElementById('attachment-error').textContent.indexOf('JPG, PNG') >= 0",
+        )
+        .await;
+        files.clear().await.unwrap();
         files
             .send_keys(&image_path("screenshot-935x534-firefox.png"))
             .await

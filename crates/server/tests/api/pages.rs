@@ -68,6 +68,8 @@ async fn the_form_comes_with_strict_headers_a_csrf_cookie_and_stays_small() {
             page.html.matches("<script src=\"/static/").count()
         );
         assert!(!page.html.contains("src=\"http") && !page.html.contains("href=\"http"));
+        // Nothing the policy would block: no inline style, no inline handler.
+        assert!(!page.html.contains(" style=") && !page.html.contains(" onclick="));
         // Labels are bound to their inputs.
         for id in [
             "category",
