@@ -117,14 +117,7 @@ pub fn validate_deferring(
         }
     }
 
-    let country = optional(&mut problems, "country", request.country.as_deref()).and_then(|c| {
-        if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) {
-            Some(c.to_ascii_uppercase())
-        } else {
-            problems.push(Problem::new("country", ProblemCode::FieldFormat));
-            None
-        }
-    });
+    let country = country(&mut problems, request.country.as_deref());
     let language = optional(&mut problems, "language", request.language.as_deref()).and_then(|l| {
         if is_language_tag(&l) {
             Some(l)
@@ -152,23 +145,8 @@ pub fn validate_deferring(
             }
         }
     });
-    let phone = required(&mut problems, "phone", &request.phone, text::FIELD_MAX_CHARS).and_then(|input| {
-        match Phone::parse(&input, country.as_deref()) {
-            Ok(phone) => Some(phone),
-            Err(PhoneError::Invalid) => {
-                problems.push(Problem::new("phone", ProblemCode::PhoneInvalid));
-                None
-            }
-            Err(PhoneError::MissingCountryCode { suggestion }) => {
-                let p = Problem::new("phone", ProblemCode::PhoneMissingCountryCode);
-                problems.push(match suggestion {
-                    Some(s) => p.with_suggestion(s),
-                    None => p,
-                });
-                None
-            }
-        }
-    });
+    let phone = required(&mut problems, "phone", &request.phone, text::FIELD_MAX_CHARS)
+        .and_then(|input| phone(&mut problems, &input, country.as_deref()));
 
     let device = required(&mut problems, "device", &request.device, text::FIELD_MAX_CHARS);
     let description = required(
@@ -270,6 +248,37 @@ pub fn admit_attachments(uploads: Vec<Upload>) -> (Vec<Evidence>, Vec<Warning>, 
         }
     }
     (admitted, warnings, refused)
+}
+
+/// ISO 3166 alpha-2, upper-cased; blank is absent.
+fn country(problems: &mut Vec<Problem>, value: Option<&str>) -> Option<String> {
+    optional(problems, "country", value).and_then(|c| {
+        if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) {
+            Some(c.to_ascii_uppercase())
+        } else {
+            problems.push(Problem::new("country", ProblemCode::FieldFormat));
+            None
+        }
+    })
+}
+
+/// The number in E.164, or the problem with it (and the suggestion, when there is one).
+fn phone(problems: &mut Vec<Problem>, input: &str, country: Option<&str>) -> Option<Phone> {
+    match Phone::parse(input, country) {
+        Ok(phone) => Some(phone),
+        Err(PhoneError::Invalid) => {
+            problems.push(Problem::new("phone", ProblemCode::PhoneInvalid));
+            None
+        }
+        Err(PhoneError::MissingCountryCode { suggestion }) => {
+            let p = Problem::new("phone", ProblemCode::PhoneMissingCountryCode);
+            problems.push(match suggestion {
+                Some(s) => p.with_suggestion(s),
+                None => p,
+            });
+            None
+        }
+    }
 }
 
 /// A trimmed, non-blank value within `max` characters, or the problem with it.
@@ -377,4 +386,80 @@ fn is_language_tag(tag: &str) -> bool {
         .next()
         .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
     primary_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// What a customer adds to an existing case (status page): text, the category's fields, files.
+#[derive(Debug, Clone)]
+pub struct FollowUp {
+    /// Redacted, as a description is.
+    pub text: String,
+    /// The catalog fields given, normalised by their formats; blank ones are left out.
+    pub fields: BTreeMap<String, String>,
+    pub attachments: Vec<Evidence>,
+    /// The phone (`phone`, read with `country`) and `device` a case opened by mail waits for.
+    pub phone: Option<Phone>,
+    pub device: Option<String>,
+    pub warnings: Vec<Warning>,
+}
+
+/// The intake rules for a follow-up to an open case: the same limits, formats, redaction and file
+/// checks, all problems at once; `message` names the text. Besides the category's fields, `fields`
+/// may give `phone` (with `country`) and `device`, which a case opened by mail waits for. Something
+/// must be added (text, a field or a file). `description_too_vague` does not apply: "here is the screenshot" is a complete
+/// follow-up, and the case's first description already passed that rule.
+pub fn validate_follow_up(
+    category: Option<&Category>,
+    text: &str,
+    fields: &BTreeMap<String, String>,
+    uploads: Vec<Upload>,
+) -> Result<FollowUp, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let text = text.trim();
+    let text = if text.chars().count() > text::DESCRIPTION_MAX_CHARS {
+        problems.push(Problem::new("message", ProblemCode::TooLong));
+        String::new()
+    } else {
+        let redacted = text::redact(text);
+        if redacted.masked > 0 {
+            warnings.push(Warning::on(WarningCode::SensitiveDataMasked, "message"));
+        }
+        redacted.text
+    };
+    let mut given = BTreeMap::new();
+    for spec in category.map_or(&[][..], |c| &c.fields[..]) {
+        let Some(value) = optional(&mut problems, &spec.id, fields.get(&spec.id).map(String::as_str)) else {
+            continue;
+        };
+        match spec.format.as_ref().map(|f| f.check(&value)) {
+            None => {
+                given.insert(spec.id.clone(), value);
+            }
+            Some(Ok(normalised)) => {
+                given.insert(spec.id.clone(), normalised);
+            }
+            Some(Err(_)) => problems.push(Problem::new(spec.id.clone(), ProblemCode::FieldFormat)),
+        }
+    }
+    let country = country(&mut problems, fields.get("country").map(String::as_str));
+    let phone = optional(&mut problems, "phone", fields.get("phone").map(String::as_str))
+        .and_then(|input| phone(&mut problems, &input, country.as_deref()));
+    let device = optional(&mut problems, "device", fields.get("device").map(String::as_str));
+    let nothing_sent = text.is_empty() && uploads.is_empty() && fields.values().all(|v| v.trim().is_empty());
+    let attachments = attachments(uploads, &mut problems, &mut warnings);
+    if nothing_sent {
+        problems.push(Problem::new("message", ProblemCode::Required));
+    }
+    if problems.is_empty() {
+        Ok(FollowUp {
+            text,
+            fields: given,
+            attachments,
+            phone,
+            device,
+            warnings,
+        })
+    } else {
+        Err(problems)
+    }
 }

@@ -574,3 +574,100 @@ proptest! {
         prop_assert!(validate(&Catalog::builtin(), r).is_ok());
     }
 }
+
+mod follow_up {
+    use super::*;
+    use sportello_domain::request::validate_follow_up;
+
+    fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn a_short_text_is_a_fine_follow_up_but_nothing_at_all_is_not() {
+        let catalog = Catalog::builtin();
+        let payments = catalog.category("payments");
+        let ok = validate_follow_up(payments, "  ecco lo screenshot ", &BTreeMap::new(), vec![]).unwrap();
+        assert_eq!(ok.text, "ecco lo screenshot");
+        let empty = validate_follow_up(payments, "   ", &fields(&[("amount", " ")]), vec![]).unwrap_err();
+        assert_eq!(empty.len(), 1);
+        assert_eq!(
+            (empty[0].field.as_str(), empty[0].code),
+            ("message", ProblemCode::Required)
+        );
+    }
+
+    #[test]
+    fn fields_are_checked_and_normalised_by_the_catalog_and_text_is_redacted() {
+        let catalog = Catalog::builtin();
+        let payments = catalog.category("payments");
+        let problems = validate_follow_up(
+            payments,
+            &"x".repeat(10_001),
+            &fields(&[("transaction_id", "WA123"), ("amount", "12,50 EUR")]),
+            vec![upload("png-truncated-640x480.png")],
+        )
+        .unwrap_err();
+        let got: Vec<_> = problems.iter().map(|p| (p.field.as_str(), p.code)).collect();
+        assert!(got.contains(&("message", ProblemCode::TooLong)), "{got:?}");
+        assert!(got.contains(&("transaction_id", ProblemCode::FieldFormat)), "{got:?}");
+        assert!(
+            got.iter().any(|(f, _)| *f == "attachment[0]"),
+            "the broken file is refused: {got:?}"
+        );
+        let ok = validate_follow_up(
+            payments,
+            "la carta 4111 1111 1111 1111 è stata addebitata",
+            &fields(&[("transaction_id", "WA123456789"), ("unknown", "ignored")]),
+            vec![upload("screenshot-935x534-firefox.png")],
+        );
+        // 534 px on the short side: the intake's resolution rule applies to follow-ups too.
+        assert!(ok.is_err());
+        let ok = validate_follow_up(
+            payments,
+            "la carta 4111 1111 1111 1111 è stata addebitata",
+            &fields(&[("transaction_id", "WA123456789"), ("unknown", "ignored")]),
+            vec![upload("large-png-3840x2160-exoplanet.png")],
+        )
+        .unwrap();
+        assert!(!ok.text.contains("4111 1111"), "{}", ok.text);
+        assert_eq!(ok.fields.keys().collect::<Vec<_>>(), ["transaction_id"]);
+        assert_eq!(ok.attachments.len(), 1);
+        assert!(ok.warnings.iter().any(|w| w.code == WarningCode::SensitiveDataMasked));
+    }
+
+    #[test]
+    fn the_phone_and_device_a_mailed_case_waits_for_follow_the_intake_rules() {
+        let catalog = Catalog::builtin();
+        let technical = catalog.category("technical");
+        let problems = validate_follow_up(
+            technical,
+            "",
+            &fields(&[("phone", "345 123 4567"), ("device", &"x".repeat(201))]),
+            vec![],
+        )
+        .unwrap_err();
+        let got: Vec<_> = problems.iter().map(|p| (p.field.as_str(), p.code)).collect();
+        assert_eq!(
+            got,
+            [
+                ("phone", ProblemCode::PhoneMissingCountryCode),
+                ("device", ProblemCode::TooLong)
+            ]
+        );
+        let ok = validate_follow_up(
+            technical,
+            "",
+            &fields(&[
+                ("phone", "345 123 4567"),
+                ("country", "it"),
+                ("device", " Pixel 8, Android 15 "),
+            ]),
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(ok.phone.unwrap().as_str(), "+393451234567");
+        assert_eq!(ok.device.as_deref(), Some("Pixel 8, Android 15"));
+        assert!(ok.fields.is_empty(), "phone and device are not catalog fields");
+    }
+}

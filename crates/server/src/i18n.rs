@@ -56,6 +56,14 @@ impl Lang {
         tags.into_iter().map(|(t, _)| t).collect()
     }
 
+    /// Every language we have messages for, by code: the language switcher's list.
+    pub fn available() -> Vec<Lang> {
+        let mut all: Vec<Lang> = LOCALES.locales().map(|l| Lang(l.clone())).collect();
+        all.sort_by_key(Lang::code);
+        all.dedup_by_key(|l| l.code());
+        all
+    }
+
     pub fn code(&self) -> String {
         self.0.language.as_str().to_owned()
     }

@@ -247,6 +247,7 @@ async fn join(
             evidence,
             sender,
             raw_sha256: Some(raw_sha256.to_owned()),
+            fields: None,
         },
         now,
     )

@@ -1,5 +1,6 @@
 //! Use cases: the only code that calls both the domain and the store. One file per verb.
 
+pub mod add_info;
 pub mod ingest;
 pub mod reply;
 pub mod status;

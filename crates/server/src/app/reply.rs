@@ -10,7 +10,7 @@ use sportello_domain::text;
 use sportello_domain::triage::{due, reply_bump, Priority};
 
 use super::{from_millis, millis, App};
-use crate::store::{Bump, CaseState, CustomerReply, EvidenceRow, StoreError};
+use crate::store::{Bump, CaseState, CustomerReply, EvidenceRow, FieldsUpdate, StoreError};
 
 /// SPEC §4: a customer reply within this long after resolution reopens the case.
 const REOPEN_WINDOW_MS: i64 = 7 * 86_400_000;
@@ -25,6 +25,8 @@ pub struct FollowUp {
     pub sender: Option<String>,
     /// The raw message it came in, kept as a blob.
     pub raw_sha256: Option<String>,
+    /// Catalog fields it supplies (the status page's form), with the priority they restore.
+    pub fields: Option<FieldsUpdate>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +42,8 @@ pub fn accepts_follow_up(case: &CaseState, now: DateTime<Utc>) -> bool {
     case.status != "closed" && case.resolved_at.is_none_or(|at| millis(now) - at <= REOPEN_WINDOW_MS)
 }
 
-/// Adds the follow-up; returns the priority it raised the case to, if it did.
+/// Adds the follow-up; returns the priority it raised the case to (a reply bump, or back to
+/// `normal` once nothing recommended is missing), if it did.
 #[tracing::instrument(skip_all, fields(case = case.id.get()))]
 pub async fn follow_up(
     app: &App,
@@ -64,22 +67,31 @@ pub async fn follow_up(
             editor: i.editor.clone(),
         });
     }
-    let bump = bump(app, case, now);
-    let raised_to = bump.as_ref().map(|(p, _)| *p);
-    let (_, bumped) = app
-        .store
-        .add_customer_reply(&CustomerReply {
-            ticket: case.id,
-            body: text::redact(&follow_up.text).text,
-            sender: follow_up.sender,
-            raw_sha256: follow_up.raw_sha256,
-            evidence,
-            now_ms: millis(now),
-            bump: bump.map(|(_, b)| b),
-            reopen: matches!(case.status.as_str(), "pending_customer" | "resolved"),
-        })
-        .await?;
-    Ok(raised_to.filter(|_| bumped))
+    // One step per reply: bringing the case back to `normal` (SPEC §3.2) is this reply's step.
+    let restore = follow_up.fields.as_ref().and_then(|f| f.restore.as_ref());
+    let bump = if restore.is_some() { None } else { bump(app, case, now) };
+    let raised_to = match restore {
+        Some(restore) => restore.priority.parse().ok(),
+        None => bump.as_ref().map(|(p, _)| *p),
+    };
+    let reply = CustomerReply {
+        ticket: case.id,
+        body: text::redact(&follow_up.text).text,
+        sender: follow_up.sender,
+        raw_sha256: follow_up.raw_sha256,
+        evidence,
+        now_ms: millis(now),
+        bump: bump.map(|(_, b)| b),
+        reopen: matches!(case.status.as_str(), "pending_customer" | "resolved"),
+    };
+    let raised = match &follow_up.fields {
+        None => app.store.add_customer_reply(&reply).await?.1,
+        Some(fields) => {
+            let (_, bumped, restored) = app.store.add_customer_info(&reply, fields).await?;
+            bumped || restored
+        }
+    };
+    Ok(raised_to.filter(|_| raised))
 }
 
 /// SPEC §4's reply bump for this case now, with the due times that follow from it.

@@ -78,12 +78,26 @@ impl Store {
     /// whether the bump was applied: the update re-checks the SPEC §4 conditions, so two replies
     /// arriving together raise the priority once.
     pub async fn add_customer_reply(&self, reply: &CustomerReply) -> Result<(MessageId, bool), StoreError> {
-        // SQLite: take the write lock at BEGIN, so the transaction never has to upgrade.
+        let mut tx = self.begin_write().await?;
+        let written = Store::write_customer_reply(&mut tx, reply).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    /// A write transaction. SQLite: the write lock is taken at BEGIN, so it never has to upgrade.
+    pub(super) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         let begin = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
         };
-        let mut tx = self.writes.begin_with(begin).await?;
+        Ok(self.writes.begin_with(begin).await?)
+    }
+
+    /// [`Store::add_customer_reply`] inside the caller's transaction.
+    pub(super) async fn write_customer_reply(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        reply: &CustomerReply,
+    ) -> Result<(MessageId, bool), StoreError> {
         let message: i64 = sqlx::query(
             "INSERT INTO messages (ticket_id, author, body, public, created_at, raw_sha256, sender) \
              VALUES ($1, 'customer', $2, 1, $3, $4, $5) RETURNING id",
@@ -93,7 +107,7 @@ impl Store {
         .bind(reply.now_ms)
         .bind(&reply.raw_sha256)
         .bind(&reply.sender)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?
         .try_get("id")?;
         for e in &reply.evidence {
@@ -108,13 +122,13 @@ impl Store {
                 .bind(&e.filename)
                 .bind(&e.editor)
                 .bind(reply.now_ms)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         sqlx::query(super::intake::TOUCH_TICKET)
             .bind(reply.now_ms)
             .bind(reply.ticket.get())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         let mut bumped = false;
         if let Some(bump) = &reply.bump {
@@ -130,17 +144,16 @@ impl Store {
             .bind(reply.ticket.get())
             .bind(&bump.from)
             .bind(reply.now_ms - 86_400_000)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
             bumped = done.rows_affected() == 1;
         }
         if reply.reopen {
             sqlx::query("UPDATE tickets SET status = 'open', resolved_at = NULL WHERE id = $1")
                 .bind(reply.ticket.get())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
-        tx.commit().await?;
         Ok((MessageId(message), bumped))
     }
 

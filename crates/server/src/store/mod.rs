@@ -5,6 +5,7 @@
 //! UTC milliseconds, booleans as 0/1), so one SQL text serves both wherever the dialects agree;
 //! the few statements that differ (locking, claiming) are chosen by [`Backend`].
 
+mod follow_up;
 mod inbound;
 mod intake;
 mod outbox;
@@ -15,6 +16,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, Row};
 
+pub use follow_up::{AttachmentRecord, FieldsUpdate, Restore};
 pub use inbound::{Bump, CaseState, CustomerReply};
 pub use intake::{CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest};
 pub use outbox::{NewOutboxEvent, OutboxId, OutboxRecord};

@@ -46,14 +46,22 @@ pub fn problems_json(problems: &[Problem], lang: &Lang) -> serde_json::Value {
         .map(|p| ProblemBody {
             field: &p.field,
             code: p.code.as_str(),
-            message: lang.message(
-                &format!("problem-{}", p.code.as_str()),
-                &[("suggestion", p.suggestion.clone().unwrap_or_else(|| "none".to_owned()))],
-            ),
+            message: problem_message(p, lang),
             suggestion: p.suggestion.as_deref(),
         })
         .collect();
     json!({ "errors": errors })
+}
+
+/// Why a field was refused, in `lang`, with its suggestion woven in (SPEC §3.1).
+pub fn problem_message(problem: &Problem, lang: &Lang) -> String {
+    lang.message(
+        &format!("problem-{}", problem.code.as_str()),
+        &[(
+            "suggestion",
+            problem.suggestion.clone().unwrap_or_else(|| "none".to_owned()),
+        )],
+    )
 }
 
 fn error_body(code: &str, message: String) -> Json<serde_json::Value> {

@@ -1,8 +1,10 @@
 //! HTTP: one router per feature, merged here, sharing [`WebState`] (STYLE rule 2).
 
 pub mod api;
+pub mod check;
 pub mod error;
 pub mod health;
+pub mod pages;
 pub mod status;
 
 use std::net::IpAddr;
@@ -73,9 +75,12 @@ pub fn router(state: WebState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api::router())
+        .merge(check::router())
+        .merge(pages::router())
         .merge(status::router())
         .merge(health::router())
         .with_state(state)
+        .layer(axum::middleware::from_fn(pages::security_headers))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let matched = request
                 .extensions()

@@ -1,36 +1,42 @@
-//! `GET /status/{case}?t=TOKEN` (SPEC §3.5). The page comes with the customer web; this answers the
-//! status as JSON, 404 for a wrong case or token alike.
+//! `/status/{case}?t=TOKEN` (SPEC §3.5): a page for browsers (`web/pages/status.rs`), the status as
+//! JSON for everyone else (clients that do not ask for `text/html`); 404 for a wrong case or token
+//! alike. `POST` adds information from the page's form.
 
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
 
 use super::error::AppError;
+use super::pages::status::StatusQuery;
+use super::pages::{self, wants_html, FORM_BODY_LIMIT};
 use super::WebState;
-use crate::app::status::{case_status, CaseStatus};
+use crate::app::status::case_status;
 
 pub fn router() -> Router<WebState> {
-    Router::new().route("/status/{case}", get(show))
-}
-
-#[derive(Deserialize)]
-struct TokenQuery {
-    t: Option<String>,
+    Router::new()
+        .route("/status/{case}", get(show).post(pages::status::add))
+        .layer(axum::extract::DefaultBodyLimit::max(FORM_BODY_LIMIT))
 }
 
 async fn show(
     State(state): State<WebState>,
     case: Result<Path<String>, axum::extract::rejection::PathRejection>,
-    Query(q): Query<TokenQuery>,
-) -> Result<Json<CaseStatus>, AppError> {
+    Query(q): Query<StatusQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     // A path that is not even text names no case.
-    let Ok(Path(case)) = case else {
+    let case = case.ok().map(|Path(case)| case);
+    if wants_html(&headers) {
+        return Ok(pages::status::show(state, case, q, headers).await);
+    }
+    let Some(case) = case else {
         return Err(AppError::NotFound);
     };
     let token = q.t.unwrap_or_default();
     match case_status(&state.app, &case, &token).await {
-        Ok(Some(status)) => Ok(Json(status)),
+        Ok(Some(status)) => Ok(Json(status).into_response()),
         Ok(None) => Err(AppError::NotFound),
         Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
     }

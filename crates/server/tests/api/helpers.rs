@@ -189,3 +189,165 @@ pub fn codes(body: &Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// A person in a browser without JavaScript, over plain HTTP: cookies kept, redirects not followed,
+/// pages asked for as `text/html`.
+pub struct Visitor {
+    pub address: String,
+    client: reqwest::Client,
+    pub cookies: Vec<(String, String)>,
+    pub accept_language: Option<String>,
+}
+
+/// A page as the visitor got it.
+pub struct Page {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub html: String,
+}
+
+impl Page {
+    pub fn location(&self) -> String {
+        self.headers
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The element with `id`'s opening tag (attributes included).
+    pub fn tag(&self, id: &str) -> String {
+        let needle = format!("id=\"{id}\"");
+        let at = self
+            .html
+            .find(&needle)
+            .unwrap_or_else(|| panic!("no #{id} in {}", self.html));
+        let start = self.html[..at].rfind('<').unwrap();
+        let end = at + self.html[at..].find('>').unwrap();
+        self.html[start..=end].to_owned()
+    }
+
+    /// An input's value, or a textarea's text, unescaped.
+    pub fn value(&self, id: &str) -> String {
+        let tag = self.tag(id);
+        if tag.starts_with("<textarea") {
+            let at = self.html.find(&tag).unwrap() + tag.len();
+            let end = at + self.html[at..].find("</textarea>").unwrap();
+            return unescape(&self.html[at..end]);
+        }
+        let at = tag
+            .find(" value=\"")
+            .map(|i| i + 8)
+            .unwrap_or_else(|| panic!("no value in {tag}"));
+        unescape(&tag[at..at + tag[at..].find('"').unwrap()])
+    }
+
+    /// The text of the problem shown beside a field.
+    pub fn error(&self, id: &str) -> Option<String> {
+        let needle = format!("id=\"{id}-error\"");
+        let at = self.html.find(&needle)?;
+        let at = at + self.html[at..].find('>')? + 1;
+        let text = unescape(self.html[at..at + self.html[at..].find("</p>").unwrap()].trim());
+        (!text.is_empty()).then_some(text)
+    }
+
+    pub fn text(&self) -> String {
+        unescape(&self.html)
+    }
+}
+
+/// The entities askama writes, back to text.
+pub fn unescape(html: &str) -> String {
+    html.replace("&#60;", "<")
+        .replace("&lt;", "<")
+        .replace("&#62;", ">")
+        .replace("&gt;", ">")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+impl Visitor {
+    pub fn new(app: &TestApp) -> Visitor {
+        Visitor {
+            address: app.address.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: Vec::new(),
+            accept_language: None,
+        }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.retain(|(k, _)| k != name);
+        self.cookies.push((name.to_owned(), value.to_owned()));
+    }
+
+    fn prepare(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let mut request = request.header("accept", "text/html,application/xhtml+xml");
+        if !self.cookies.is_empty() {
+            let header: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            request = request.header("cookie", header.join("; "));
+        }
+        if let Some(lang) = &self.accept_language {
+            request = request.header("accept-language", lang);
+        }
+        request
+    }
+
+    async fn take(&mut self, response: reqwest::Response) -> Page {
+        for value in response.headers().get_all("set-cookie") {
+            let pair = value.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            self.set_cookie(k, v);
+        }
+        Page {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            html: response.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let request = self.prepare(self.client.get(format!("{}{path}", self.address)));
+        let response = request.send().await.unwrap();
+        self.take(response).await
+    }
+
+    /// Posts `form` with the CSRF token of the last page (as a browser would send the hidden field).
+    pub async fn post(&mut self, path: &str, form: Form) -> Page {
+        let csrf = self.cookie("csrf").unwrap_or_default();
+        let request = self.prepare(self.client.post(format!("{}{path}", self.address)));
+        let response = request.multipart(form.text("csrf", csrf)).send().await.unwrap();
+        self.take(response).await
+    }
+
+    /// Posts without adding the CSRF field.
+    pub async fn post_raw(&mut self, path: &str, form: Form) -> Page {
+        let request = self.prepare(self.client.post(format!("{}{path}", self.address)));
+        let response = request.multipart(form).send().await.unwrap();
+        self.take(response).await
+    }
+
+    pub async fn post_body(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let request = self.prepare(self.client.post(format!("{}{path}", self.address)));
+        let response = request.header("content-type", content_type).body(body).send().await;
+        match response {
+            Ok(response) => self.take(response).await,
+            // The server may answer and close before a huge body is sent.
+            Err(e) => Page {
+                status: e.status().map_or(0, |s| s.as_u16()),
+                headers: Default::default(),
+                html: String::new(),
+            },
+        }
+    }
+}

@@ -1,10 +1,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The HTTP API of SPEC §3 against the real server, on SQLite and PostgreSQL.
 
+mod browser;
 mod helpers;
 mod hostile;
 mod imap;
 mod ingest;
 mod intake;
 mod mail;
+mod pages;
 mod status;

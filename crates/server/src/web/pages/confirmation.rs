@@ -1,0 +1,96 @@
+//! `/confirmation/{case}?t=…` — where the form leads after a submit (post/redirect/get, so a
+//! reload sends nothing twice): the case number, the first answer's time in the reader's zone and
+//! in words, what is missing and how to add it, the status link, and the warning against fake
+//! support (issue 4, SPEC §5's confirmation in a page).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::{due_in_words, html, internal_error, not_found, Frame, Prefs, Tr};
+use crate::app::status::case_status;
+use crate::web::WebState;
+
+#[derive(Template)]
+#[template(path = "pages/confirmation.html")]
+pub struct ConfirmationPage {
+    pub frame: Frame,
+    pub t: Tr,
+    pub case: String,
+    /// The contact's open case took the request in (SPEC §3.3).
+    pub merged: Option<String>,
+    pub first_response: String,
+    pub missing: Vec<String>,
+    /// Accepted-with-a-caveat notes (SPEC §3.2), other than what is missing.
+    pub warnings: Vec<String>,
+    pub status_url: String,
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmationQuery {
+    t: Option<String>,
+    lang: Option<String>,
+    merged: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<WebState>,
+    case: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    Query(q): Query<ConfirmationQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let prefs = Prefs::from_query(&headers, q.lang.as_deref()).on_site(&state.app.settings.public_url);
+    let token = q.t.unwrap_or_default();
+    let Ok(Path(case)) = case else {
+        return not_found(&prefs);
+    };
+    let status = match case_status(&state.app, &case, &token).await {
+        Ok(Some(status)) => status,
+        Ok(None) => return not_found(&prefs),
+        Err(e) => return internal_error(&prefs, &headers, &e),
+    };
+    let t = &prefs.t;
+    let code = prefs.code();
+    let category = state.app.catalog.category(&status.category);
+    let missing = status
+        .missing
+        .iter()
+        .map(|id| {
+            category
+                .and_then(|c| c.field(id))
+                .map_or_else(|| id.clone(), |f| f.label.get(&code).to_owned())
+        })
+        .collect();
+    let warnings = status
+        .warnings
+        .iter()
+        .filter(|w| w.as_str() != "missing_recommended")
+        .map(|w| t.msg(&format!("warning-{w}")))
+        .collect();
+    let number = status.case_number.to_string();
+    let mut keep = vec![("t", token.as_str())];
+    if q.merged.is_some() {
+        keep.push(("merged", "1"));
+    }
+    let mut frame = Frame::new(
+        &prefs,
+        t.msg("confirm-title"),
+        &format!("/confirmation/{number}"),
+        &keep,
+    );
+    frame.tz_reload = prefs.tz.is_none();
+    let page = ConfirmationPage {
+        frame,
+        t: t.clone(),
+        merged: q.merged.map(|_| t.with("confirm-merged", "case", &number)),
+        first_response: due_in_words(t, status.first_response_due, Utc::now(), prefs.tz),
+        missing,
+        warnings,
+        status_url: format!("/status/{number}?t={token}"),
+        case: number,
+    };
+    html(StatusCode::OK, &page, &prefs)
+}

@@ -1,0 +1,545 @@
+//! The customer's pages in a real browser: Debian's headless Chromium driven through chromedriver
+//! (issue 4). Each test starts chromedriver on a free port and the real server from `spawn_app()`.
+//!
+//! SQLite only: what these tests show (the pages, the script, the browser's own handling of forms)
+//! does not depend on the database, which `pages.rs` covers on both backends over plain HTTP; the
+//! browsers are the slow part of the suite. Browsers run one at a time (two cores).
+//!
+//! Without Chromium the tests say they skipped; in CI (`CI=true`) they fail.
+//! `SPORTELLO_SCREENSHOTS=1` writes the README's screenshots to `docs/screenshots/`.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use sportello::store::TicketId;
+
+use crate::helpers::{complete, read, spawn_app, Backend, Options, TestApp};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// One browser at a time: two cores, and each Chromium wants one.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct Driver {
+    process: tokio::process::Child,
+    _profile: tempfile::TempDir,
+}
+
+/// Whether the browser is installed; in CI its absence is a failure, not a skip.
+fn browser_available() -> bool {
+    let present = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
+    if !present {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true but {CHROMIUM} or {CHROMEDRIVER} is missing: install chromium and chromium-driver");
+        }
+        eprintln!("skipping the browser tests: {CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)");
+    }
+    present
+}
+
+async fn free_port() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// chromedriver on a free port, and a Chromium session at 390×844 (a phone), JavaScript on or off.
+async fn start(javascript: bool, width: u32) -> (Driver, Client) {
+    let port = free_port().await;
+    let process = tokio::process::Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        // Due times are shown in the browser's zone: make it one that is not UTC.
+        .env("TZ", "Europe/Rome")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut prefs = json!({ "intl.accept_languages": "en-GB,en" });
+    if !javascript {
+        prefs["profile.managed_default_content_settings.javascript"] = json!(2);
+    }
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=390,844",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+            "prefs": prefs,
+            // The viewport of a phone (e.g. 390×844 CSS pixels), whatever the headless window's limits.
+            "mobileEmulation": { "deviceMetrics": { "width": width, "height": 844, "pixelRatio": 1.0 } },
+        },
+    });
+    let capabilities = match capabilities {
+        Value::Object(map) => map,
+        _ => unreachable!(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let client = loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => break client,
+            Err(e) if Instant::now() > deadline => panic!("no browser session: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    };
+    (
+        Driver {
+            process,
+            _profile: profile,
+        },
+        client,
+    )
+}
+
+/// Runs `test` with a browser and a fresh server; the browser is closed even when the test fails.
+async fn with_browser<F, Fut>(javascript: bool, test: F)
+where
+    F: FnOnce(Client, Arc<TestApp>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    with_phone(javascript, 390, test).await;
+}
+
+/// As [`with_browser`], on a screen `width` CSS pixels wide.
+async fn with_phone<F, Fut>(javascript: bool, width: u32, test: F)
+where
+    F: FnOnce(Client, Arc<TestApp>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    if !browser_available() {
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().await;
+    // Held here as well: the server lives until the browser is closed, whatever the test keeps.
+    let app = Arc::new(spawn_app(Backend::Sqlite, Options::default()).await);
+    let (mut driver, client) = start(javascript, width).await;
+    let run = tokio::spawn(test(client.clone(), Arc::clone(&app)));
+    let abort = run.abort_handle();
+    // A browser that stops answering fails the test instead of hanging the suite.
+    let outcome = tokio::time::timeout(Duration::from_secs(90), run).await;
+    abort.abort();
+    let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
+    let _ = driver.process.kill().await;
+    match outcome {
+        Err(_) => panic!("the browser test took more than 90 s"),
+        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Ok(_) => {}
+    }
+}
+
+/// Polls `script` (a JavaScript expression) until it is true.
+async fn until(c: &Client, what: &str, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let value = c.execute(&format!("return !!({script});"), vec![]).await.unwrap();
+        if value == Value::Bool(true) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "waited 20 s for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Presses a button with the keyboard (Enter), as a keyboard-only user does.
+async fn press(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+}
+
+async fn value_of(c: &Client, id: &str) -> String {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+async fn type_into(c: &Client, id: &str, text: &str) {
+    let input = c.find(Locator::Id(id)).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(text).await.unwrap();
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+}
+
+fn image_path(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/testdata/images")
+        .join(name);
+    path.canonicalize().unwrap().display().to_string()
+}
+
+/// Writes `docs/screenshots/NAME` when `SPORTELLO_SCREENSHOTS=1`.
+async fn screenshot(c: &Client, name: &str) {
+    if std::env::var("SPORTELLO_SCREENSHOTS").as_deref() != Ok("1") {
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+/// The case behind the browser's current `/confirmation/WA…` address.
+async fn case_on_screen(c: &Client) -> (String, TicketId) {
+    let url = c.current_url().await.unwrap();
+    let number = url.path().rsplit('/').next().unwrap().to_owned();
+    let id = TicketId::from(number[2..11].parse::<i64>().unwrap());
+    (number, id)
+}
+
+/// Fills what every request needs, for the `payments`/`refund` case.
+async fn fill_payment(c: &Client, email: &str) {
+    c.find(Locator::Id("category"))
+        .await
+        .unwrap()
+        .select_by_value("payments")
+        .await
+        .unwrap();
+    until(
+        c,
+        "refund among the sub-categories",
+        "document.querySelector('#subcategory option[value=refund]')",
+    )
+    .await;
+    c.find(Locator::Id("subcategory"))
+        .await
+        .unwrap()
+        .select_by_value("refund")
+        .await
+        .unwrap();
+    type_into(
+        c,
+        "description",
+        "Ho pagato 12 euro ieri sera ma il pagamento risulta fallito e non vedo il rimborso.",
+    )
+    .await;
+    type_into(c, "device", "iPhone 14, iOS 17.1").await;
+    type_into(c, "transaction_id", "WA123456789").await;
+    type_into(c, "amount", "12,50 EUR").await;
+    type_into(c, "name", "Mario Rossi").await;
+    type_into(c, "email", email).await;
+    type_into(c, "phone", "+39 345 123 4567").await;
+}
+
+#[tokio::test]
+async fn a_complete_request_with_two_screenshots_in_italian() {
+    with_browser(true, |c, app| async move {
+        c.goto(&format!("{}/?lang=it", app.address)).await.unwrap();
+        assert_eq!(c.title().await.unwrap(), "Chiedi assistenza · Assistenza clienti");
+        // Live: the payments questions and the urgency box follow the category.
+        until(&c, "the script", "document.querySelector('fieldset[data-category=payments]').hidden").await;
+        screenshot(&c, "form-it.png").await;
+        c.find(Locator::Id("category")).await.unwrap().select_by_value("messages").await.unwrap();
+        until(&c, "the messages questions", "!document.querySelector('fieldset[data-category=messages]').hidden").await;
+        assert!(!c.find(Locator::Id("urgent-field")).await.unwrap().is_displayed().await.unwrap());
+        fill_payment(&c, "mario.rossi@gmail.com").await;
+        until(&c, "the payments questions", "!document.querySelector('fieldset[data-category=payments]').hidden").await;
+        assert!(c.find(Locator::Id("urgent-field")).await.unwrap().is_displayed().await.unwrap());
+        let messages_group = c.find(Locator::Css("fieldset[data-category=messages]")).await.unwrap();
+        assert!(!messages_group.is_displayed().await.unwrap());
+        // The phone's E.164 reading as it is typed.
+        until(&c, "the phone's reading", "document.getElementById('phone-live').textContent.indexOf('+393451234567') >= 0").await;
+        assert!(text_of(&c, "#phone-live").await.starts_with("Letto come"));
+        // Two screenshots, checked before they are sent.
+        let files = c.find(Locator::Id("attachment")).await.unwrap();
+        files
+            .send_keys(&format!(
+                "{}\n{}",
+                image_path("large-png-3840x2160-exoplanet.png"),
+                image_path("jpeg-exif-lightroom-canon-2000x1072.jpg")
+            ))
+            .await
+            .unwrap();
+        // A double click sends one request: a listener after the page's own counts the submissions
+        // the page lets through (and holds them, so both clicks land on this page).
+        c.execute(
+            "var f = document.getElementById('request-form'); window.sent = 0;\
+             f.addEventListener('submit', function (e) { if (!e.defaultPrevented) { window.sent++; } e.preventDefault(); });\
+             var b = f.querySelector(':scope > button[type=submit]'); b.click(); setTimeout(function () { b.click(); }, 50);",
+            vec![],
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let sent = c.execute("return [window.sent, document.querySelector('#request-form > button[type=submit]').disabled]", vec![]).await.unwrap();
+        assert_eq!(sent, json!([1, true]), "submissions let through, button disabled");
+        c.execute("document.getElementById('request-form').submit()", vec![]).await.unwrap();
+        until(&c, "the confirmation", "location.pathname.indexOf('/confirmation/') === 0").await;
+        until(&c, "the page", "document.readyState === 'complete'").await;
+        let (number, id) = case_on_screen(&c).await;
+        assert_eq!(text_of(&c, "#case-number").await, number);
+        assert!(c.find(Locator::Css("[data-copy]")).await.unwrap().is_displayed().await.unwrap());
+        let due = text_of(&c, "#first-response").await;
+        assert!(due.starts_with("Riceverai una prima risposta entro"), "{due}");
+        assert!(due.contains("ora di Europe/Rome"), "the browser's zone: {due}");
+        assert!(c.source().await.unwrap().contains("non chiede mai il codice di verifica"));
+        screenshot(&c, "confirmation-it.png").await;
+        assert_eq!(app.tickets().await, 1);
+        assert!(app.app.store.messages(id).await.unwrap().is_empty(), "no second submission merged in");
+        let files = app.app.store.attachments(id).await.unwrap();
+        assert_eq!(files.len(), 2);
+        let ticket = app.app.store.ticket(id).await.unwrap().unwrap().ticket;
+        assert_eq!((ticket.language.as_str(), ticket.channel.as_str()), ("it", "web"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_mistyped_email_is_fixed_with_one_click() {
+    with_browser(true, |c, app| async move {
+        c.goto(&format!("{}/?lang=en", app.address)).await.unwrap();
+        fill_payment(&c, "mario.rossi@gmail.com").await;
+        until(
+            &c,
+            "the phone's reading",
+            "document.getElementById('phone-live').textContent",
+        )
+        .await;
+        let top = "return Math.round(document.getElementById('phone').getBoundingClientRect().top + scrollY)";
+        let before = c.execute(top, vec![]).await.unwrap();
+        type_into(&c, "email", "mario.rossi@gamil.com").await;
+        until(&c, "the suggestion", "document.querySelector('#email-live button')").await;
+        let hint = text_of(&c, "#email-live").await;
+        assert!(hint.starts_with("Did you mean mario.rossi@gmail.com?"), "{hint}");
+        assert_eq!(
+            c.execute(top, vec![]).await.unwrap(),
+            before,
+            "the hint moved nothing below it"
+        );
+        c.find(Locator::Css("#email-live button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(value_of(&c, "email").await, "mario.rossi@gmail.com");
+        until(&c, "the hint to go", "!document.querySelector('#email-live button')").await;
+        // Attachments are refused before upload: too many, not an image the desk takes, too small.
+        let files = c.find(Locator::Id("attachment")).await.unwrap();
+        let four = [
+            "large-png-3840x2160-exoplanet.png",
+            "jpeg-exif-lightroom-canon-2000x1072.jpg",
+            "gif-hopper-128.gif",
+            "screenshot-935x534-firefox.png",
+        ]
+        .map(image_path)
+        .join("\n");
+        files.send_keys(&four).await.unwrap();
+        until(
+            &c,
+            "the count check",
+            "document.getElementById('attachment-error').textContent.indexOf('3') >= 0",
+        )
+        .await;
+        assert_eq!(files.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
+        files.clear().await.unwrap();
+        files.send_keys(&image_path("webp-hopper-128.webp")).await.unwrap();
+        until(
+            &c,
+            "the type check",
+            "document.getElementById('attachment-error').textContent.indexOf('JPG, PNG') >= 0",
+        )
+        .await;
+        files.clear().await.unwrap();
+        files
+            .send_keys(&image_path("screenshot-935x534-firefox.png"))
+            .await
+            .unwrap();
+        until(
+            &c,
+            "the resolution check",
+            "document.getElementById('attachment-error').textContent.indexOf('720') >= 0",
+        )
+        .await;
+        files.clear().await.unwrap();
+        c.execute(
+            "document.getElementById('attachment').dispatchEvent(new Event('change'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+        c.find(Locator::Css("#request-form > button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until(
+            &c,
+            "the confirmation",
+            "location.pathname.indexOf('/confirmation/') === 0",
+        )
+        .await;
+        let (_, id) = case_on_screen(&c).await;
+        let ticket = app.app.store.ticket(id).await.unwrap().unwrap().ticket;
+        assert_eq!(ticket.email, "mario.rossi@gmail.com");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_javascript_a_refused_form_keeps_its_values_and_shows_its_errors() {
+    with_browser(false, |c, app| async move {
+        c.goto(&format!("{}/?lang=it", app.address)).await.unwrap();
+        // No script: no category questions until the category is chosen and the button pressed.
+        assert!(c.find(Locator::Css("fieldset[data-category=payments]")).await.unwrap().attr("hidden").await.unwrap().is_some());
+        c.find(Locator::Id("category")).await.unwrap().select_by_value("payments").await.unwrap();
+        type_into(&c, "description", "non funziona").await;
+        press(&c, "button[name=update]").await;
+        until(&c, "the payments questions", "document.getElementById('transaction_id') && !document.querySelector('fieldset[data-category=payments]').hidden").await;
+        assert_eq!(value_of(&c, "description").await, "non funziona", "kept across the update");
+        c.find(Locator::Id("subcategory")).await.unwrap().select_by_value("refund").await.unwrap();
+        type_into(&c, "device", "Galaxy S23, Android 14").await;
+        type_into(&c, "transaction_id", "WA123").await;
+        type_into(&c, "email", "mario.rossi@gamil.com").await;
+        type_into(&c, "phone", "393451234567").await;
+        press(&c, "#request-form > button[type=submit]").await;
+        until(&c, "the refused form", "document.getElementById('summary')").await;
+        until(&c, "the summary to take the focus, script or not", "document.activeElement.id === 'summary'").await;
+        assert_eq!(app.tickets().await, 0);
+        // Every value kept, each problem beside its field and announced with it.
+        assert_eq!(value_of(&c, "email").await, "mario.rossi@gamil.com");
+        assert_eq!(value_of(&c, "phone").await, "393451234567");
+        assert_eq!(value_of(&c, "device").await, "Galaxy S23, Android 14");
+        assert_eq!(value_of(&c, "transaction_id").await, "WA123");
+        assert_eq!(value_of(&c, "description").await, "non funziona");
+        let email = c.find(Locator::Id("email")).await.unwrap();
+        assert_eq!(email.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
+        assert!(email.attr("aria-describedby").await.unwrap().unwrap().contains("email-error"));
+        assert!(text_of(&c, "#email-error").await.contains("intendevi mario.rossi@gmail.com"));
+        assert!(text_of(&c, "#description-error").await.contains("30 caratteri"));
+        assert!(text_of(&c, "#phone-error").await.contains("prefisso"));
+        assert!(text_of(&c, "#transaction_id-error").await.contains("formato"));
+        // The picture: the contact fields, each with its problem and its one-click fix.
+        c.execute("document.getElementById('email-field').scrollIntoView(); window.scrollBy(0, -70);", vec![])
+            .await
+            .unwrap();
+        screenshot(&c, "error-it.png").await;
+        // The rest corrected; the address fixed with its one-click button.
+        type_into(&c, "description", "Ho pagato 12 euro ieri sera ma il pagamento risulta fallito.").await;
+        type_into(&c, "transaction_id", "WA123456789").await;
+        type_into(&c, "phone", "+393451234567").await;
+        press(&c, "button[name=use_email]").await;
+        until(&c, "the confirmation", "location.pathname.indexOf('/confirmation/') === 0").await;
+        let (number, id) = case_on_screen(&c).await;
+        assert_eq!(text_of(&c, "#case-number").await, number);
+        // No script to tell the zone: UTC, and said so.
+        assert!(text_of(&c, "#first-response").await.contains("UTC"));
+        let ticket = app.app.store.ticket(id).await.unwrap().unwrap().ticket;
+        assert_eq!(ticket.email, "mario.rossi@gmail.com");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_status_link_opens_the_case_and_takes_more_information() {
+    with_browser(true, |c, app| async move {
+        let mut request = complete(70);
+        request.as_object_mut().unwrap().remove("amount");
+        let (_, body) = read(app.post_json(&request).await).await;
+        assert_eq!(body["priority"], "low");
+        let url = body["status_url"].as_str().unwrap();
+        c.goto(&format!("{}{url}", app.address)).await.unwrap();
+        until(&c, "the status page", "document.getElementById('add-form')").await;
+        assert!(text_of(&c, "#status").await.contains("waiting for an agent"));
+        type_into(&c, "amount", "12,00 EUR").await;
+        type_into(&c, "message", "Here is the screenshot of the failed payment.").await;
+        c.find(Locator::Id("attachment"))
+            .await
+            .unwrap()
+            .send_keys(&image_path("large-png-3840x2160-exoplanet.png"))
+            .await
+            .unwrap();
+        c.find(Locator::Css("#add-form > button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until(&c, "the notice", "document.querySelector('.notice')").await;
+        assert!(text_of(&c, ".notice").await.contains("back in the normal queue"));
+        let thread = text_of(&c, ".thread").await;
+        assert!(
+            thread.contains("Here is the screenshot of the failed payment."),
+            "{thread}"
+        );
+        assert!(thread.contains("large-png-3840x2160-exoplanet.png"), "{thread}");
+        let id = TicketId::from(body["case_number"].as_str().unwrap()[2..11].parse::<i64>().unwrap());
+        assert_eq!(
+            app.app.store.ticket(id).await.unwrap().unwrap().ticket.priority,
+            "normal"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_language_switcher_changes_the_language_and_remembers_it() {
+    with_phone(true, 360, |c, app| async move {
+        c.goto(&app.address).await.unwrap();
+        let lang = |c: Client| async move { c.execute("return document.documentElement.lang", vec![]).await.unwrap() };
+        assert_eq!(lang(c.clone()).await, "en", "from the browser's Accept-Language");
+        c.find(Locator::Css("nav.langs a[lang=it]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until(&c, "Italian", "document.documentElement.lang === 'it'").await;
+        assert_eq!(text_of(&c, "h1").await, "Chiedi assistenza");
+        c.goto(&app.address).await.unwrap();
+        assert_eq!(lang(c.clone()).await, "it", "remembered in a cookie");
+        // Keyboard only: the skip link comes first and leads into the page.
+        c.execute("document.activeElement.blur()", vec![]).await.unwrap();
+        c.find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .send_keys("\u{E004}")
+            .await
+            .unwrap();
+        let focused = c
+            .execute("return document.activeElement.className", vec![])
+            .await
+            .unwrap();
+        assert_eq!(focused, "skip");
+        c.active_element().await.unwrap().send_keys("\u{E007}").await.unwrap();
+        until(&c, "the skip link's target", "location.hash === '#main'").await;
+        // 360 px wide: nothing sticks out sideways, on the form nor on a refused form.
+        let fits = "document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth === 360";
+        until(&c, "a page that fits 360 px", fits).await;
+        press(&c, "#request-form > button[type=submit]").await;
+        until(&c, "the refused form", "document.getElementById('summary')").await;
+        until(&c, "a refused form that fits 360 px", fits).await;
+        assert_eq!(
+            c.execute("return document.activeElement.id", vec![]).await.unwrap(),
+            "summary",
+            "the error summary takes the focus, so it is read first"
+        );
+    })
+    .await;
+}
