@@ -109,6 +109,15 @@ impl Category {
     pub fn field(&self, id: &str) -> Option<&FieldSpec> {
         self.fields.iter().find(|f| f.id == id)
     }
+
+    /// The recommended fields that `given` has no value for, in catalog order (SPEC §3.2).
+    pub fn missing_recommended<V>(&self, given: &std::collections::BTreeMap<String, V>) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|f| f.requirement == Requirement::Recommended && !given.contains_key(&f.id))
+            .map(|f| f.id.clone())
+            .collect()
+    }
 }
 
 /// The knobs of SPEC §4 that are *default* rather than law.

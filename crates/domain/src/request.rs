@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-use crate::catalog::{Catalog, Category, Requirement};
+use crate::catalog::{Catalog, Category, FieldSpec, Requirement};
 use crate::contact::email::{self, Email, EmailError};
 use crate::contact::phone::{Phone, PhoneError};
 use crate::evidence::{self, Inspection};
@@ -312,30 +312,45 @@ fn catalog_fields(
     problems: &mut Vec<Problem>,
 ) -> (BTreeMap<String, String>, Vec<String>) {
     let mut fields = BTreeMap::new();
-    let mut missing = Vec::new();
+    let mut refused = Vec::new();
     for spec in &category.fields {
-        let Some(value) = optional(problems, &spec.id, given.get(&spec.id).map(String::as_str)) else {
-            let too_long = problems.last().is_some_and(|p| p.field == spec.id);
-            match spec.requirement {
-                _ if too_long => {}
-                Requirement::Required => problems.push(Problem::new(spec.id.clone(), ProblemCode::Required)),
-                Requirement::Recommended => missing.push(spec.id.clone()),
-            }
-            continue;
-        };
-        match &spec.format {
-            None => {
+        match catalog_field(problems, spec, given.get(&spec.id).map(String::as_str)) {
+            Ok(Some(value)) => {
                 fields.insert(spec.id.clone(), value);
             }
-            Some(format) => match format.check(&value) {
-                Ok(normalised) => {
-                    fields.insert(spec.id.clone(), normalised);
-                }
-                Err(_) => problems.push(Problem::new(spec.id.clone(), ProblemCode::FieldFormat)),
-            },
+            Ok(None) if spec.requirement == Requirement::Required => {
+                problems.push(Problem::new(spec.id.clone(), ProblemCode::Required));
+            }
+            Ok(None) => {}
+            Err(()) => refused.push(spec.id.as_str()),
         }
     }
+    // A refused value is reported as such, not also as missing.
+    let missing = category
+        .missing_recommended(&fields)
+        .into_iter()
+        .filter(|id| !refused.contains(&id.as_str()))
+        .collect();
     (fields, missing)
+}
+
+/// A catalog field's value, normalised by its format: `Ok(None)` when blank, `Err` when refused
+/// (the problem is recorded).
+fn catalog_field(problems: &mut Vec<Problem>, spec: &FieldSpec, value: Option<&str>) -> Result<Option<String>, ()> {
+    let before = problems.len();
+    let Some(value) = optional(problems, &spec.id, value) else {
+        return if problems.len() > before { Err(()) } else { Ok(None) };
+    };
+    match &spec.format {
+        None => Ok(Some(value)),
+        Some(format) => match format.check(&value) {
+            Ok(normalised) => Ok(Some(normalised)),
+            Err(_) => {
+                problems.push(Problem::new(spec.id.clone(), ProblemCode::FieldFormat));
+                Err(())
+            }
+        },
+    }
 }
 
 fn attachments(uploads: Vec<Upload>, problems: &mut Vec<Problem>, warnings: &mut Vec<Warning>) -> Vec<Evidence> {
@@ -428,17 +443,8 @@ pub fn validate_follow_up(
     };
     let mut given = BTreeMap::new();
     for spec in category.map_or(&[][..], |c| &c.fields[..]) {
-        let Some(value) = optional(&mut problems, &spec.id, fields.get(&spec.id).map(String::as_str)) else {
-            continue;
-        };
-        match spec.format.as_ref().map(|f| f.check(&value)) {
-            None => {
-                given.insert(spec.id.clone(), value);
-            }
-            Some(Ok(normalised)) => {
-                given.insert(spec.id.clone(), normalised);
-            }
-            Some(Err(_)) => problems.push(Problem::new(spec.id.clone(), ProblemCode::FieldFormat)),
+        if let Ok(Some(value)) = catalog_field(&mut problems, spec, fields.get(&spec.id).map(String::as_str)) {
+            given.insert(spec.id.clone(), value);
         }
     }
     let country = country(&mut problems, fields.get("country").map(String::as_str));

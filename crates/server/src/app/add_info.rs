@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use chrono::{SubsecRound, Utc};
 use sportello_domain::case_number::CaseNumber;
-use sportello_domain::catalog::{Category, Requirement};
 use sportello_domain::problem::{Problem, Warning, WarningCode};
 use sportello_domain::request::{validate_follow_up, Upload};
 use sportello_domain::triage::{due, Priority};
@@ -61,17 +60,6 @@ impl From<ReplyError> for AddInfoError {
     }
 }
 
-/// The recommended fields of `category` that `fields` (the case's JSON object) lacks, in catalog order.
-pub fn missing_recommended(category: Option<&Category>, fields: &BTreeMap<String, String>) -> Vec<String> {
-    category.map_or_else(Vec::new, |c| {
-        c.fields
-            .iter()
-            .filter(|f| f.requirement == Requirement::Recommended && !fields.contains_key(&f.id))
-            .map(|f| f.id.clone())
-            .collect()
-    })
-}
-
 pub fn fields_of(stored: &StoredTicket) -> BTreeMap<String, String> {
     serde_json::from_str(&stored.ticket.fields).unwrap_or_default()
 }
@@ -98,8 +86,8 @@ pub async fn add_info(app: &App, case: &str, token: &str, info: Info) -> Result<
         let before = fields_of(&stored);
         let mut after = before.clone();
         after.extend(given.fields.clone());
-        let completes =
-            !missing_recommended(category, &before).is_empty() && missing_recommended(category, &after).is_empty();
+        let completes = category
+            .is_some_and(|c| !c.missing_recommended(&before).is_empty() && c.missing_recommended(&after).is_empty());
         // `low` for what was missing only (not for repeated screenshots): complete, it is `normal`.
         let repeated = stored
             .ticket

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sportello_domain::case_number::CaseNumber;
 
-use super::add_info::{fields_of, missing_recommended};
+use super::add_info::fields_of;
 use super::reply::accepts_follow_up;
 use super::{from_millis, App, StatusToken};
 use crate::store::{MessageId, StoreError, StoredTicket, TicketId};
@@ -86,7 +86,11 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
         return Ok(None);
     };
     let fields = fields_of(&stored);
-    let missing = missing_recommended(app.catalog.category(&stored.ticket.category), &fields);
+    let missing = app
+        .catalog
+        .category(&stored.ticket.category)
+        .map(|c| c.missing_recommended(&fields))
+        .unwrap_or_default();
     let StoredTicket { ticket, .. } = stored;
     let needs = if ticket.status == "needs_info" {
         [("phone", ticket.phone.is_none()), ("device", ticket.device.is_none())]

@@ -4,16 +4,17 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, Multipart, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use sportello_domain::request::{NewRequest, Upload};
+use sportello_domain::request::NewRequest;
 
 use super::error::AppError;
+use super::pages::{Failure, Posted};
 use super::{language_of, WebState};
 use crate::app::submit::{submit, Channel, SubmitError, Submitted};
 use crate::i18n::Lang;
@@ -40,10 +41,7 @@ async fn create_request(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let new_request = if content_type.starts_with("multipart/form-data") {
-        let multipart = Multipart::from_request(request, &state)
-            .await
-            .map_err(|e| AppError::BadRequest(e.body_text()))?;
-        read_multipart(multipart).await?
+        from_posted(Posted::read(request, &state).await)?
     } else if content_type.starts_with("application/json") {
         let body = Bytes::from_request(request, &state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -103,32 +101,25 @@ pub fn respond(lang: &Lang, outcome: Result<Submitted, SubmitError>) -> Result<R
     }
 }
 
-/// Reads a multipart body: text parts by name, files from parts named `attachment`.
-async fn read_multipart(mut multipart: Multipart) -> Result<NewRequest, AppError> {
-    let mut request = NewRequest::default();
-    let multipart_error = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge
-        } else {
-            AppError::BadRequest(e.body_text())
+/// A multipart body as the API takes it: whole, and text in UTF-8, or refused.
+fn from_posted(posted: Posted) -> Result<NewRequest, AppError> {
+    match posted.failure {
+        Some(Failure::TooLarge) => return Err(AppError::TooLarge),
+        Some(Failure::Unreadable) => {
+            return Err(AppError::BadRequest(
+                "the multipart body cannot be read to its end".to_owned(),
+            ))
         }
-    };
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-        let name = field.name().unwrap_or("").to_owned();
-        if matches!(name.as_str(), "attachment" | "attachment[]" | "attachments") {
-            let filename = field.file_name().unwrap_or("").to_owned();
-            let bytes = field.bytes().await.map_err(multipart_error)?;
-            // An empty file input is how browsers send "no file".
-            if !(bytes.is_empty() && filename.is_empty()) {
-                request.attachments.push(Upload { filename, bytes });
-            }
-            continue;
-        }
-        let bytes = field.bytes().await.map_err(multipart_error)?;
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| AppError::BadRequest(format!("the field `{name}` is not valid UTF-8")))?;
-        set_field(&mut request, &name, text);
+        None => {}
     }
+    if let Some(name) = posted.not_utf8.first() {
+        return Err(AppError::BadRequest(format!("the field `{name}` is not valid UTF-8")));
+    }
+    let mut request = NewRequest::default();
+    for (name, value) in posted.texts {
+        set_field(&mut request, &name, value);
+    }
+    request.attachments = posted.files;
     Ok(request)
 }
 
