@@ -7,9 +7,10 @@ ALTER TABLE tickets ADD COLUMN raw_sha256 TEXT;
 ALTER TABLE messages ADD COLUMN sender TEXT;
 
 -- A raw message is filed once: fetched twice (two pollers, a crash before the mailbox was marked,
--- an MTA retrying a pipe), it finds its first filing here.
-CREATE UNIQUE INDEX tickets_raw_sha256 ON tickets (raw_sha256);
-CREATE UNIQUE INDEX messages_raw_sha256 ON messages (raw_sha256);
+-- an MTA retrying a pipe), it finds its first filing here. Partial: cases from the form and the API
+-- have no raw message and add nothing to these indexes.
+CREATE UNIQUE INDEX tickets_raw_sha256 ON tickets (raw_sha256) WHERE raw_sha256 IS NOT NULL;
+CREATE UNIQUE INDEX messages_raw_sha256 ON messages (raw_sha256) WHERE raw_sha256 IS NOT NULL;
 CREATE INDEX mail_aside_raw_sha256 ON mail_aside (raw_sha256);
 
 -- How far the IMAP poller has read each mailbox: UIDs are only meaningful under their UIDVALIDITY.

@@ -39,7 +39,10 @@ impl SqliteWriter {
         let conn = rusqlite::Connection::open(path)?;
         // Same settings as every sqlx connection: see `configure_sqlite`.
         conn.execute_batch(super::SQLITE_PRAGMAS)?;
-        conn.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
+        // Each intake's savepoint journals the pages it changes: in memory, not in a temporary
+        // file (that was a quarter of the writer's time). A larger page cache keeps the indexes of
+        // random keys (tokens, Message-IDs) from being read back from the file.
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768")?;
         conn.set_prepared_statement_cache_capacity(32);
         let checkpointer = rusqlite::Connection::open(path)?;
         checkpointer.execute_batch(super::SQLITE_PRAGMAS)?;
