@@ -52,11 +52,7 @@ impl StatusToken {
 
     /// What the store keeps: the hex SHA-256 of the token as presented.
     pub fn hash(token: &str) -> String {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(token.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        sportello_domain::evidence::content_hash(token.as_bytes()).to_hex()
     }
 }
 

@@ -19,12 +19,7 @@ pub struct Kept {
 }
 
 fn kept_mac(csrf: &str, hex: &str, name: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(format!("{csrf}\0{hex}\0{name}").as_bytes())
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    content_hash(format!("{csrf}\0{hex}\0{name}").as_bytes()).to_hex()[..32].to_owned()
 }
 
 /// Stores the uploads no problem names and returns them as kept files.
