@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Time from HTTP 201 to the confirmation's arrival at a real SMTP server (aiosmtpd), over N requests.
 
-    python3 bench/mail_latency.py [N] [CONCURRENCY]
+    python3 bench/mail_latency.py [N] [CONCURRENCY] [RATE]
+
+RATE paces the requests (requests per second; the seed's service peaks near 50/s); 0, the default,
+sends them as fast as CONCURRENCY clients can, which measures a burst: the queue in front of the
+SMTP server, not the desk's reaction time.
 
 Starts aiosmtpd and `target/release/sportello serve` on loopback ports, submits N requests from
 distinct contacts, and matches each 201 (by case number) with the file aiosmtpd wrote for its mail.
@@ -10,6 +14,7 @@ import concurrent.futures, json, os, re, socket, statistics, subprocess, sys, te
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 CONCURRENCY = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+RATE = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
 
 
 def free_port():
@@ -45,6 +50,8 @@ created = {}
 
 
 def submit(i):
+    if RATE > 0:
+        time.sleep(max(0.0, started + i / RATE - time.time()))
     body = json.dumps({
         "category": "payments", "subcategory": "refund", "email": f"lat{i}@gmail.com",
         "phone": f"+39 347 {i:07d}", "device": "iPhone 14, iOS 17.1", "transaction_id": "WA123456789",
@@ -58,6 +65,7 @@ def submit(i):
 
 
 try:
+    started = time.time()
     with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
         list(pool.map(submit, range(N)))
     deadline = time.time() + 60
@@ -73,11 +81,14 @@ try:
             if m:
                 arrived[path] = (m.group(1).decode(), os.stat(path).st_mtime)
         time.sleep(0.05)
+    sent = max(created.values()) - min(created.values())
+    spread = max(t for _, t in arrived.values()) - min(t for _, t in arrived.values())
     latencies = sorted((t - created[case]) * 1000 for case, t in arrived.values() if case in created)
     cases = [case for case, _ in arrived.values()]
     q = statistics.quantiles(latencies, n=100)
     print(f"{len(latencies)} of {N} confirmations arrived ({len(cases) - len(set(cases))} duplicates); "
-          f"201 -> SMTP server: p50 {q[49]:.1f} ms, p99 {q[98]:.1f} ms, max {latencies[-1]:.1f} ms")
+          f"201 -> SMTP server: p50 {q[49]:.1f} ms, p99 {q[98]:.1f} ms, max {latencies[-1]:.1f} ms; "
+          f"accepted in {sent:.2f} s ({N / sent:.0f}/s), delivered in {spread:.2f} s ({len(arrived) / spread:.0f}/s)")
 finally:
     server.terminate()
     smtp.terminate()

@@ -39,30 +39,30 @@ impl Store {
         update: &FieldsUpdate,
     ) -> Result<(MessageId, bool, bool), StoreError> {
         let mut tx = self.begin_write().await?;
-        let (message, bumped) = Store::write_customer_reply(&mut tx, reply).await?;
+        let (message, bumped) = Store::write_customer_reply(&mut tx.tx, reply).await?;
         let changed = sqlx::query("UPDATE tickets SET fields = $1 WHERE id = $2 AND fields = $3")
             .bind(&update.after)
             .bind(reply.ticket.get())
             .bind(&update.before)
-            .execute(&mut *tx)
+            .execute(&mut *tx.tx)
             .await?;
         if let Some(phone) = &update.phone {
             sqlx::query("UPDATE tickets SET phone = $1 WHERE id = $2 AND phone = ''")
                 .bind(phone)
                 .bind(reply.ticket.get())
-                .execute(&mut *tx)
+                .execute(&mut *tx.tx)
                 .await?;
         }
         if let Some(device) = &update.device {
             sqlx::query("UPDATE tickets SET device = $1 WHERE id = $2 AND device = ''")
                 .bind(device)
                 .bind(reply.ticket.get())
-                .execute(&mut *tx)
+                .execute(&mut *tx.tx)
                 .await?;
         }
         sqlx::query("UPDATE tickets SET status = 'new' WHERE id = $1 AND status = 'needs_info' AND phone <> '' AND device <> ''")
             .bind(reply.ticket.get())
-            .execute(&mut *tx)
+            .execute(&mut *tx.tx)
             .await?;
         let mut restored = false;
         if let (Some(restore), 1) = (&update.restore, changed.rows_affected()) {
@@ -75,7 +75,7 @@ impl Store {
             .bind(restore.resolution_due)
             .bind(reply.ticket.get())
             .bind(&restore.from)
-            .execute(&mut *tx)
+            .execute(&mut *tx.tx)
             .await?;
             restored = done.rows_affected() == 1;
         }

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{Backend, EvidenceRow, MessageId, Store, StoreError, TicketId};
+use super::{EvidenceRow, MessageId, Store, StoreError, TicketId};
 
 /// What a reply needs to know about its case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,18 +79,9 @@ impl Store {
     /// arriving together raise the priority once.
     pub async fn add_customer_reply(&self, reply: &CustomerReply) -> Result<(MessageId, bool), StoreError> {
         let mut tx = self.begin_write().await?;
-        let written = Store::write_customer_reply(&mut tx, reply).await?;
+        let written = Store::write_customer_reply(&mut tx.tx, reply).await?;
         tx.commit().await?;
         Ok(written)
-    }
-
-    /// A write transaction. SQLite: the write lock is taken at BEGIN, so it never has to upgrade.
-    pub(super) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        let begin = match self.backend {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN",
-        };
-        Ok(self.writes.begin_with(begin).await?)
     }
 
     /// [`Store::add_customer_reply`] inside the caller's transaction.
@@ -159,6 +150,8 @@ impl Store {
 
     /// Moves a case to `status` (SPEC §4's life cycle); `resolved` records when.
     pub async fn set_status(&self, id: TicketId, status: &str, now_ms: i64) -> Result<(), StoreError> {
+        // SQLite: one writer at a time (see `write_turn`).
+        let _turn = self.turn().await;
         sqlx::query(
             "UPDATE tickets SET status = $1, updated_at = $2, \
              resolved_at = CASE WHEN $1 = 'resolved' THEN $2 ELSE resolved_at END WHERE id = $3",
@@ -173,6 +166,8 @@ impl Store {
 
     /// An address that bounced for good: agents see it on its cases (SPEC §5).
     pub async fn mark_undeliverable(&self, address: &str, reason: &str, now_ms: i64) -> Result<(), StoreError> {
+        // SQLite: one writer at a time (see `write_turn`).
+        let _turn = self.turn().await;
         sqlx::query(
             "INSERT INTO undeliverable (address, reason, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (address) DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at",
@@ -202,6 +197,8 @@ impl Store {
         subject: Option<&str>,
         now_ms: i64,
     ) -> Result<(), StoreError> {
+        // SQLite: one writer at a time (see `write_turn`).
+        let _turn = self.turn().await;
         sqlx::query(
             "INSERT INTO mail_aside (reason, raw_sha256, sender, subject, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -246,6 +243,8 @@ impl Store {
         last_uid: i64,
         now_ms: i64,
     ) -> Result<(), StoreError> {
+        // SQLite: one writer at a time (see `write_turn`).
+        let _turn = self.turn().await;
         sqlx::query(
             "INSERT INTO mailbox_progress (mailbox, uid_validity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, \

@@ -159,6 +159,23 @@ pub struct Store {
     reads: AnyPool,
     /// SQLite: the thread that runs intakes (see [`sqlite_writer`]).
     sqlite_writer: Option<std::sync::Arc<sqlite_writer::SqliteWriter>>,
+    /// SQLite: whose turn it is to write — the writer thread's or a write through `writes`. Taking
+    /// turns here, a waiting write starts the moment the other ends; left to SQLite's busy
+    /// handler, it would sleep in steps of up to 100 ms.
+    write_turn: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// A write transaction, holding the write turn until it ends.
+pub(crate) struct WriteTx {
+    pub(crate) tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
 }
 
 impl Store {
@@ -184,12 +201,14 @@ impl Store {
             };
             let writes = pool(1).await?;
             let reads = pool(4).await?;
-            let writer = sqlite_writer::SqliteWriter::start(std::path::Path::new(path))?;
+            let turn = std::sync::Arc::new(tokio::sync::Mutex::new(()));
+            let writer = sqlite_writer::SqliteWriter::start(std::path::Path::new(path), std::sync::Arc::clone(&turn))?;
             Ok(Store {
                 backend: Backend::Sqlite,
                 writes,
                 reads,
                 sqlite_writer: Some(std::sync::Arc::new(writer)),
+                write_turn: Some(turn),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new()
@@ -202,6 +221,7 @@ impl Store {
                 writes: pool.clone(),
                 reads: pool,
                 sqlite_writer: None,
+                write_turn: None,
             })
         } else {
             Err(StoreError::Other(
@@ -214,8 +234,30 @@ impl Store {
         self.backend
     }
 
+    /// SQLite: waits for the turn to write (held until the guard drops); PostgreSQL: no wait.
+    pub(crate) async fn turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.write_turn {
+            Some(turn) => Some(std::sync::Arc::clone(turn).lock_owned().await),
+            None => None,
+        }
+    }
+
+    /// A write transaction. SQLite: the write lock is taken at BEGIN, so it never has to upgrade.
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        let turn = self.turn().await;
+        Ok(WriteTx {
+            tx: self.writes.begin_with(begin).await?,
+            _turn: turn,
+        })
+    }
+
     /// Embedded, forward-only migrations, one folder per backend (STYLE rule 18).
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        let _turn = self.turn().await;
         match self.backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.writes).await?,
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.writes).await?,

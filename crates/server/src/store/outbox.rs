@@ -41,6 +41,8 @@ impl Store {
     /// expires (a worker that dies releases its events that way). PostgreSQL skips rows another
     /// worker is claiming right now; SQLite's single writer claims one worker at a time.
     pub async fn claim_outbox(&self, now_ms: i64, lease_ms: i64, n: i64) -> Result<Vec<OutboxRecord>, StoreError> {
+        // SQLite: one writer at a time (see `write_turn`).
+        let _turn = self.turn().await;
         let lock = match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -77,6 +79,8 @@ impl Store {
 
     /// Records the delivery and replaces the payload with `kept`: what was sent, minus its secrets.
     pub async fn mark_sent(&self, id: OutboxId, now_ms: i64, kept: &str) -> Result<(), StoreError> {
+        // SQLite: one writer at a time (see `write_turn`).
+        let _turn = self.turn().await;
         sqlx::query(
             "UPDATE outbox SET sent_at = $1, payload = $2, locked_until = NULL, last_error = NULL WHERE id = $3",
         )
@@ -90,6 +94,8 @@ impl Store {
 
     /// Records a failed attempt and when to try again.
     pub async fn mark_failed(&self, id: OutboxId, error: &str, next_attempt_ms: i64) -> Result<(), StoreError> {
+        // SQLite: one writer at a time (see `write_turn`).
+        let _turn = self.turn().await;
         sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, locked_until = NULL \
              WHERE id = $3",
@@ -104,6 +110,8 @@ impl Store {
 
     /// Stops trying: the event stays, with its last error, for agents to see.
     pub async fn give_up(&self, id: OutboxId, error: &str, now_ms: i64) -> Result<(), StoreError> {
+        // SQLite: one writer at a time (see `write_turn`).
+        let _turn = self.turn().await;
         sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, last_error = $1, gave_up_at = $2, locked_until = NULL \
              WHERE id = $3",

@@ -12,7 +12,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use super::intake::{intake_sqlite, Decide, IntakeOutcome, IntakeRequest};
@@ -35,7 +35,8 @@ pub(super) struct SqliteWriter {
 }
 
 impl SqliteWriter {
-    pub(super) fn start(path: &Path) -> Result<SqliteWriter, StoreError> {
+    /// `turn` is shared with the store's other writes: SQLite has one writer at a time.
+    pub(super) fn start(path: &Path, turn: Arc<tokio::sync::Mutex<()>>) -> Result<SqliteWriter, StoreError> {
         let conn = rusqlite::Connection::open(path)?;
         // Same settings as every sqlx connection: see `configure_sqlite`.
         conn.execute_batch(super::SQLITE_PRAGMAS)?;
@@ -51,7 +52,7 @@ impl SqliteWriter {
         let failed = |e: std::io::Error| StoreError::Unavailable(format!("cannot start the SQLite writer: {e}"));
         std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
-            .spawn(move || run(&conn, &queue))
+            .spawn(move || run(&conn, &queue, &turn))
             .map_err(failed)?;
         std::thread::Builder::new()
             .name("sqlite-checkpoint".to_owned())
@@ -89,8 +90,9 @@ impl SqliteWriter {
 }
 
 /// The writer loop: take what is waiting, run it in one transaction, answer after the commit.
-fn run(conn: &rusqlite::Connection, queue: &mpsc::Receiver<Job>) {
+fn run(conn: &rusqlite::Connection, queue: &mpsc::Receiver<Job>, turn: &tokio::sync::Mutex<()>) {
     while let Ok(first) = queue.recv() {
+        let turn = turn.blocking_lock();
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -112,6 +114,7 @@ fn run(conn: &rusqlite::Connection, queue: &mpsc::Receiver<Job>) {
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }
+        drop(turn);
         for reply in replies {
             reply(committed.clone());
         }
