@@ -64,7 +64,9 @@ pub fn is_too_vague(description: &str) -> bool {
     }
     let mut rest = fold(&collapsed);
     for phrase in STOCK_PHRASES {
-        rest = remove_phrase(&rest, phrase);
+        if rest.contains(phrase) {
+            rest = remove_phrase(&rest, phrase);
+        }
     }
     // What is left once stock phrases are gone must still say something.
     rest.chars().filter(|c| c.is_alphanumeric()).count() < 3
