@@ -129,24 +129,15 @@ pub fn validate_deferring(
     let name = optional(&mut problems, "name", request.name.as_deref());
 
     let email = required(&mut problems, "email", &request.email, text::FIELD_MAX_CHARS).and_then(|input| {
-        match email::check(&input, request.email_confirmed) {
-            Ok(email) => Some(email),
-            Err(EmailError::Invalid { suggestion }) => {
-                let p = Problem::new("email", ProblemCode::EmailInvalid);
-                problems.push(match suggestion {
-                    Some(s) => p.with_suggestion(s),
-                    None => p,
-                });
-                None
-            }
-            Err(EmailError::Suspect { suggestion }) => {
-                problems.push(Problem::new("email", ProblemCode::EmailSuspect).with_suggestion(suggestion));
-                None
-            }
-        }
+        check_email(&input, request.email_confirmed)
+            .map_err(|p| problems.push(p))
+            .ok()
     });
-    let phone = required(&mut problems, "phone", &request.phone, text::FIELD_MAX_CHARS)
-        .and_then(|input| phone(&mut problems, &input, country.as_deref()));
+    let phone = required(&mut problems, "phone", &request.phone, text::FIELD_MAX_CHARS).and_then(|input| {
+        check_phone(&input, country.as_deref())
+            .map_err(|p| problems.push(p))
+            .ok()
+    });
 
     let device = required(&mut problems, "device", &request.device, text::FIELD_MAX_CHARS);
     let description = required(
@@ -262,23 +253,36 @@ fn country(problems: &mut Vec<Problem>, value: Option<&str>) -> Option<String> {
     })
 }
 
-/// The number in E.164, or the problem with it (and the suggestion, when there is one).
-fn phone(problems: &mut Vec<Problem>, input: &str, country: Option<&str>) -> Option<Phone> {
-    match Phone::parse(input, country) {
-        Ok(phone) => Some(phone),
-        Err(PhoneError::Invalid) => {
-            problems.push(Problem::new("phone", ProblemCode::PhoneInvalid));
-            None
-        }
-        Err(PhoneError::MissingCountryCode { suggestion }) => {
-            let p = Problem::new("phone", ProblemCode::PhoneMissingCountryCode);
-            problems.push(match suggestion {
+/// SPEC §3.1's rule for an e-mail address, alone (the form's live hint asks it too): the address,
+/// or its problem with the corrected address as suggestion when there is one.
+pub fn check_email(input: &str, confirmed: bool) -> Result<Email, Problem> {
+    email::check(input, confirmed).map_err(|e| match e {
+        EmailError::Invalid { suggestion } => {
+            let p = Problem::new("email", ProblemCode::EmailInvalid);
+            match suggestion {
                 Some(s) => p.with_suggestion(s),
                 None => p,
-            });
-            None
+            }
         }
-    }
+        EmailError::Suspect { suggestion } => {
+            Problem::new("email", ProblemCode::EmailSuspect).with_suggestion(suggestion)
+        }
+    })
+}
+
+/// SPEC §3.1's rule for a phone number, alone: its E.164 form, or its problem with the E.164
+/// reading as suggestion when there is one.
+pub fn check_phone(input: &str, country: Option<&str>) -> Result<Phone, Problem> {
+    Phone::parse(input, country).map_err(|e| match e {
+        PhoneError::Invalid => Problem::new("phone", ProblemCode::PhoneInvalid),
+        PhoneError::MissingCountryCode { suggestion } => {
+            let p = Problem::new("phone", ProblemCode::PhoneMissingCountryCode);
+            match suggestion {
+                Some(s) => p.with_suggestion(s),
+                None => p,
+            }
+        }
+    })
 }
 
 /// A trimmed, non-blank value within `max` characters, or the problem with it.
@@ -448,8 +452,11 @@ pub fn validate_follow_up(
         }
     }
     let country = country(&mut problems, fields.get("country").map(String::as_str));
-    let phone = optional(&mut problems, "phone", fields.get("phone").map(String::as_str))
-        .and_then(|input| phone(&mut problems, &input, country.as_deref()));
+    let phone = optional(&mut problems, "phone", fields.get("phone").map(String::as_str)).and_then(|input| {
+        check_phone(&input, country.as_deref())
+            .map_err(|p| problems.push(p))
+            .ok()
+    });
     let device = optional(&mut problems, "device", fields.get("device").map(String::as_str));
     let nothing_sent = text.is_empty() && uploads.is_empty() && fields.values().all(|v| v.trim().is_empty());
     let attachments = attachments(uploads, &mut problems, &mut warnings);

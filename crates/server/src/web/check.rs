@@ -8,17 +8,16 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sportello_domain::contact::email::{self, EmailError};
-use sportello_domain::contact::phone::{Phone, PhoneError};
-use sportello_domain::problem::{Problem, ProblemCode};
+use sportello_domain::problem::Problem;
+use sportello_domain::request;
 
 use super::error::problem_message;
 use super::{language_of, WebState};
 
 pub fn router() -> Router<WebState> {
     Router::new()
-        .route("/api/v1/check/email", get(check_email))
-        .route("/api/v1/check/phone", get(check_phone))
+        .route("/api/v1/check/email", get(email))
+        .route("/api/v1/check/phone", get(phone))
 }
 
 #[derive(Deserialize)]
@@ -31,43 +30,41 @@ struct CheckQuery {
 /// Longer values are not worth a look: the intake refuses them anyway.
 const MAX_CHECKED: usize = 256;
 
-fn problem(field: &str, code: ProblemCode, suggestion: Option<String>, lang: &crate::i18n::Lang) -> Value {
-    let mut p = Problem::new(field, code);
-    p.suggestion = suggestion.clone();
-    json!({
-        "status": code.as_str(),
-        "message": problem_message(&p, lang),
-        "suggestion": suggestion,
-    })
+/// What the script shows: the reading, or the problem in the reader's language with its fix.
+fn answer(checked: Result<String, Problem>, lang: &crate::i18n::Lang) -> Value {
+    match checked {
+        Ok(value) => json!({ "status": "ok", "value": value }),
+        Err(p) => json!({
+            "status": p.code.as_str(),
+            "message": problem_message(&p, lang),
+            "suggestion": p.suggestion,
+        }),
+    }
 }
 
 /// `{"status":"ok","value":…}` or `{"status":"email_suspect"|"email_invalid","message":…,"suggestion":…}`.
-async fn check_email(State(_): State<WebState>, Query(q): Query<CheckQuery>, headers: HeaderMap) -> Json<Value> {
+async fn email(State(_): State<WebState>, Query(q): Query<CheckQuery>, headers: HeaderMap) -> Json<Value> {
     let lang = language_of(q.lang.as_deref(), &headers);
     let value = q.value.unwrap_or_default();
     if value.trim().is_empty() || value.len() > MAX_CHECKED {
         return Json(json!({ "status": "empty" }));
     }
-    Json(match email::check(&value, false) {
-        Ok(address) => json!({ "status": "ok", "value": address.as_str() }),
-        Err(EmailError::Suspect { suggestion }) => problem("email", ProblemCode::EmailSuspect, Some(suggestion), &lang),
-        Err(EmailError::Invalid { suggestion }) => problem("email", ProblemCode::EmailInvalid, suggestion, &lang),
-    })
+    Json(answer(
+        request::check_email(&value, false).map(|e| e.as_str().to_owned()),
+        &lang,
+    ))
 }
 
 /// `{"status":"ok","value":"+39…"}` (the E.164 reading) or the problem with its suggestion.
-async fn check_phone(State(_): State<WebState>, Query(q): Query<CheckQuery>, headers: HeaderMap) -> Json<Value> {
+async fn phone(State(_): State<WebState>, Query(q): Query<CheckQuery>, headers: HeaderMap) -> Json<Value> {
     let lang = language_of(q.lang.as_deref(), &headers);
     let value = q.value.unwrap_or_default();
     if value.trim().is_empty() || value.len() > MAX_CHECKED {
         return Json(json!({ "status": "empty" }));
     }
     let country = q.country.filter(|c| !c.trim().is_empty());
-    Json(match Phone::parse(&value, country.as_deref()) {
-        Ok(phone) => json!({ "status": "ok", "value": phone.as_str() }),
-        Err(PhoneError::Invalid) => problem("phone", ProblemCode::PhoneInvalid, None, &lang),
-        Err(PhoneError::MissingCountryCode { suggestion }) => {
-            problem("phone", ProblemCode::PhoneMissingCountryCode, suggestion, &lang)
-        }
-    })
+    Json(answer(
+        request::check_phone(&value, country.as_deref()).map(|p| p.as_str().to_owned()),
+        &lang,
+    ))
 }

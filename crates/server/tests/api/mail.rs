@@ -24,7 +24,21 @@ pub struct SmtpSink {
 }
 
 impl SmtpSink {
-    pub fn start() -> SmtpSink {
+    /// None, with a note, when aiosmtpd is not installed here and this is not CI.
+    pub fn start() -> Option<SmtpSink> {
+        let installed = Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !installed {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but aiosmtpd is missing: .ci/run installs it (pip install aiosmtpd)"
+            );
+            eprintln!("skipping an SMTP test: python3 -m aiosmtpd is missing (pip install aiosmtpd)");
+            return None;
+        }
         let port = free_port();
         let mut sink = SmtpSink {
             port,
@@ -32,7 +46,7 @@ impl SmtpSink {
             child: None,
         };
         sink.restart();
-        sink
+        Some(sink)
     }
 
     /// (Re)starts the server on the same port and Maildir.
@@ -116,7 +130,7 @@ fn delivery(app: &TestApp, smtp_url: &str) -> Delivery {
 
 #[tokio::test]
 async fn the_confirmation_arrives_within_seconds_with_what_the_customer_needs() {
-    let sink = SmtpSink::start();
+    let Some(sink) = SmtpSink::start() else { return };
     for app in backends_with(Options {
         smtp_url: Some(sink.url()),
         ..Options::default()
@@ -188,7 +202,7 @@ async fn the_confirmation_arrives_within_seconds_with_what_the_customer_needs() 
 #[tokio::test]
 async fn an_smtp_server_that_dies_loses_nothing_and_sends_nothing_twice() {
     for app in backends().await {
-        let mut sink = SmtpSink::start();
+        let Some(mut sink) = SmtpSink::start() else { return };
         let delivery = delivery(&app, &sink.url());
         for n in 0..3 {
             assert_eq!(app.post_json(&complete(80 + n)).await.status(), 201);
@@ -277,7 +291,7 @@ async fn undeliverable_mail_is_given_up_visibly_after_the_give_up_time() {
 #[tokio::test]
 async fn two_workers_share_the_outbox_and_send_each_mail_once() {
     for app in backends().await {
-        let sink = SmtpSink::start();
+        let Some(sink) = SmtpSink::start() else { return };
         for n in 0..60 {
             assert_eq!(app.post_json(&complete(400 + n)).await.status(), 201);
         }
