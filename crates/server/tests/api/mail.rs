@@ -112,6 +112,21 @@ impl Drop for SmtpSink {
     }
 }
 
+/// The distinct Message-IDs among `messages`.
+fn message_ids(messages: &[Vec<u8>]) -> std::collections::HashSet<String> {
+    messages
+        .iter()
+        .map(|m| {
+            mail_parser::MessageParser::default()
+                .parse(m)
+                .unwrap()
+                .message_id()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -247,17 +262,7 @@ async fn an_smtp_server_that_dies_loses_nothing_and_sends_nothing_twice() {
         );
 
         let received = sink.wait_for(6, Duration::from_secs(5)).await;
-        let ids: std::collections::HashSet<String> = received
-            .iter()
-            .map(|m| {
-                mail_parser::MessageParser::default()
-                    .parse(m)
-                    .unwrap()
-                    .message_id()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect();
+        let ids = message_ids(&received);
         assert_eq!((received.len(), ids.len()), (6, 6), "{}: every mail once", app.backend);
     }
 }
@@ -317,17 +322,7 @@ async fn two_workers_share_the_outbox_and_send_each_mail_once() {
         }
         assert_eq!(per_worker.iter().sum::<usize>(), 60, "{}: {per_worker:?}", app.backend);
         let received = sink.wait_for(60, Duration::from_secs(10)).await;
-        let ids: std::collections::HashSet<String> = received
-            .iter()
-            .map(|m| {
-                mail_parser::MessageParser::default()
-                    .parse(m)
-                    .unwrap()
-                    .message_id()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect();
+        let ids = message_ids(&received);
         assert_eq!(
             (received.len(), ids.len()),
             (60, 60),
