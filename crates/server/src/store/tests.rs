@@ -492,3 +492,53 @@ async fn concurrent_claimers_never_share_an_event() {
         assert_eq!(seen.len(), 200);
     }
 }
+
+/// Migration 0005 rebuilds `status_tokens` on SQLite (SQLite cannot drop a UNIQUE constraint):
+/// applied to a database holding tokens, it keeps every one, and the unique index is gone.
+#[test]
+fn the_status_token_rebuild_keeps_every_token() {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let (before, rebuild): (Vec<_>, Vec<_>) = files
+        .iter()
+        .partition(|f| f.file_name().unwrap().to_string_lossy().as_ref() < "0005");
+    for file in before {
+        conn.execute_batch(&std::fs::read_to_string(file).unwrap()).unwrap();
+    }
+    conn.execute_batch(
+        "INSERT INTO tickets (status, priority, category, subcategory, email, phone, language, device, description, \
+         fields, urgent_requested, penalised, warnings, channel, created_at, updated_at, first_response_due, \
+         resolution_due) VALUES ('new', 'normal', 'payments', 'refund', 'a@gmail.com', '+391', 'it', 'x', 'y', '{}', \
+         0, 0, '[]', 'api', 1, 1, 2, 3); \
+         INSERT INTO status_tokens (ticket_id, token_hash, created_at) VALUES (1, 'h1', 1), (1, 'h2', 2);",
+    )
+    .unwrap();
+    conn.execute_batch(&std::fs::read_to_string(rebuild[0]).unwrap())
+        .unwrap();
+    let tokens: Vec<(i64, String, i64)> = conn
+        .prepare("SELECT ticket_id, token_hash, created_at FROM status_tokens ORDER BY token_hash")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(tokens, [(1, "h1".to_owned(), 1), (1, "h2".to_owned(), 2)]);
+    let indexes: Vec<(String, bool)> = conn
+        .prepare("SELECT name, \"unique\" FROM pragma_index_list('status_tokens')")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(indexes, [("status_tokens_ticket".to_owned(), false)]);
+    // The foreign key still holds.
+    assert!(conn
+        .execute(
+            "INSERT INTO status_tokens (ticket_id, token_hash, created_at) VALUES (99, 'x', 1)",
+            []
+        )
+        .is_err());
+}
