@@ -344,30 +344,6 @@ impl Store {
             .map_err(Into::into)
     }
 
-    /// The files of a case, oldest first.
-    pub async fn evidence(&self, id: TicketId) -> Result<Vec<EvidenceRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT sha256, kind, width, height, byte_len, filename, editor FROM evidence WHERE ticket_id = $1 ORDER BY id",
-        )
-        .bind(id.0)
-        .fetch_all(&self.reads)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(EvidenceRow {
-                    sha256: r.try_get("sha256")?,
-                    kind: r.try_get("kind")?,
-                    width: r.try_get("width")?,
-                    height: r.try_get("height")?,
-                    byte_len: r.try_get("byte_len")?,
-                    filename: r.try_get("filename")?,
-                    editor: r.try_get("editor")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
-    }
-
     pub async fn count_tickets(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query("SELECT COUNT(*) AS n FROM tickets")
             .fetch_one(&self.reads)
