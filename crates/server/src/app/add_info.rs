@@ -14,7 +14,7 @@ use sportello_domain::triage::{due, Priority};
 use super::reply::{accepts_follow_up, follow_up, FollowUp, ReplyError};
 use super::status::authorise;
 use super::{from_millis, millis, App};
-use crate::store::{FieldsUpdate, Restore, StoreError, StoredTicket};
+use crate::store::{FieldsUpdate, PriorityChange, StoreError, StoredTicket};
 
 /// What the status page's form sends.
 #[derive(Debug, Clone, Default)]
@@ -103,7 +103,7 @@ pub async fn add_info(app: &App, case: &str, token: &str, info: Info) -> Result<
                     state.penalised,
                     from_millis(state.created_at),
                 );
-                Some(Restore {
+                Some(PriorityChange {
                     from: state.priority.clone(),
                     priority: Priority::Normal.as_str().to_owned(),
                     first_response_due: millis(moved.first_response_due),

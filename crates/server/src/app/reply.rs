@@ -10,7 +10,7 @@ use sportello_domain::text;
 use sportello_domain::triage::{due, reply_bump, Priority};
 
 use super::{from_millis, millis, App};
-use crate::store::{Bump, CaseState, CustomerReply, EvidenceRow, FieldsUpdate, StoreError};
+use crate::store::{CaseState, CustomerReply, EvidenceRow, FieldsUpdate, PriorityChange, StoreError};
 
 /// SPEC §4: a customer reply within this long after resolution reopens the case.
 const REOPEN_WINDOW_MS: i64 = 7 * 86_400_000;
@@ -95,7 +95,7 @@ pub async fn follow_up(
 }
 
 /// SPEC §4's reply bump for this case now, with the due times that follow from it.
-fn bump(app: &App, case: &CaseState, now: DateTime<Utc>) -> Option<(Priority, Bump)> {
+fn bump(app: &App, case: &CaseState, now: DateTime<Utc>) -> Option<(Priority, PriorityChange)> {
     let category = app.catalog.category(&case.category)?;
     let current: Priority = case.priority.parse().ok()?;
     let raised = reply_bump(
@@ -115,7 +115,7 @@ fn bump(app: &App, case: &CaseState, now: DateTime<Utc>) -> Option<(Priority, Bu
     );
     Some((
         raised,
-        Bump {
+        PriorityChange {
             from: current.as_str().to_owned(),
             priority: raised.as_str().to_owned(),
             first_response_due: millis(d.first_response_due),

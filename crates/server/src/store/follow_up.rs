@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::{CustomerReply, MessageId, Store, StoreError, TicketId};
+use super::{CustomerReply, MessageId, PriorityChange, Store, StoreError, TicketId};
 
 /// The case's catalog fields after the follow-up, and the priority change they bring.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,20 +13,11 @@ pub struct FieldsUpdate {
     /// fields are left as that write made them (the values are in the message all the same).
     pub before: String,
     pub after: String,
-    pub restore: Option<Restore>,
+    pub restore: Option<PriorityChange>,
     /// The phone (E.164) and device a case opened by mail waits for (stored as '' meanwhile); with
     /// both there, the case leaves `needs_info` for `new`.
     pub phone: Option<String>,
     pub device: Option<String>,
-}
-
-/// SPEC §3.2: "back to `normal` when added" — the priority and the due times that follow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Restore {
-    pub from: String,
-    pub priority: String,
-    pub first_response_due: i64,
-    pub resolution_due: i64,
 }
 
 impl Store {

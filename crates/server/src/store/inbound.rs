@@ -21,10 +21,11 @@ pub struct CaseState {
     pub resolved_at: Option<i64>,
 }
 
-/// SPEC §4: a raised priority and the due times that follow from it.
+/// A new priority and the due times that follow from it: a reply's bump (SPEC §4), or the way
+/// back to `normal` once nothing recommended is missing (SPEC §3.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bump {
-    /// The priority the bump was decided from: if another reply changed it meanwhile, nothing moves.
+pub struct PriorityChange {
+    /// The priority it was decided from: if another write changed it meanwhile, nothing moves.
     pub from: String,
     pub priority: String,
     pub first_response_due: i64,
@@ -41,7 +42,7 @@ pub struct CustomerReply {
     pub raw_sha256: Option<String>,
     pub evidence: Vec<EvidenceRow>,
     pub now_ms: i64,
-    pub bump: Option<Bump>,
+    pub bump: Option<PriorityChange>,
     /// Back to `open` (from `pending_customer` or `resolved`).
     pub reopen: bool,
 }

@@ -16,8 +16,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, Row};
 
-pub use follow_up::{AttachmentRecord, FieldsUpdate, Restore};
-pub use inbound::{Bump, CaseState, CustomerReply};
+pub use follow_up::{AttachmentRecord, FieldsUpdate};
+pub use inbound::{CaseState, CustomerReply, PriorityChange};
 pub use intake::{CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest};
 pub use outbox::{NewOutboxEvent, OutboxId, OutboxRecord};
 
