@@ -424,6 +424,54 @@ async fn two_hundred_concurrent_intakes_of_one_contact_make_one_case() {
     }
 }
 
+/// Under writes that never pause, the WAL still starts over after each checkpoint: it stays
+/// bounded instead of growing with every intake since the server started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_wal_starts_over_under_unbroken_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wal.db");
+    let store = Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    store.migrate().await.unwrap();
+    let wal = dir.path().join("wal.db-wal");
+    // A restart writes a new header: salt-1 (bytes 16..20) goes up by one each time.
+    let salt = || std::fs::read(&wal).ok().and_then(|h| h.get(16..20).map(<[u8]>::to_vec));
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(1500);
+    let writers: Vec<_> = (0..32)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut n = 0;
+                while std::time::Instant::now() < until {
+                    create(
+                        &store,
+                        &ticket(
+                            &format!("w{w}n{n}@gmail.com"),
+                            &format!("+39{w:02}{n:07}"),
+                            "payments",
+                            1,
+                        ),
+                    )
+                    .await;
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+    let mut salts = HashSet::new();
+    while std::time::Instant::now() < until {
+        salts.extend(salt());
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    assert!(
+        salts.len() >= 3,
+        "the WAL started over {} times",
+        salts.len().saturating_sub(1)
+    );
+}
+
 #[tokio::test]
 async fn outbox_events_are_leased_sent_and_retried() {
     for s in stores().await {
