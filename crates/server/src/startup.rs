@@ -101,7 +101,7 @@ impl Application {
             return Ok(None);
         };
         let url = MailboxUrl::parse(url.expose())?;
-        Ok(Some(MailboxPoller::new(app.clone(), url, default_tls())))
+        Ok(Some(MailboxPoller::new(App::clone(app), url, default_tls())))
     }
 
     /// The outbox worker, when there is a mail server to deliver to.

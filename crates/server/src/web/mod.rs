@@ -23,9 +23,10 @@ use crate::config::RateLimit;
 use crate::i18n::Lang;
 use error::AppError;
 
+/// Cloned for every request (axum's `State`): two reference counts, nothing more.
 #[derive(Clone)]
 pub struct WebState {
-    pub app: App,
+    pub app: Arc<App>,
     intake_limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
 }
 
@@ -37,7 +38,10 @@ impl WebState {
             let quota = Quota::with_period(limit.period / limit.requests)?.allow_burst(burst);
             Some(Arc::new(RateLimiter::keyed(quota)))
         });
-        WebState { app, intake_limiter }
+        WebState {
+            app: Arc::new(app),
+            intake_limiter,
+        }
     }
 
     /// SPEC §3.4: 429 with Retry-After past the per-IP intake limit.
