@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use serde_json::json;
+use serde::Serialize;
 use sportello_domain::case_number::CaseNumber;
 use sportello_domain::catalog::Catalog;
 use sportello_domain::evidence::{content_hash, ContentHash};
-use sportello_domain::problem::Problem;
+
+use sportello_domain::problem::{Problem, Warning};
 use sportello_domain::request::{validate_deferring, Evidence, NewRequest, ValidRequest, DEFERRABLE};
-use sportello_domain::triage::{triage, History, Triage};
+use sportello_domain::triage::{triage, History, Priority, Triage};
 
 use super::{millis, App, StatusToken};
 use crate::config::Settings;
@@ -245,24 +246,41 @@ fn confirmation(
 ) -> NewOutboxEvent {
     let domain = settings.support_address.rsplit('@').next().unwrap_or("localhost");
     let case = case_number(catalog, id).map_or_else(|_| format!("#{}", id.get()), |c| c.to_string());
+    let payload = ConfirmationPayload {
+        status_url: format!("{}/status/{}?t={}", settings.public_url, case, token.as_str()),
+        case_number: &case,
+        to: valid.email.as_str(),
+        category: &valid.category,
+        language: valid.language.as_deref().unwrap_or("en"),
+        priority: triaged.priority,
+        first_response_due: triaged.due.first_response_due,
+        resolution_due: triaged.due.resolution_due,
+        missing: valid.needs_info.iter().chain(&valid.missing_recommended).collect(),
+        warnings: &triaged.warnings,
+    };
     NewOutboxEvent {
         kind: "confirmation".to_owned(),
         ticket_id: id,
-        payload: json!({
-            "case_number": case,
-            "to": valid.email.as_str(),
-            "category": valid.category,
-            "language": valid.language.clone().unwrap_or_else(|| "en".to_owned()),
-            "priority": triaged.priority,
-            "first_response_due": triaged.due.first_response_due,
-            "resolution_due": triaged.due.resolution_due,
-            "status_url": format!("{}/status/{}?t={}", settings.public_url, case, token.as_str()),
-            // What the customer is asked for: required fields first, then recommended ones.
-            "missing": valid.needs_info.iter().chain(&valid.missing_recommended).collect::<Vec<_>>(),
-            "warnings": triaged.warnings,
-        })
-        .to_string(),
+        // Plain fields: serialising them cannot fail.
+        payload: serde_json::to_string(&payload).unwrap_or_default(),
         idempotency_key: format!("<{}.confirmation@{}>", case.to_ascii_lowercase(), domain),
         created_at: millis(now),
     }
+}
+
+/// The confirmation event's payload, as `mail::Composer` reads it. Built on the SQLite writer's
+/// thread, so it goes straight to text, with no JSON tree in between.
+#[derive(Serialize)]
+struct ConfirmationPayload<'a> {
+    case_number: &'a str,
+    to: &'a str,
+    category: &'a str,
+    language: &'a str,
+    priority: Priority,
+    first_response_due: DateTime<Utc>,
+    resolution_due: DateTime<Utc>,
+    status_url: String,
+    /// What the customer is asked for: required fields first, then recommended ones.
+    missing: Vec<&'a String>,
+    warnings: &'a [Warning],
 }

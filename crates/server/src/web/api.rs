@@ -9,9 +9,12 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sportello_domain::case_number::CaseNumber;
 use sportello_domain::request::NewRequest;
+use sportello_domain::triage::Priority;
 
 use super::error::AppError;
 use super::pages::{Failure, Posted};
@@ -64,32 +67,29 @@ async fn create_request(
 pub fn respond(lang: &Lang, outcome: Result<Submitted, SubmitError>) -> Result<Response, AppError> {
     match outcome {
         Ok(Submitted::Created { case, token, triage }) => {
-            let warnings: Vec<_> = triage
-                .warnings
-                .iter()
-                .map(|w| {
-                    json!({
-                        "code": w.code.as_str(),
-                        "field": w.field,
-                        "message": lang.message(&format!("warning-{}", w.code.as_str()), &[]),
+            let body = Created {
+                status_url: format!("/status/{}?t={}", case, token.as_str()),
+                case_number: case,
+                priority: triage.priority,
+                first_response_due: triage.due.first_response_due,
+                resolution_due: triage.due.resolution_due,
+                warnings: triage
+                    .warnings
+                    .iter()
+                    .map(|w| WarningBody {
+                        code: w.code.as_str(),
+                        field: w.field.as_deref(),
+                        message: lang.message(&format!("warning-{}", w.code.as_str()), &[]),
                     })
-                })
-                .collect();
-            let body = json!({
-                "case_number": case,
-                "status_url": format!("/status/{}?t={}", case, token.as_str()),
-                "priority": triage.priority,
-                "first_response_due": triage.due.first_response_due,
-                "resolution_due": triage.due.resolution_due,
-                "warnings": warnings,
-            });
+                    .collect(),
+            };
             Ok((StatusCode::CREATED, Json(body)).into_response())
         }
         Ok(Submitted::Merged { case, token }) => {
-            let body = json!({
-                "merged_into": case,
-                "status_url": format!("/status/{}?t={}", case, token.as_str()),
-            });
+            let body = Merged {
+                status_url: format!("/status/{}?t={}", case, token.as_str()),
+                merged_into: case,
+            };
             Ok((StatusCode::OK, Json(body)).into_response())
         }
         Err(SubmitError::Invalid(problems)) => Err(AppError::Invalid {
@@ -99,6 +99,31 @@ pub fn respond(lang: &Lang, outcome: Result<Submitted, SubmitError>) -> Result<R
         Err(SubmitError::Store(e)) if e.is_unavailable() => Err(AppError::Unavailable(e.to_string())),
         Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
     }
+}
+
+/// SPEC §3.2: the 201 body.
+#[derive(Serialize)]
+struct Created<'a> {
+    case_number: CaseNumber,
+    status_url: String,
+    priority: Priority,
+    first_response_due: DateTime<Utc>,
+    resolution_due: DateTime<Utc>,
+    warnings: Vec<WarningBody<'a>>,
+}
+
+#[derive(Serialize)]
+struct WarningBody<'a> {
+    code: &'a str,
+    field: Option<&'a str>,
+    message: String,
+}
+
+/// SPEC §3.3: the 200 body of a request added to the contact's open case.
+#[derive(Serialize)]
+struct Merged {
+    merged_into: CaseNumber,
+    status_url: String,
 }
 
 /// A multipart body as the API takes it: whole, and text in UTF-8, or refused.
