@@ -221,6 +221,25 @@ async fn a_request_joins_the_contacts_open_recent_case_of_its_category() {
     }
 }
 
+/// A request whose e-mail names one open case and whose phone names another joins the newer.
+#[tokio::test]
+async fn a_request_matching_two_cases_joins_the_newer() {
+    for s in stores().await {
+        let now = 1_700_000_000_000;
+        let older = create(&s.store, &ticket("a@gmail.com", "+393450000001", "payments", now)).await;
+        let newer = create(&s.store, &ticket("b@gmail.com", "+393450000002", "payments", now + 10)).await;
+        for (email, phone) in [("a@gmail.com", "+393450000002"), ("b@gmail.com", "+393450000001")] {
+            assert_eq!(
+                intake(&s.store, &ticket(email, phone, "payments", now + 20), vec![], false).await,
+                IntakeOutcome::Merged(newer),
+                "{} {email} {phone}",
+                s.name
+            );
+        }
+        assert_eq!(s.store.messages(older).await.unwrap().len(), 0, "{}", s.name);
+    }
+}
+
 #[tokio::test]
 async fn contacts_without_a_phone_are_told_apart_by_their_email() {
     for s in stores().await {
