@@ -1,9 +1,10 @@
 //! `sportello`: parses the command line and hands over (STYLE rule 1).
 
-/// mimalloc: each request allocates and frees many small buffers on whichever worker runs it, which
-/// glibc's allocator served with a fifth of the workers' time (`bench/run.sh`, see README "Speed").
+/// jemalloc: every request allocates and frees many small buffers on whichever worker runs it, and
+/// glibc's allocator spent a fifth of the workers' time on them. mimalloc was as fast but held
+/// 30 MiB more under load (README "Speed").
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> std::process::ExitCode {
     sportello::cli::main()
