@@ -135,6 +135,8 @@ fn decide_new_case(
 ) -> Decide<Triage> {
     let catalog = Arc::clone(&app.catalog);
     let settings = Arc::clone(&app.settings);
+    // Shared with the confirmation it builds, which outlives one decision.
+    let valid = Arc::new(valid);
     Box::new(move |history: ContactHistory| {
         let category = catalog
             .category(&valid.category)
@@ -175,10 +177,15 @@ fn decide_new_case(
                 Channel::Api | Channel::Web => None,
             },
         };
-        let (confirmed, catalog_for_mail) = (triaged.clone(), Arc::clone(&catalog));
-        let outbox = Box::new(move |id: TicketId| {
-            confirmation(&catalog_for_mail, &settings, id, &token, &valid, &confirmed, now)
-        });
+        let (catalog, settings, token, valid, confirmed) = (
+            Arc::clone(&catalog),
+            Arc::clone(&settings),
+            token.clone(),
+            Arc::clone(&valid),
+            triaged.clone(),
+        );
+        let outbox =
+            Box::new(move |id: TicketId| confirmation(&catalog, &settings, id, &token, &valid, &confirmed, now));
         Ok((
             CasePlan {
                 ticket,

@@ -69,8 +69,9 @@ pub struct CasePlan {
     pub outbox: Box<dyn FnOnce(TicketId) -> NewOutboxEvent + Send>,
 }
 
-/// Decides a new case from the contact's history; an error rolls the intake back.
-pub type Decide<T> = Box<dyn FnOnce(ContactHistory) -> Result<(CasePlan, T), String> + Send>;
+/// Decides a new case from the contact's history; an error rolls the intake back. It may be asked
+/// twice, with the same history, when the intake's batch starts over (SQLite).
+pub type Decide<T> = Box<dyn Fn(ContactHistory) -> Result<(CasePlan, T), String> + Send>;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum IntakeOutcome<T> {
@@ -308,7 +309,7 @@ impl Store {
 pub(super) fn intake_sqlite<T>(
     conn: &rusqlite::Connection,
     r: &IntakeRequest,
-    decide: Decide<T>,
+    decide: &Decide<T>,
 ) -> Result<IntakeOutcome<T>, StoreError> {
     use rusqlite::params;
     let (merge_into, recent_strike) = looked_up(

@@ -3,8 +3,10 @@
 //!
 //! SQLite allows one writer at a time. Driven statement by statement from async tasks, that writer
 //! spends its time waiting for the next statement to cross threads; here an intake crosses once,
-//! and a burst of intakes shares one commit. Each intake runs in its own savepoint, so one that
-//! fails leaves the others of its batch intact. Nobody hears back before the commit.
+//! and a burst of intakes shares one commit. One intake that fails must leave the others of its
+//! batch intact; a savepoint around each would do it, at a twentieth of every intake's cost, for a
+//! failure that is rare. So a batch first runs without them, and only when one of its intakes
+//! fails does it start over with each in its own savepoint. Nobody hears back before the commit.
 //!
 //! Checkpoints (copying the WAL back into the database file, with its fsync) would otherwise run on
 //! this thread at every thousandth page; a thread of their own runs them instead, so the writer
@@ -24,8 +26,39 @@ use super::StoreError;
 /// How many waiting intakes one transaction takes at most.
 const MAX_BATCH: usize = 128;
 
-type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job = Box<dyn FnOnce(&rusqlite::Connection) -> Reply + Send>;
+/// An intake waiting for the writer: it may run twice (see the module's notes), then is answered.
+trait Job: Send {
+    /// Runs the intake's statements in the open transaction; false when it failed.
+    fn attempt(&mut self, conn: &rusqlite::Connection) -> bool;
+    /// Tells the caller its outcome, once the batch's commit is known.
+    fn answer(self: Box<Self>, committed: Result<(), String>);
+}
+
+struct Intake<T> {
+    request: IntakeRequest,
+    decide: Decide<T>,
+    outcome: Option<Result<IntakeOutcome<T>, StoreError>>,
+    reply: tokio::sync::oneshot::Sender<Result<IntakeOutcome<T>, StoreError>>,
+}
+
+impl<T: Send> Job for Intake<T> {
+    fn attempt(&mut self, conn: &rusqlite::Connection) -> bool {
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| intake_sqlite(conn, &self.request, &self.decide)))
+            .unwrap_or_else(|_| Err(StoreError::Other("an intake panicked".to_owned())));
+        let ran = outcome.is_ok();
+        self.outcome = Some(outcome);
+        ran
+    }
+
+    fn answer(self: Box<Self>, committed: Result<(), String>) {
+        let result = match (committed, self.outcome) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Ok(()), None) => Err(StoreError::Other("the intake did not run".to_owned())),
+            (Err(e), _) => Err(StoreError::Other(format!("commit failed: {e}"))),
+        };
+        let _ = self.reply.send(result);
+    }
+}
 
 /// How often the checkpointer copies the WAL into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
@@ -35,7 +68,7 @@ const WAL_SIZE_LIMIT: u64 = 64 << 20;
 
 #[derive(Debug)]
 pub(super) struct SqliteWriter {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Box<dyn Job>>,
     /// Dropped with the writer: tells the checkpointer to stop.
     _checkpoints: mpsc::Sender<()>,
 }
@@ -56,7 +89,7 @@ impl SqliteWriter {
         // After a burst, a restarted WAL is cut back to this size rather than kept at its largest.
         conn.execute_batch(&format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}"))?;
         let checkpoint_turn = Arc::clone(&turn);
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         let (alive, stopped) = mpsc::channel::<()>();
         let failed = |e: std::io::Error| StoreError::Unavailable(format!("cannot start the SQLite writer: {e}"));
         std::thread::Builder::new()
@@ -79,18 +112,14 @@ impl SqliteWriter {
         decide: Decide<T>,
     ) -> Result<IntakeOutcome<T>, StoreError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let outcome = in_savepoint(conn, |conn| intake_sqlite(conn, &request, decide));
-            Box::new(move |committed: Result<(), String>| {
-                let result = match committed {
-                    Ok(()) => outcome,
-                    Err(e) => Err(StoreError::Other(format!("commit failed: {e}"))),
-                };
-                let _ = reply.send(result);
-            })
-        });
+        let job = Intake {
+            request,
+            decide,
+            outcome: None,
+            reply,
+        };
         self.jobs
-            .send(job)
+            .send(Box::new(job))
             .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".to_owned()))?;
         answer
             .await
@@ -99,7 +128,7 @@ impl SqliteWriter {
 }
 
 /// The writer loop: take what is waiting, run it in one transaction, answer after the commit.
-fn run(conn: &rusqlite::Connection, queue: &mpsc::Receiver<Job>, turn: &tokio::sync::Mutex<()>) {
+fn run(conn: &rusqlite::Connection, queue: &mpsc::Receiver<Box<dyn Job>>, turn: &tokio::sync::Mutex<()>) {
     while let Ok(first) = queue.recv() {
         let turn = turn.blocking_lock();
         let mut batch = vec![first];
@@ -109,25 +138,30 @@ fn run(conn: &rusqlite::Connection, queue: &mpsc::Receiver<Job>, turn: &tokio::s
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            tracing::error!(error = %e, "the SQLite writer cannot begin a transaction");
-            // Dropping the jobs drops their reply channels: each caller hears its intake failed.
-            drop(batch);
-            continue;
-        }
-        let replies: Vec<Reply> = batch
-            .into_iter()
-            .filter_map(|job| std::panic::catch_unwind(AssertUnwindSafe(|| job(conn))).ok())
-            .collect();
-        let committed = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
-        if committed.is_err() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
+        let committed = commit_batch(conn, &mut batch);
         drop(turn);
-        for reply in replies {
-            reply(committed.clone());
+        for job in batch {
+            job.answer(committed.clone());
         }
     }
+}
+
+/// Runs every intake of the batch and commits them together. When one fails, its statements may
+/// be half done: the batch starts over, each intake in a savepoint, and the failure stays its own.
+fn commit_batch(conn: &rusqlite::Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
+    let execute = |sql: &str| conn.execute_batch(sql).map_err(|e| e.to_string());
+    execute("BEGIN IMMEDIATE")?;
+    if !batch.iter_mut().all(|job| job.attempt(conn)) {
+        // The failure may have ended the transaction already (a full disk): nothing to undo then.
+        let _ = execute("ROLLBACK");
+        execute("BEGIN IMMEDIATE")?;
+        for job in batch.iter_mut() {
+            in_savepoint(conn, |conn| job.attempt(conn)).map_err(|e| e.to_string())?;
+        }
+    }
+    execute("COMMIT").inspect_err(|_| {
+        let _ = execute("ROLLBACK");
+    })
 }
 
 /// Copies the WAL into the database file every [`CHECKPOINT_EVERY`] until the writer is gone.
@@ -148,19 +182,16 @@ fn checkpoints(conn: &rusqlite::Connection, stopped: &mpsc::Receiver<()>, turn: 
     }
 }
 
-/// Runs `f` in a savepoint: its writes stay if it succeeds and vanish if it fails or panics.
-fn in_savepoint<R>(
+/// Runs `attempt` in a savepoint: its writes stay if it succeeds and vanish if it fails.
+fn in_savepoint(
     conn: &rusqlite::Connection,
-    f: impl FnOnce(&rusqlite::Connection) -> Result<R, StoreError>,
-) -> Result<R, StoreError> {
-    // Prepared once: a savepoint per intake is the writer's most frequent statement.
+    attempt: impl FnOnce(&rusqlite::Connection) -> bool,
+) -> Result<(), rusqlite::Error> {
     let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut statement| statement.execute([]));
     run("SAVEPOINT intake")?;
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
-        .unwrap_or_else(|_| Err(StoreError::Other("an intake panicked".to_owned())));
-    if result.is_err() {
+    if !attempt(conn) {
         run("ROLLBACK TO intake")?;
     }
     run("RELEASE intake")?;
-    result
+    Ok(())
 }

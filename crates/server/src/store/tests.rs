@@ -102,7 +102,7 @@ async fn intake(store: &Store, t: &Ticket, evidence: Vec<EvidenceRow>, strike: b
         let outbox = Box::new(move |id: TicketId| event(id, &format!("<{}.confirmation@x>", id.get()), created_at));
         Ok((
             CasePlan {
-                ticket: plan_ticket,
+                ticket: plan_ticket.clone(),
                 strike,
                 outbox,
             },
@@ -361,7 +361,7 @@ async fn a_failed_decision_leaves_nothing_and_spares_its_neighbours() {
                         let outbox = Box::new(move |id: TicketId| event(id, &format!("<{}@x>", id.get()), 1_000));
                         Ok((
                             CasePlan {
-                                ticket: plan_ticket,
+                                ticket: plan_ticket.clone(),
                                 strike: false,
                                 outbox,
                             },
@@ -386,6 +386,71 @@ async fn a_failed_decision_leaves_nothing_and_spares_its_neighbours() {
     }
 }
 
+/// An intake that fails half-way (its case and token written, its event refused) leaves nothing,
+/// and the intakes committed with it keep everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intake_failing_half_way_leaves_nothing_and_spares_its_neighbours() {
+    for s in stores().await {
+        let taken = ticket("first@gmail.com", "+393459999999", "payments", 1_000);
+        let plan_ticket = taken.clone();
+        let decide: Decide<()> = Box::new(move |_| {
+            let outbox = Box::new(|id: TicketId| event(id, "<taken@x>", 1_000));
+            Ok((
+                CasePlan {
+                    ticket: plan_ticket.clone(),
+                    strike: false,
+                    outbox,
+                },
+                (),
+            ))
+        });
+        s.store.intake(request(&taken, vec![]), decide).await.unwrap();
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                let store = s.store.clone();
+                tokio::spawn(async move {
+                    let t = ticket(
+                        &format!("h{i}@gmail.com"),
+                        &format!("+3934600000{i:02}"),
+                        "payments",
+                        1_000,
+                    );
+                    let plan_ticket = t.clone();
+                    let decide: Decide<()> = Box::new(move |_| {
+                        // Odd intakes reuse a Message-ID: refused by the outbox's unique key.
+                        let key = if i % 2 == 1 {
+                            "<taken@x>".to_owned()
+                        } else {
+                            format!("<h{i}@x>")
+                        };
+                        let outbox = Box::new(move |id: TicketId| event(id, &key, 1_000));
+                        Ok((
+                            CasePlan {
+                                ticket: plan_ticket.clone(),
+                                strike: false,
+                                outbox,
+                            },
+                            (),
+                        ))
+                    });
+                    (i, store.intake(request(&t, vec![]), decide).await)
+                })
+            })
+            .collect();
+        for t in tasks {
+            let (i, outcome) = t.await.unwrap();
+            assert_eq!(outcome.is_ok(), i % 2 == 0, "{} intake {i}: {outcome:?}", s.name);
+        }
+        assert_eq!(s.store.count_tickets().await.unwrap(), 21, "{}", s.name);
+        assert_eq!(
+            s.store.claim_outbox(2_000, 1_000, 100).await.unwrap().len(),
+            21,
+            "{}",
+            s.name
+        );
+    }
+}
+
 #[tokio::test]
 async fn tokens_open_only_their_case() {
     for s in stores().await {
@@ -397,7 +462,7 @@ async fn tokens_open_only_their_case() {
             let outbox = Box::new(move |id: TicketId| event(id, "<a@x>", 1));
             Ok((
                 CasePlan {
-                    ticket: plan_ticket,
+                    ticket: plan_ticket.clone(),
                     strike: false,
                     outbox,
                 },
