@@ -4,7 +4,6 @@
 use std::fmt;
 
 use phonenumber::country::Id;
-use phonenumber::Mode;
 use serde::{Serialize, Serializer};
 
 /// A valid number in E.164, e.g. `+393451234567`.
@@ -75,7 +74,14 @@ impl Phone {
 /// The E.164 form of `input` read in `region`, when libphonenumber calls it valid.
 fn e164(region: Option<Id>, input: &str) -> Option<String> {
     let number = phonenumber::parse(region, input).ok()?;
-    phonenumber::is_valid(&number).then(|| number.format().mode(Mode::E164).to_string())
+    phonenumber::is_valid(&number).then(|| e164_text(&number))
+}
+
+/// `+`, the country code, the national number (with an Italian-style leading zero): what the
+/// crate's E.164 formatter writes. Its formatter first picks the region's display pattern by
+/// matching regexes that E.164 never uses, a fifth of an intake's time (README "Speed").
+fn e164_text(number: &phonenumber::PhoneNumber) -> String {
+    format!("+{}{}", number.code().value(), number.national())
 }
 
 impl fmt::Display for Phone {
@@ -109,6 +115,29 @@ mod tests {
 
     fn ok(input: &str, country: Option<&str>) -> String {
         Phone::parse(input, country).unwrap().as_str().to_owned()
+    }
+
+    /// Our E.164 text is the crate's, for every number of the shared table the crate calls valid.
+    #[test]
+    fn e164_text_is_the_crates_e164_format() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/testdata/phone/numbers.tsv"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut checked = 0;
+        for row in text.lines().skip(1).map(|l| l.split('\t').collect::<Vec<_>>()) {
+            let region = (row[1] != "ZZ").then(|| row[1].parse::<Id>().ok()).flatten();
+            let Ok(number) = phonenumber::parse(region, row[0]) else {
+                continue;
+            };
+            if phonenumber::is_valid(&number) {
+                let crate_e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+                assert_eq!(e164_text(&number), crate_e164, "{}", row[0]);
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "only {checked} valid numbers in the table");
     }
 
     #[test]
