@@ -109,15 +109,28 @@ fn looked_up(rows: impl IntoIterator<Item = (i64, i64)>) -> (Option<i64>, bool) 
 
 pub(super) const TIMES_SENT: &str = "SELECT COUNT(*) AS n FROM evidence e JOIN tickets t ON t.id = e.ticket_id \
      WHERE e.sha256 = $1 AND (t.email = $2 OR t.phone = $3)";
-pub(super) const INSERT_TICKET: &str = "INSERT INTO tickets (status, priority, category, subcategory, email, phone, \
-     name, country, language, device, description, fields, urgent_requested, penalised, warnings, channel, \
-     created_at, updated_at, first_response_due, resolution_due, related_to, raw_sha256) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19, $20, $21) \
-     RETURNING id";
+/// The two inserts whose new id the intake needs. PostgreSQL returns it (`RETURNING id`); SQLite
+/// reads its last rowid instead, as its `RETURNING` buffers the row in a temporary b-tree.
+macro_rules! insert_ticket {
+    () => {
+        "INSERT INTO tickets (status, priority, category, subcategory, email, phone, name, country, language, \
+         device, description, fields, urgent_requested, penalised, warnings, channel, created_at, updated_at, \
+         first_response_due, resolution_due, related_to, raw_sha256) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19, $20, $21)"
+    };
+}
+macro_rules! insert_message {
+    () => {
+        "INSERT INTO messages (ticket_id, author, body, public, created_at, raw_sha256) \
+         VALUES ($1, $2, $3, $4, $5, $6)"
+    };
+}
+const INSERT_TICKET: &str = insert_ticket!();
+const INSERT_TICKET_RETURNING_ID: &str = concat!(insert_ticket!(), " RETURNING id");
 pub(super) const INSERT_TOKEN: &str =
     "INSERT INTO status_tokens (ticket_id, token_hash, created_at) VALUES ($1, $2, $3)";
-pub(super) const INSERT_MESSAGE: &str = "INSERT INTO messages (ticket_id, author, body, public, created_at, \
-     raw_sha256) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+const INSERT_MESSAGE: &str = insert_message!();
+const INSERT_MESSAGE_RETURNING_ID: &str = concat!(insert_message!(), " RETURNING id");
 pub(super) const TOUCH_TICKET: &str = "UPDATE tickets SET updated_at = $1 WHERE id = $2";
 pub(super) const INSERT_EVIDENCE: &str = "INSERT INTO evidence (ticket_id, message_id, sha256, kind, width, height, \
      byte_len, filename, editor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
@@ -185,7 +198,7 @@ impl Store {
         let (merge_into, recent_strike) = looked_up(rows);
 
         if let Some(id) = merge_into {
-            let message: i64 = sqlx::query(INSERT_MESSAGE)
+            let message: i64 = sqlx::query(INSERT_MESSAGE_RETURNING_ID)
                 .bind(id)
                 .bind("customer")
                 .bind(&r.merge_body)
@@ -228,7 +241,7 @@ impl Store {
         })
         .map_err(StoreError::Other)?;
         let t = &plan.ticket;
-        let id: i64 = sqlx::query(INSERT_TICKET)
+        let id: i64 = sqlx::query(INSERT_TICKET_RETURNING_ID)
             .bind(&t.status)
             .bind(&t.priority)
             .bind(&t.category)
@@ -321,10 +334,15 @@ pub(super) fn intake_sqlite<T>(
             .collect::<Result<Vec<(i64, i64)>, _>>()?,
     );
     if let Some(id) = merge_into {
-        let message: i64 = conn.prepare_cached(INSERT_MESSAGE)?.query_row(
-            params![id, "customer", r.merge_body, 1i64, r.now_ms, r.raw_sha256],
-            |row| row.get(0),
-        )?;
+        conn.prepare_cached(INSERT_MESSAGE)?.execute(params![
+            id,
+            "customer",
+            r.merge_body,
+            1i64,
+            r.now_ms,
+            r.raw_sha256
+        ])?;
+        let message = conn.last_insert_rowid();
         conn.prepare_cached(TOUCH_TICKET)?.execute(params![r.now_ms, id])?;
         sqlite_evidence_and_token(conn, r, id, Some(MessageId(message)))?;
         return Ok(IntakeOutcome::Merged(TicketId(id)));
@@ -342,32 +360,30 @@ pub(super) fn intake_sqlite<T>(
     })
     .map_err(StoreError::Other)?;
     let t = &plan.ticket;
-    let id: i64 = conn.prepare_cached(INSERT_TICKET)?.query_row(
-        params![
-            t.status,
-            t.priority,
-            t.category,
-            t.subcategory,
-            t.email,
-            t.phone.as_deref().unwrap_or(""),
-            t.name,
-            t.country,
-            t.language,
-            t.device.as_deref().unwrap_or(""),
-            t.description,
-            t.fields,
-            i64::from(t.urgent_requested),
-            i64::from(t.penalised),
-            t.warnings,
-            t.channel,
-            t.created_at,
-            t.first_response_due,
-            t.resolution_due,
-            t.related_to.map(TicketId::get),
-            r.raw_sha256
-        ],
-        |row| row.get(0),
-    )?;
+    conn.prepare_cached(INSERT_TICKET)?.execute(params![
+        t.status,
+        t.priority,
+        t.category,
+        t.subcategory,
+        t.email,
+        t.phone.as_deref().unwrap_or(""),
+        t.name,
+        t.country,
+        t.language,
+        t.device.as_deref().unwrap_or(""),
+        t.description,
+        t.fields,
+        i64::from(t.urgent_requested),
+        i64::from(t.penalised),
+        t.warnings,
+        t.channel,
+        t.created_at,
+        t.first_response_due,
+        t.resolution_due,
+        t.related_to.map(TicketId::get),
+        r.raw_sha256
+    ])?;
+    let id = conn.last_insert_rowid();
     sqlite_evidence_and_token(conn, r, id, None)?;
     if plan.strike {
         for contact in r.contacts() {
