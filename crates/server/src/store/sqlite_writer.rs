@@ -63,6 +63,9 @@ impl<T: Send> Job for Intake<T> {
 /// How often the checkpointer copies the WAL into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
+/// Checkpoint passes that run beside the writer before the one that holds it back.
+const PASSES_BEFORE_THE_TURN: usize = 3;
+
 /// Bytes of WAL file kept once it starts over.
 const WAL_SIZE_LIMIT: u64 = 64 << 20;
 
@@ -166,13 +169,15 @@ fn commit_batch(conn: &rusqlite::Connection, batch: &mut [Box<dyn Job>]) -> Resu
 
 /// Copies the WAL into the database file every [`CHECKPOINT_EVERY`] until the writer is gone.
 ///
-/// PASSIVE never waits for, nor blocks, the writer or the readers: the first pass copies the bulk
-/// while the writer goes on; the second, holding the write turn, copies only what was appended
-/// meanwhile, so the WAL ends fully copied and the next write starts it over.
+/// PASSIVE never waits for, nor blocks, the writer or the readers. The passes without the turn
+/// each copy what was appended during the one before, a shrinking amount (about 50, 10, then
+/// 3 ms of work under benchmark load); the last, holding the write turn, copies the little left,
+/// so the WAL ends fully copied and the next write starts it over. One pass under the turn after
+/// one without stalled every write for about 10 ms, five times a second.
 fn checkpoints(conn: &rusqlite::Connection, stopped: &mpsc::Receiver<()>, turn: &tokio::sync::Mutex<()>) {
     let passive = || conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
-        let done = passive().and_then(|()| {
+        let done = (0..PASSES_BEFORE_THE_TURN).try_for_each(|_| passive()).and_then(|()| {
             let _turn = turn.blocking_lock();
             passive()
         });
