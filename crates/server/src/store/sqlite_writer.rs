@@ -143,6 +143,9 @@ fn run(conn: &rusqlite::Connection, queue: &mpsc::Receiver<Box<dyn Job>>, turn: 
         }
         let committed = commit_batch(conn, &mut batch);
         drop(turn);
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, intakes = batch.len(), "the SQLite writer could not commit a batch");
+        }
         for job in batch {
             job.answer(committed.clone());
         }
