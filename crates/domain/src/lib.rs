@@ -3,7 +3,11 @@
 //! No async, no I/O, no SQL, no HTTP: channels translate their input into a [`request::NewRequest`],
 //! this crate decides whether it is acceptable and how urgent it is, and the server stores the result.
 
+#[macro_use]
+mod text_enum;
+
 pub mod calendar;
+pub mod case;
 pub mod case_number;
 pub mod catalog;
 pub mod contact;
@@ -11,5 +15,6 @@ pub mod evidence;
 pub mod formats;
 pub mod problem;
 pub mod request;
+pub mod sla;
 pub mod text;
 pub mod triage;

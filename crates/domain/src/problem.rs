@@ -3,7 +3,7 @@
 //! The domain says *what* is wrong with *which* field; the server turns a code into a sentence in
 //! the customer's language. Codes are part of the API contract: never rename one.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a field (or the whole request) was refused: SPEC §3.1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -27,8 +27,8 @@ pub enum ProblemCode {
     TooLong,
 }
 
-/// Accepted, but the customer and the agent are told: SPEC §3.2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// Accepted, but the customer and the agent are told: SPEC §3.2. Stored with the case (JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WarningCode {
     MissingRecommended,
@@ -39,41 +39,33 @@ pub enum WarningCode {
     PossibleScamReport,
 }
 
-impl ProblemCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Required => "required",
-            Self::UnknownCategory => "unknown_category",
-            Self::UnknownSubcategory => "unknown_subcategory",
-            Self::EmailInvalid => "email_invalid",
-            Self::EmailSuspect => "email_suspect",
-            Self::PhoneInvalid => "phone_invalid",
-            Self::PhoneMissingCountryCode => "phone_missing_country_code",
-            Self::FieldFormat => "field_format",
-            Self::DescriptionTooVague => "description_too_vague",
-            Self::AttachmentTooMany => "attachment_too_many",
-            Self::AttachmentTooLarge => "attachment_too_large",
-            Self::AttachmentType => "attachment_type",
-            Self::AttachmentResolution => "attachment_resolution",
-            Self::AttachmentCorrupt => "attachment_corrupt",
-            Self::AttachmentDuplicate => "attachment_duplicate",
-            Self::TooLong => "too_long",
-        }
-    }
-}
+text_enum!(ProblemCode, "problem code", {
+    Required => "required",
+    UnknownCategory => "unknown_category",
+    UnknownSubcategory => "unknown_subcategory",
+    EmailInvalid => "email_invalid",
+    EmailSuspect => "email_suspect",
+    PhoneInvalid => "phone_invalid",
+    PhoneMissingCountryCode => "phone_missing_country_code",
+    FieldFormat => "field_format",
+    DescriptionTooVague => "description_too_vague",
+    AttachmentTooMany => "attachment_too_many",
+    AttachmentTooLarge => "attachment_too_large",
+    AttachmentType => "attachment_type",
+    AttachmentResolution => "attachment_resolution",
+    AttachmentCorrupt => "attachment_corrupt",
+    AttachmentDuplicate => "attachment_duplicate",
+    TooLong => "too_long",
+});
 
-impl WarningCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::MissingRecommended => "missing_recommended",
-            Self::UrgentNotEligible => "urgent_not_eligible",
-            Self::AttachmentEdited => "attachment_edited",
-            Self::AttachmentRepeated => "attachment_repeated",
-            Self::SensitiveDataMasked => "sensitive_data_masked",
-            Self::PossibleScamReport => "possible_scam_report",
-        }
-    }
-}
+text_enum!(WarningCode, "warning code", {
+    MissingRecommended => "missing_recommended",
+    UrgentNotEligible => "urgent_not_eligible",
+    AttachmentEdited => "attachment_edited",
+    AttachmentRepeated => "attachment_repeated",
+    SensitiveDataMasked => "sensitive_data_masked",
+    PossibleScamReport => "possible_scam_report",
+});
 
 /// One refused field. `field` names the input (`email`, `attachment[1]`, `transaction_id`…).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -102,10 +94,11 @@ impl Problem {
 }
 
 /// One accepted-with-a-caveat note.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Warning {
     pub code: WarningCode,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
 

@@ -1,17 +1,15 @@
 //! Triage and service levels (SPEC §4): which priority a case gets, and when it is due.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Duration, Utc};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, Category, Targets};
 use crate::problem::{Warning, WarningCode};
 use crate::request::ValidRequest;
 
 /// Most urgent first, so `Ord` sorts a queue the way agents should work it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Priority {
     Urgent,
     High,
@@ -19,18 +17,14 @@ pub enum Priority {
     Low,
 }
 
+text_enum!(Priority, "priority", {
+    Urgent => "urgent",
+    High => "high",
+    Normal => "normal",
+    Low => "low",
+});
+
 impl Priority {
-    pub const ALL: [Priority; 4] = [Priority::Urgent, Priority::High, Priority::Normal, Priority::Low];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Urgent => "urgent",
-            Priority::High => "high",
-            Priority::Normal => "normal",
-            Priority::Low => "low",
-        }
-    }
-
     /// One step more urgent; `urgent` only where the category allows it.
     pub fn raised(self, urgent_allowed: bool) -> Priority {
         match self {
@@ -41,32 +35,6 @@ impl Priority {
         }
     }
 }
-
-impl fmt::Display for Priority {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Priority {
-    type Err = UnknownPriority;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Priority::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or(UnknownPriority)
-    }
-}
-
-impl Serialize for Priority {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("priority is one of urgent, high, normal, low")]
-pub struct UnknownPriority;
 
 /// When a case must have its first public answer, and when it must be solved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -153,7 +121,7 @@ pub fn triage(
         Priority::Urgent
     } else if has(WarningCode::PossibleScamReport) {
         Priority::High
-    } else if has(WarningCode::MissingRecommended) || has(WarningCode::AttachmentRepeated) {
+    } else if lowered(has(WarningCode::MissingRecommended), has(WarningCode::AttachmentRepeated)) {
         Priority::Low
     } else {
         Priority::Normal
@@ -175,8 +143,24 @@ pub fn triage(
     }
 }
 
+/// Why triage lowers a case to `low` (SPEC §3.2): recommended information is missing, or the
+/// contact sent these screenshots before.
+fn lowered(missing_recommended: bool, repeated_attachment: bool) -> bool {
+    missing_recommended || repeated_attachment
+}
+
+/// SPEC §3.2: a `low` case goes back to `normal` once nothing recommended is missing, unless it is
+/// also low for repeated screenshots (one of the case's `warnings`).
+pub fn restored(current: Priority, still_missing: bool, warnings: &[Warning]) -> Option<Priority> {
+    let repeated = warnings.iter().any(|w| w.code == WarningCode::AttachmentRepeated);
+    (current == Priority::Low && !lowered(still_missing, repeated)).then_some(Priority::Normal)
+}
+
+/// SPEC §4: a reply raises the priority at most once in this long.
+pub const BUMP_WINDOW: Duration = Duration::hours(24);
+
 /// SPEC §4: a customer reply to a case with no agent reply yet raises its priority one step, at most
-/// once in 24 hours. Returns the new priority, or None when the reply changes nothing.
+/// once in [`BUMP_WINDOW`]. Returns the new priority, or None when the reply changes nothing.
 pub fn reply_bump(
     current: Priority,
     urgent_allowed: bool,
@@ -184,7 +168,7 @@ pub fn reply_bump(
     last_bump: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Option<Priority> {
-    if agent_has_replied || last_bump.is_some_and(|at| now - at < Duration::hours(24)) {
+    if agent_has_replied || last_bump.is_some_and(|at| now - at < BUMP_WINDOW) {
         return None;
     }
     let raised = current.raised(urgent_allowed);
@@ -285,9 +269,19 @@ mod tests {
         assert_eq!(Priority::High.raised(true), Priority::Urgent);
         assert_eq!(Priority::Urgent.raised(true), Priority::Urgent);
         assert!(Priority::Urgent < Priority::High && Priority::Normal < Priority::Low);
-        for p in Priority::ALL {
+        for &p in Priority::ALL {
             assert_eq!(p.as_str().parse::<Priority>(), Ok(p));
         }
+    }
+
+    #[test]
+    fn low_for_missing_information_only_is_restored_to_normal() {
+        let repeated = [Warning::on(WarningCode::AttachmentRepeated, "attachments")];
+        let missing = [Warning::on(WarningCode::MissingRecommended, "amount")];
+        assert_eq!(restored(Priority::Low, false, &missing), Some(Priority::Normal));
+        assert_eq!(restored(Priority::Low, true, &missing), None, "still missing");
+        assert_eq!(restored(Priority::Low, false, &repeated), None, "low for repeats too");
+        assert_eq!(restored(Priority::High, false, &missing), None, "not low");
     }
 
     #[test]
