@@ -156,7 +156,10 @@ mod tests {
         }
         let e = "pending".parse::<Status>().unwrap_err();
         assert_eq!(e.to_string(), "`pending` is not a known status");
-        assert!("Open".parse::<Status>().is_err(), "case matters: the store writes lower case");
+        assert!(
+            "Open".parse::<Status>().is_err(),
+            "case matters: the store writes lower case"
+        );
     }
 
     /// The text serde writes for a value, without a JSON crate in the domain.

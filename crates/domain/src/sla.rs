@@ -55,8 +55,11 @@ impl Timers {
     pub fn first_response(&self, now: DateTime<Utc>) -> ClockState {
         match self.first_response_at {
             Some(at) => judged(at, self.first_response_due),
-            // Ended without a public reply (merged, resolved in silence): judged at the end.
-            None if self.ended() => judged(self.resolved_at.unwrap_or(now), self.first_response_due),
+            // Ended without a public reply: resolved in silence is judged at the resolution; a
+            // merged duplicate missed nothing.
+            None if self.ended() => self
+                .resolved_at
+                .map_or(ClockState::Met, |at| judged(at, self.first_response_due)),
             None if now > self.first_response_due => ClockState::Breached,
             None => ClockState::Running,
         }
@@ -99,12 +102,31 @@ impl Timers {
         })
     }
 
+    /// The clock once the case moves to `to` at `at`: resolving stops it and reopening starts it
+    /// again (SPEC §4); waiting on the customer pauses resolution, and the wait moves the target
+    /// when the case moves on.
+    pub fn moved(self, to: Status, at: DateTime<Utc>, calendar: &Calendar) -> Timers {
+        let mut t = self;
+        if let Some(since) = self.paused_since.filter(|_| !to.pauses_resolution()) {
+            t.resolution_due = resumed(self.resolution_due, since, at, calendar);
+            t.paused_since = None;
+        }
+        if to.pauses_resolution() && t.paused_since.is_none() {
+            t.paused_since = Some(at);
+        }
+        if to == Status::Resolved {
+            t.resolved_at = Some(at);
+        } else if to.is_open() {
+            t.resolved_at = None;
+        }
+        t.status = to;
+        t
+    }
+
     /// Where the case goes in the queue (SPEC §7): running clocks before paused ones, then by next
     /// due time, then by priority; `tie` (the case's sequence) decides the rest. Ended cases last.
     pub fn queue_key(&self, priority: Priority, tie: u64, now: DateTime<Utc>) -> QueueKey {
-        let paused = self
-            .current(now)
-            .is_none_or(|(_, state)| state == ClockState::Paused);
+        let paused = self.current(now).is_none_or(|(_, state)| state == ClockState::Paused);
         QueueKey {
             ended: self.ended(),
             paused,
@@ -144,7 +166,12 @@ fn judged(done_at: DateTime<Utc>, due: DateTime<Utc>) -> ClockState {
 /// The resolution target once a pause that began at `paused_since` ends at `now`: moved by the
 /// working time the case waited, on the calendar its targets run on (FH#1675: a target that is
 /// not moved after a pause breaches for time nobody could work).
-pub fn resumed(resolution_due: DateTime<Utc>, paused_since: DateTime<Utc>, now: DateTime<Utc>, calendar: &Calendar) -> DateTime<Utc> {
+pub fn resumed(
+    resolution_due: DateTime<Utc>,
+    paused_since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    calendar: &Calendar,
+) -> DateTime<Utc> {
     let waited = calendar.working_between(paused_since, now);
     if waited <= chrono::Duration::zero() {
         return resolution_due;
@@ -200,9 +227,15 @@ mod tests {
             first_response_at: Some(at(2, 10)),
             ..t
         };
-        assert_eq!(answered.current(at(2, 11)), Some((Target::Resolution, ClockState::Running)));
+        assert_eq!(
+            answered.current(at(2, 11)),
+            Some((Target::Resolution, ClockState::Running))
+        );
         assert_eq!(answered.next_due(), Some(at(4, 12)));
-        assert_eq!(answered.current(at(5, 0)), Some((Target::Resolution, ClockState::Breached)));
+        assert_eq!(
+            answered.current(at(5, 0)),
+            Some((Target::Resolution, ClockState::Breached))
+        );
     }
 
     #[test]
@@ -260,6 +293,32 @@ mod tests {
     }
 
     #[test]
+    fn moving_a_case_starts_stops_and_pauses_its_clock() {
+        let always = Calendar::always();
+        let answered = Timers {
+            first_response_at: Some(at(2, 10)),
+            ..open(at(2, 12), at(4, 12))
+        };
+        let waiting = answered.moved(Status::PendingCustomer, at(3, 0), &always);
+        assert_eq!(
+            (waiting.status, waiting.paused_since),
+            (Status::PendingCustomer, Some(at(3, 0)))
+        );
+        assert_eq!(waiting.resolution_due, at(4, 12), "the target moves when the wait ends");
+        let back = waiting.moved(Status::Open, at(3, 8), &always);
+        assert_eq!((back.paused_since, back.resolution_due), (None, at(4, 20)));
+        let resolved = back.moved(Status::Resolved, at(4, 0), &always);
+        assert_eq!(resolved.resolved_at, Some(at(4, 0)));
+        let reopened = resolved.moved(Status::Open, at(5, 0), &always);
+        assert_eq!(reopened.resolved_at, None);
+        let closed = resolved.moved(Status::Closed, at(11, 0), &always);
+        assert_eq!(closed.resolved_at, Some(at(4, 0)), "closing keeps when it was resolved");
+        // Resolved while waiting: the wait ends too.
+        let done = waiting.moved(Status::Resolved, at(3, 4), &always);
+        assert_eq!((done.paused_since, done.resolution_due), (None, at(4, 16)));
+    }
+
+    #[test]
     fn the_queue_puts_running_before_paused_then_soonest_due_then_priority() {
         let now = at(2, 0);
         let soon = open(at(2, 6), at(4, 0));
@@ -285,7 +344,17 @@ mod tests {
         ];
         keys.sort();
         let order: Vec<_> = keys.iter().map(|(_, name)| *name).collect();
-        assert_eq!(order, ["soon, high", "soon, high, newer", "soon, low", "later", "paused", "done"]);
+        assert_eq!(
+            order,
+            [
+                "soon, high",
+                "soon, high, newer",
+                "soon, low",
+                "later",
+                "paused",
+                "done"
+            ]
+        );
     }
 
     fn status() -> impl Strategy<Value = Status> {

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::Calendar;
 use crate::catalog::{Catalog, Category, Targets};
 use crate::problem::{Warning, WarningCode};
 use crate::request::ValidRequest;
@@ -53,8 +54,8 @@ pub fn due(
     created: DateTime<Utc>,
 ) -> Due {
     let policy = catalog.triage();
-    let (targets, calendar) = if priority == Priority::Urgent && category.urgent_allowed {
-        (policy.urgent, &policy.urgent_calendar)
+    let targets = if is_urgent(category, priority) {
+        policy.urgent
     } else {
         let base = category
             .subcategory(subcategory)
@@ -65,8 +66,9 @@ pub fn due(
             Priority::Low => policy.low_factor,
             Priority::Urgent | Priority::Normal => 1.0,
         };
-        (base.scaled(factor), &category.calendar)
+        base.scaled(factor)
     };
+    let calendar = calendar(catalog, category, priority);
     let targets: Targets = if penalised {
         targets.scaled(policy.strike_factor)
     } else {
@@ -75,6 +77,20 @@ pub fn due(
     Due {
         first_response_due: calendar.add(created, targets.first_response),
         resolution_due: calendar.add(created, targets.resolution),
+    }
+}
+
+/// `urgent` counts only where the category allows it (SPEC §4).
+fn is_urgent(category: &Category, priority: Priority) -> bool {
+    priority == Priority::Urgent && category.urgent_allowed
+}
+
+/// The calendar a case's targets run on: `urgent` on the urgent clock, the rest on the category's.
+pub fn calendar<'a>(catalog: &'a Catalog, category: &'a Category, priority: Priority) -> &'a Calendar {
+    if is_urgent(category, priority) {
+        &catalog.triage().urgent_calendar
+    } else {
+        &category.calendar
     }
 }
 
@@ -121,7 +137,10 @@ pub fn triage(
         Priority::Urgent
     } else if has(WarningCode::PossibleScamReport) {
         Priority::High
-    } else if lowered(has(WarningCode::MissingRecommended), has(WarningCode::AttachmentRepeated)) {
+    } else if lowered(
+        has(WarningCode::MissingRecommended),
+        has(WarningCode::AttachmentRepeated),
+    ) {
         Priority::Low
     } else {
         Priority::Normal

@@ -2,10 +2,14 @@
 //!
 //! A blob is written to a temporary file, synced, renamed into place and its directory synced,
 //! all before the database row that names it is committed: a committed row never names a missing
-//! file. Identical bytes are stored once.
+//! file. Identical bytes are stored once. A blob no row names (a refused form's kept file, an
+//! ignored mail) is removed by the sweeper (`jobs::blobs`) once it has been left alone for the
+//! grace period: storing bytes that are already there refreshes the file's time, so a blob about
+//! to be named again is never swept from under the row.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use sportello_domain::evidence::ContentHash;
@@ -43,11 +47,74 @@ impl BlobStore {
             Err(e) => Err(e),
         }
     }
+
+    /// The blobs last written or refreshed in `[after, before)`: what the sweeper looks at.
+    pub async fn touched_between(&self, after: SystemTime, before: SystemTime) -> std::io::Result<Vec<ContentHash>> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut found = Vec::new();
+            for dir in std::fs::read_dir(&root)? {
+                let dir = dir?;
+                if !dir.file_type()?.is_dir() {
+                    continue;
+                }
+                for file in std::fs::read_dir(dir.path())? {
+                    let file = file?;
+                    let Some(hash) = file.file_name().to_str().and_then(ContentHash::from_hex) else {
+                        continue; // a temporary or retired file
+                    };
+                    let modified = file.metadata()?.modified()?;
+                    if modified >= after && modified < before {
+                        found.push(hash);
+                    }
+                }
+            }
+            Ok(found)
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
+    /// Moves a blob out of reach (readers see it gone, a writer stores it anew) before it is
+    /// removed; None when it is already gone.
+    pub async fn retire(&self, hash: &ContentHash) -> std::io::Result<Option<Retired>> {
+        let path = self.path(hash);
+        let tomb = path.with_file_name(format!(".retired-{}", hash.to_hex()));
+        match tokio::fs::rename(&path, &tomb).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let modified = tokio::fs::metadata(&tomb).await?.modified()?;
+        Ok(Some(Retired { path, tomb, modified }))
+    }
+
+    /// Removes a retired blob, or puts it back (`keep`) unless it was stored anew meanwhile.
+    pub async fn settle(&self, retired: Retired, keep: bool) -> std::io::Result<()> {
+        if keep && !tokio::fs::try_exists(&retired.path).await? {
+            return tokio::fs::rename(&retired.tomb, &retired.path).await;
+        }
+        tokio::fs::remove_file(&retired.tomb).await
+    }
+}
+
+/// A blob moved out of reach by [`BlobStore::retire`], with its file's time as it was then.
+#[derive(Debug)]
+pub struct Retired {
+    path: PathBuf,
+    tomb: PathBuf,
+    pub modified: SystemTime,
 }
 
 fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if path.exists() {
-        return Ok(());
+        // Refreshed, so the sweeper leaves it alone for another grace period; if the sweeper
+        // retired it just now, it is written anew below.
+        match std::fs::File::options().append(true).open(path) {
+            Ok(file) => return file.set_modified(SystemTime::now()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
     }
     let dir = path
         .parent()

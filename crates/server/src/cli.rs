@@ -13,6 +13,7 @@ use crate::config::{Settings, SettingsArgs};
 use std::io::Read as _;
 
 use crate::app::ingest::{ingest, Ingested};
+use crate::app::Clock;
 use crate::startup::{build_app, load_catalog, open_store, shutdown_signal, Application};
 
 #[derive(Debug, Parser)]
@@ -139,7 +140,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::io::Read::read_to_end(&mut std::io::stdin().take(MAX_INGEST_READ), &mut raw)
                 .context("cannot read the message from standard input")?;
             let outcome = runtime()?.block_on(async {
-                let app = build_app(settings).await?;
+                let app = build_app(&settings, Clock::system()).await?;
                 ingest(&app, bytes::Bytes::from(raw)).await.map_err(anyhow::Error::new)
             })?;
             println!("{}", describe(&outcome));
@@ -170,7 +171,7 @@ fn describe(outcome: &Ingested) -> String {
         Ingested::Merged(case) => format!("added to {case}"),
         Ingested::Duplicate => "already filed".to_owned(),
         Ingested::Ignored(reason) => format!("ignored: {reason}"),
-        Ingested::Bounce(addresses) => format!("bounce: {} marked undeliverable", addresses.join(", ")),
+        Ingested::Bounce { case, address } => format!("bounce of {case}: {address} marked undeliverable"),
         Ingested::KeptAside(reason) => format!("kept aside: {reason}"),
     }
 }

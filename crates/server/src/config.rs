@@ -8,6 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use ipnet::IpNet;
 use serde::Deserialize;
 
 /// Every setting as a flag with its environment variable; clap gives flags precedence over env.
@@ -50,6 +51,26 @@ pub struct SettingsArgs {
     /// Mailbox to fetch customer mail from, e.g. `imaps://user:pass@host/INBOX`.
     #[arg(long, env = "SPORTELLO_IMAP_URL", value_name = "URL")]
     pub imap_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client: addresses or networks,
+    /// comma-separated (e.g. `127.0.0.1,10.0.0.0/8`); none by default.
+    #[arg(long, env = "SPORTELLO_TRUSTED_PROXIES", value_name = "ADDRESSES")]
+    pub trusted_proxies: Option<String>,
+    /// Additions to a case from its status page, per client: `N/PERIOD` or `off` [default: 30/10m].
+    #[arg(long, env = "SPORTELLO_STATUS_RATE_LIMIT", value_name = "N/PERIOD")]
+    pub status_rate_limit: Option<String>,
+    /// The form's live checks of an address or a phone, per client [default: 120/1m].
+    #[arg(long, env = "SPORTELLO_CHECK_RATE_LIMIT", value_name = "N/PERIOD")]
+    pub check_rate_limit: Option<String>,
+    /// Open connections at most; `auto` leaves room under the process's file limit [default: auto].
+    #[arg(long, env = "SPORTELLO_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<String>,
+    /// How long a client may take to send a request's headers, and stay idle between requests
+    /// [default: 10s].
+    #[arg(long, env = "SPORTELLO_HEADER_TIMEOUT", value_name = "DURATION")]
+    pub header_timeout: Option<String>,
+    /// Blobs no row names are removed after this long [default: 24h].
+    #[arg(long, env = "SPORTELLO_BLOB_GRACE", value_name = "DURATION")]
+    pub blob_grace: Option<String>,
 }
 
 /// The same settings as keys of `sportello.toml`.
@@ -67,6 +88,12 @@ struct FileSettings {
     mail_give_up: Option<String>,
     mail_category: Option<String>,
     imap_url: Option<String>,
+    trusted_proxies: Option<String>,
+    status_rate_limit: Option<String>,
+    check_rate_limit: Option<String>,
+    max_connections: Option<String>,
+    header_timeout: Option<String>,
+    blob_grace: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +110,13 @@ pub struct Settings {
     /// `CATEGORY/SUBCATEGORY`, checked against the catalog at start-up.
     pub mail_category: Option<String>,
     pub imap_url: Option<Secret>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub status_rate_limit: Option<RateLimit>,
+    pub check_rate_limit: Option<RateLimit>,
+    /// None: derived from the file limit at start.
+    pub max_connections: Option<usize>,
+    pub header_timeout: Duration,
+    pub blob_grace: Duration,
 }
 
 impl Settings {
@@ -117,10 +151,51 @@ impl Settings {
                 bail!("smtp_url: use smtp://HOST:PORT or smtps://HOST:PORT");
             }
         }
-        let rate = pick(&args.intake_rate_limit, file.intake_rate_limit).unwrap_or_else(|| "10/10m".to_owned());
-        let intake_rate_limit = RateLimit::parse_setting(&rate).context("intake_rate_limit")?;
-        let give_up = pick(&args.mail_give_up, file.mail_give_up).unwrap_or_else(|| "2d".to_owned());
-        let mail_give_up = parse_duration(&give_up).context("mail_give_up")?;
+        let limit = |flag: &Option<String>, file: Option<String>, default: &str, name: &str| {
+            let text = pick(flag, file).unwrap_or_else(|| default.to_owned());
+            RateLimit::parse_setting(&text).context(name.to_owned())
+        };
+        let intake_rate_limit = limit(
+            &args.intake_rate_limit,
+            file.intake_rate_limit,
+            "10/10m",
+            "intake_rate_limit",
+        )?;
+        let status_rate_limit = limit(
+            &args.status_rate_limit,
+            file.status_rate_limit,
+            "30/10m",
+            "status_rate_limit",
+        )?;
+        let check_rate_limit = limit(
+            &args.check_rate_limit,
+            file.check_rate_limit,
+            "120/1m",
+            "check_rate_limit",
+        )?;
+        let duration = |flag: &Option<String>, file: Option<String>, default: &str, name: &str| {
+            let text = pick(flag, file).unwrap_or_else(|| default.to_owned());
+            parse_duration(&text).context(name.to_owned())
+        };
+        let mail_give_up = duration(&args.mail_give_up, file.mail_give_up, "2d", "mail_give_up")?;
+        let header_timeout = duration(&args.header_timeout, file.header_timeout, "10s", "header_timeout")?;
+        let blob_grace = duration(&args.blob_grace, file.blob_grace, "24h", "blob_grace")?;
+        let trusted_proxies = pick(&args.trusted_proxies, file.trusted_proxies)
+            .map(|text| parse_networks(&text))
+            .transpose()
+            .context("trusted_proxies")?
+            .unwrap_or_default();
+        let max_connections = match pick(&args.max_connections, file.max_connections) {
+            None => None,
+            Some(text) if text.trim() == "auto" => None,
+            Some(text) => Some(
+                text.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| anyhow::anyhow!("max_connections: `{text}` is not a positive number or auto"))?,
+            ),
+        };
         let imap_url = pick(&args.imap_url, file.imap_url);
         if let Some(url) = &imap_url {
             // The error names the setting and never repeats the password.
@@ -143,6 +218,12 @@ impl Settings {
             mail_give_up,
             mail_category: pick(&args.mail_category, file.mail_category),
             imap_url: imap_url.map(Secret),
+            trusted_proxies,
+            status_rate_limit,
+            check_rate_limit,
+            max_connections,
+            header_timeout,
+            blob_grace,
         })
     }
 }
@@ -160,23 +241,27 @@ fn read_file(explicit: Option<&Path>) -> anyhow::Result<FileSettings> {
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message().trim()))
 }
 
-/// `90s`, `30m`, `36h`, `2d`.
+/// `90s`, `30m`, `36h`, `2d`, `1h 30m` (humantime); zero is refused.
 fn parse_duration(text: &str) -> anyhow::Result<Duration> {
-    let text = text.trim();
     let bad = || anyhow::anyhow!("`{text}` is not a duration such as 90s, 30m, 36h or 2d");
-    let (amount, unit) = text.split_at(text.len().saturating_sub(1));
-    let amount: u64 = amount.parse().map_err(|_| bad())?;
-    let seconds = match unit {
-        "s" => amount,
-        "m" => amount.saturating_mul(60),
-        "h" => amount.saturating_mul(3600),
-        "d" => amount.saturating_mul(86_400),
-        _ => return Err(bad()),
-    };
-    if seconds == 0 {
+    let duration = humantime::parse_duration(text.trim()).map_err(|_| bad())?;
+    if duration.is_zero() {
         return Err(bad());
     }
-    Ok(Duration::from_secs(seconds))
+    Ok(duration)
+}
+
+/// `127.0.0.1, 10.0.0.0/8, ::1`: addresses (a network of one) or networks.
+fn parse_networks(text: &str) -> anyhow::Result<Vec<IpNet>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| anyhow::anyhow!("`{part}` is not an address or a network such as 10.0.0.0/8"))
+        })
+        .collect()
 }
 
 /// A value that must not reach logs (URLs with passwords).
@@ -223,25 +308,17 @@ impl FromStr for RateLimit {
         let (n, period) = text.trim().split_once('/').ok_or_else(bad)?;
         let requests: u32 = n.trim().parse().map_err(|_| bad())?;
         let period = period.trim();
-        let (amount, unit) = period.split_at(period.len().saturating_sub(1));
-        let amount: u64 = if amount.is_empty() {
-            1
+        // `10/m` reads as one minute.
+        let period = if period.starts_with(|c: char| c.is_ascii_digit()) {
+            period.to_owned()
         } else {
-            amount.parse().map_err(|_| bad())?
+            format!("1{period}")
         };
-        let seconds = match unit {
-            "s" => amount,
-            "m" => amount * 60,
-            "h" => amount * 3600,
-            _ => return Err(bad()),
-        };
-        if requests == 0 || seconds == 0 {
+        let period = humantime::parse_duration(&period).map_err(|_| bad())?;
+        if requests == 0 || period.is_zero() {
             return Err(bad());
         }
-        Ok(RateLimit {
-            requests,
-            period: Duration::from_secs(seconds),
-        })
+        Ok(RateLimit { requests, period })
     }
 }
 
@@ -316,9 +393,22 @@ mod tests {
     }
 
     #[test]
+    fn proxies_are_addresses_or_networks() {
+        let nets = parse_networks("127.0.0.1, 10.0.0.0/8,::1").unwrap();
+        assert_eq!(nets.len(), 3);
+        assert!(nets[1].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+        assert!(nets[0].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        assert!(!nets[0].contains(&"127.0.0.2".parse::<std::net::IpAddr>().unwrap()));
+        assert!(parse_networks("10.0.0.0/33").is_err());
+        assert!(parse_networks("proxy.local").is_err());
+        assert!(parse_networks("").unwrap().is_empty());
+    }
+
+    #[test]
     fn durations_parse() {
         assert_eq!(parse_duration("2d").unwrap(), Duration::from_secs(172_800));
         assert_eq!(parse_duration("36h").unwrap(), Duration::from_secs(129_600));
+        assert_eq!(parse_duration("1h 30m").unwrap(), Duration::from_secs(5_400));
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("soon").is_err());
         let s = Settings::load(&SettingsArgs {

@@ -25,21 +25,28 @@ impl Lang {
         Lang(fluent_templates::langid!("en"))
     }
 
-    /// The first of `candidates` (most preferred first) that we speak, by primary language.
+    /// The first of `candidates` (most preferred first) that we speak (`it-IT` is `it`), by
+    /// fluent-langneg's lookup; English when none is.
     pub fn negotiate<'a>(candidates: impl IntoIterator<Item = &'a str>) -> Lang {
-        candidates
+        let requested: Vec<LanguageIdentifier> = candidates
             .into_iter()
             .filter_map(|tag| tag.trim().parse::<LanguageIdentifier>().ok())
-            .find_map(|wanted| {
-                LOCALES
-                    .locales()
-                    .find(|have| have.language == wanted.language)
-                    .map(|have| Lang(have.clone()))
-            })
-            .unwrap_or_else(Lang::english)
+            .collect();
+        let available: Vec<LanguageIdentifier> = LOCALES.locales().cloned().collect();
+        let english = fluent_templates::langid!("en");
+        fluent_langneg::negotiate_languages(
+            &requested,
+            &available,
+            Some(&english),
+            fluent_langneg::NegotiationStrategy::Lookup,
+        )
+        .first()
+        .map_or_else(Lang::english, |found| Lang((*found).clone()))
     }
 
-    /// The languages of an `Accept-Language` header, by descending quality.
+    /// The languages of an `Accept-Language` header, by descending quality. Written here rather
+    /// than taken from fluent-langneg, whose parser drops the weights: `fr;q=0` ("not French")
+    /// would then ask for French.
     pub fn from_accept_language(header: &str) -> Vec<&str> {
         let mut tags: Vec<(&str, f32)> = header
             .split(',')

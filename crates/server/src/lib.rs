@@ -4,6 +4,7 @@ pub mod app;
 pub mod blobs;
 pub mod cli;
 pub mod config;
+pub mod events;
 pub mod i18n;
 pub mod jobs;
 pub mod mail;

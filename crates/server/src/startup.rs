@@ -11,32 +11,52 @@ use tokio::net::TcpListener;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 
-use crate::app::App;
+use crate::app::{App, AppSettings, Clock};
 use crate::blobs::BlobStore;
 use crate::config::Settings;
+use crate::jobs::blobs::BlobSweeper;
 use crate::jobs::delivery::{Delivery, BATCH};
 use crate::jobs::mailbox::MailboxPoller;
+use crate::mail::ids::MailIds;
 use crate::mail::imap::{default_tls, MailboxUrl};
 use crate::mail::Composer;
 use crate::store::Store;
-use crate::web::{self, WebState};
+use crate::web::serve::{default_max_connections, ConnectionLimits};
+use crate::web::{self, WebSettings, WebState};
 
 pub struct Application {
     listener: TcpListener,
     state: WebState,
+    settings: Settings,
 }
 
 impl Application {
     /// Opens the database (running migrations), the blob store and the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Application::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// [`Application::build`] with the clock the use cases read (tests set their own).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(settings.addr)
             .await
             .with_context(|| format!("addr: cannot listen on {}", settings.addr))?;
-        let rate_limit = settings.intake_rate_limit;
-        let app = build_app(settings).await?;
+        let app = build_app(&settings, clock).await?;
+        let web = WebSettings {
+            intake_rate_limit: settings.intake_rate_limit,
+            status_rate_limit: settings.status_rate_limit,
+            check_rate_limit: settings.check_rate_limit,
+            trusted_proxies: settings.trusted_proxies.clone(),
+            kept_files_key: app
+                .store
+                .secret("kept_files", app.clock.now())
+                .await
+                .context("database: cannot read the server's secrets")?,
+        };
         Ok(Application {
             listener,
-            state: WebState::new(app, rate_limit),
+            state: WebState::new(app, web),
+            settings,
         })
     }
 
@@ -80,34 +100,39 @@ impl Application {
                 None => std::future::pending::<()>().await,
             }
         };
-        let router = web::router(self.state);
-        let server = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown);
+        let blobs = BlobSweeper::new(App::clone(&self.state.app), self.settings.blob_grace).run();
+        let limits = ConnectionLimits {
+            header_timeout: self.settings.header_timeout,
+            max_connections: self.settings.max_connections.unwrap_or_else(default_max_connections),
+        };
+        tracing::info!(max_connections = limits.max_connections, "accepting connections");
+        let server = web::serve::serve(self.listener, web::router(self.state), limits, shutdown);
         tokio::select! {
             served = server => served.context("HTTP server"),
             () = sweeper => Ok(()),
             () = deliver => Ok(()),
             () = poll => Ok(()),
+            () = blobs => Ok(()),
         }
     }
 
     /// The IMAP poller, when there is a mailbox to read.
     fn mailbox(&self) -> anyhow::Result<Option<MailboxPoller>> {
-        let app = &self.state.app;
-        let Some(url) = &app.settings.imap_url else {
+        let Some(url) = &self.settings.imap_url else {
             return Ok(None);
         };
         let url = MailboxUrl::parse(url.expose())?;
-        Ok(Some(MailboxPoller::new(App::clone(app), url, default_tls())))
+        Ok(Some(MailboxPoller::new(
+            App::clone(&self.state.app),
+            url,
+            default_tls(),
+        )))
     }
 
     /// The outbox worker, when there is a mail server to deliver to.
     fn delivery(&self) -> anyhow::Result<Option<Delivery>> {
         let app = &self.state.app;
-        let Some(url) = &app.settings.smtp_url else {
+        let Some(url) = &self.settings.smtp_url else {
             return Ok(None);
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
@@ -119,15 +144,17 @@ impl Application {
             catalog: Arc::clone(&app.catalog),
             composer: Composer::new(&app.settings.support_address).context("support_address")?,
             transport,
-            give_up_after: app.settings.mail_give_up,
+            give_up_after: self.settings.mail_give_up,
+            clock: app.clock.clone(),
         }))
     }
 }
 
-/// The use cases' context: catalog, migrated store, blob store. `serve` and `mail ingest` share it.
-pub async fn build_app(settings: Settings) -> anyhow::Result<App> {
+/// The use cases' context: catalog, migrated store, blob store, the secrets every instance shares.
+/// `serve` and `mail ingest` share it.
+pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App> {
     let catalog = load_catalog(settings.catalog.as_deref())?;
-    crate::app::ingest::mail_category(&catalog, settings.mail_category.as_deref())
+    let mail_category = crate::app::ingest::mail_category(&catalog, settings.mail_category.as_deref())
         .map_err(|why| anyhow::anyhow!("mail_category: {why}"))?;
     tokio::fs::create_dir_all(&settings.data_dir)
         .await
@@ -136,11 +163,21 @@ pub async fn build_app(settings: Settings) -> anyhow::Result<App> {
     let blobs = BlobStore::open(&settings.data_dir)
         .await
         .with_context(|| format!("data_dir: cannot create blobs under {}", settings.data_dir.display()))?;
+    let message_ids = store
+        .secret("message_ids", clock.now())
+        .await
+        .context("database: cannot read the server's secrets")?;
     Ok(App {
         catalog: Arc::new(catalog),
         store,
         blobs,
-        settings: Arc::new(settings),
+        settings: Arc::new(AppSettings {
+            public_url: settings.public_url.clone(),
+            support_address: settings.support_address.clone(),
+            mail_category,
+        }),
+        mail_ids: MailIds::new(message_ids, &settings.support_address),
+        clock,
         outbox_wake: Arc::new(tokio::sync::Notify::new()),
     })
 }

@@ -54,6 +54,13 @@ impl Email {
     }
 }
 
+impl std::str::FromStr for Email {
+    type Err = EmailError;
+    fn from_str(s: &str) -> Result<Email, EmailError> {
+        Email::parse(s)
+    }
+}
+
 impl fmt::Display for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

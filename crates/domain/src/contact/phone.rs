@@ -75,9 +75,8 @@ impl Phone {
     /// (E.164 says 15 digits, but libphonenumber calls some longer German numbers valid.)
     pub fn from_e164(text: &str) -> Result<Phone, PhoneError> {
         let digits = text.strip_prefix('+').ok_or(PhoneError::Invalid)?;
-        let shaped = (7..=17).contains(&digits.len())
-            && !digits.starts_with('0')
-            && digits.bytes().all(|b| b.is_ascii_digit());
+        let shaped =
+            (7..=17).contains(&digits.len()) && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit());
         if shaped {
             Ok(Phone(text.to_owned()))
         } else {
@@ -173,7 +172,16 @@ mod tests {
         for e164 in ["+393451234567", "+12025550143", "+8001234567"] {
             assert_eq!(Phone::from_e164(e164).unwrap().as_str(), e164);
         }
-        for bad in ["", "+", "393451234567", "+0393451234567", "+39 345", "+123456", "+123456789012345678", "+39a4512345"] {
+        for bad in [
+            "",
+            "+",
+            "393451234567",
+            "+0393451234567",
+            "+39 345",
+            "+123456",
+            "+123456789012345678",
+            "+39a4512345",
+        ] {
             assert_eq!(Phone::from_e164(bad), Err(PhoneError::Invalid), "{bad}");
         }
     }

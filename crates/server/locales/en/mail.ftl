@@ -11,3 +11,6 @@ mail-warning = Support never asks for your verification code or for a fee, and h
 mail-missing-phone = your phone number with its country code (for example +39 345 123 4567)
 mail-missing-device = your phone's model and system (for example iPhone 14, iOS 17.1)
 mail-missing-description = a description of the problem: what you did, what you expected, what happened
+# The mail to a contact whose new request joined their open case (SPEC §3.3). Variables: $case.
+mail-merged-subject = [{ $case }] Your new request was added to your open case
+mail-merged-body = We received another request from this address while your case { $case } is still open, so we added it to that case instead of opening a new one.

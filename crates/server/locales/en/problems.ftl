@@ -35,3 +35,7 @@ error-too_large = The request is too large.
 error-rate_limited = Too many requests: try again in { $seconds } seconds.
 error-not_found = Nothing was found here.
 error-internal = Something went wrong on our side. Reference: { $request_id }
+error-forbidden = You may not do this.
+error-unavailable = The service is busy: try again shortly.
+error-conflict = This cannot be done in the state it is in now.
+error-unsupported_media_type = Send multipart/form-data or application/json.

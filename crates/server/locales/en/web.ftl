@@ -56,6 +56,7 @@ kept-files = Already attached
 confirm-title = Request received
 confirm-lead = Thank you. Your request has been received.
 confirm-merged = You already had an open request about this: we added your message to case { $case }.
+confirm-merged-sent = The link to follow that case has been sent to its e-mail address: look for it in your inbox, and in the spam folder.
 confirm-case-label = Your case number
 copy = Copy
 copied = Copied

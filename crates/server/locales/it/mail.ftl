@@ -11,3 +11,6 @@ mail-warning = L'assistenza non chiede mai il codice di verifica né pagamenti, 
 mail-missing-phone = il tuo numero di telefono con il prefisso internazionale (per esempio +39 345 123 4567)
 mail-missing-device = modello e sistema del telefono (per esempio iPhone 14, iOS 17.1)
 mail-missing-description = una descrizione del problema: cosa hai fatto, cosa ti aspettavi, cosa è successo
+# La mail a chi ha inviato una nuova richiesta mentre il suo caso è ancora aperto (SPEC §3.3). Variabili: $case.
+mail-merged-subject = [{ $case }] La tua nuova richiesta è stata aggiunta al tuo caso aperto
+mail-merged-body = Abbiamo ricevuto un'altra richiesta da questo indirizzo mentre il tuo caso { $case } è ancora aperto, quindi l'abbiamo aggiunta a quel caso invece di aprirne uno nuovo.

@@ -35,3 +35,7 @@ error-too_large = La richiesta è troppo grande.
 error-rate_limited = Troppe richieste: riprova tra { $seconds } secondi.
 error-not_found = Qui non c'è nulla.
 error-internal = Si è verificato un errore da parte nostra. Riferimento: { $request_id }
+error-forbidden = Non puoi farlo.
+error-unavailable = Il servizio è occupato: riprova tra poco.
+error-conflict = Non si può fare nello stato in cui si trova ora.
+error-unsupported_media_type = Invia multipart/form-data o application/json.

@@ -56,6 +56,7 @@ kept-files = Già allegati
 confirm-title = Richiesta ricevuta
 confirm-lead = Grazie. Abbiamo ricevuto la tua richiesta.
 confirm-merged = Avevi già una richiesta aperta su questo argomento: abbiamo aggiunto il tuo messaggio al caso { $case }.
+confirm-merged-sent = Il link per seguire quel caso è stato inviato al suo indirizzo e-mail: cercalo nella posta in arrivo, e nella cartella spam.
 confirm-case-label = Il numero del tuo caso
 copy = Copia
 copied = Copiato

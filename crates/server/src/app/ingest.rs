@@ -1,28 +1,29 @@
-//! Ingest one inbound e-mail (SPEC §5). A reply joins its case — found by our Message-ID in its
-//! references (whoever sends it: a colleague in Cc answers too), or by a valid case number in the
-//! subject when the sender is the case's contact — and may raise its priority (SPEC §4). Any other
-//! mail from a person opens a case in the `mail_category`, waiting for what a mail cannot give
-//! (`needs_info`), linked to the case it quotes or answers when there is one: a stranger never
-//! joins someone else's case, and a closed case is not reopened by mail. Bounces mark the address
-//! undeliverable; automatic mail is ignored; what cannot be read is kept aside with its reason.
-//! The raw message is always kept as a blob.
+//! Ingest one inbound e-mail (SPEC §5). A reply joins its case — found by one of our Message-IDs
+//! in its references whose MAC verifies (whoever sends it: a colleague in Cc answers too), or by a
+//! valid case number in the subject when the sender is the case's contact — and may raise its
+//! priority (SPEC §4). Any other mail from a person opens a case in the `mail_category`, waiting
+//! for what a mail cannot give (`needs_info`), linked to the case it quotes or answers when there
+//! is one: a stranger never joins someone else's case, and a closed case is not reopened by mail.
+//! A bounce that names one of our mails marks that case's address undeliverable; automatic mail is
+//! ignored; what cannot be read is kept aside with its reason. The raw message is kept as a blob.
 
 use bytes::Bytes;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use sportello_domain::case_number::{CaseNumber, CasePrefix};
 use sportello_domain::catalog::Catalog;
+use sportello_domain::contact::email::Email;
 use sportello_domain::evidence::content_hash;
 use sportello_domain::problem::Problem;
 use sportello_domain::request::{admit_attachments, NewRequest, Upload};
 use sportello_domain::text::{DESCRIPTION_MAX_CHARS, FIELD_MAX_CHARS};
 use sportello_domain::triage::Priority;
 
-use super::reply::{accepts_follow_up, follow_up, FollowUp, ReplyError};
-use super::submit::{submit, Channel, SubmitError, Submitted};
-use super::{millis, App};
+use super::reply::{follow_up, FollowUp};
+use super::submit::{number, submit, Submitted, Via};
+use super::{App, Error};
 use crate::i18n::Lang;
 use crate::mail::inbound::{self, Inbound, Received};
-use crate::store::{CaseState, StoreError, TicketId};
+use crate::store::{Case, StoreError, TicketId};
 
 /// Larger messages are kept aside unread.
 pub const MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
@@ -44,41 +45,26 @@ pub enum Ingested {
     /// The same raw message was filed before (fetched twice, or a retried pipe): nothing changes.
     Duplicate,
     Ignored(String),
-    Bounce(Vec<String>),
+    /// A bounce of our mail to this case: its address is marked undeliverable.
+    Bounce {
+        case: CaseNumber,
+        address: Email,
+    },
     KeptAside(String),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum IngestError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("could not keep the raw message: {0}")]
-    Blob(#[from] std::io::Error),
-    #[error("{0}")]
-    Internal(String),
-}
-
-impl From<ReplyError> for IngestError {
-    fn from(e: ReplyError) -> IngestError {
-        match e {
-            ReplyError::Store(e) => IngestError::Store(e),
-            ReplyError::Blob(e) => IngestError::Blob(e),
-        }
-    }
 }
 
 /// Where a mail belongs.
 enum Thread {
     /// It answers this case, or names it and comes from its contact.
-    Case(CaseState),
+    Case(Box<Case>),
     /// It names this case but is not the contact's: a new case, linked to it.
     About(TicketId),
     Nowhere,
 }
 
 #[tracing::instrument(skip_all, fields(bytes = raw.len()))]
-pub async fn ingest(app: &App, raw: Bytes) -> Result<Ingested, IngestError> {
-    let now = Utc::now().trunc_subsecs(0);
+pub async fn ingest(app: &App, raw: Bytes) -> Result<Ingested, Error> {
+    let now = app.clock.now();
     let hash = content_hash(&raw);
     app.blobs.put(&hash, raw.clone()).await?;
     let raw_sha256 = hash.to_hex();
@@ -91,35 +77,79 @@ pub async fn ingest(app: &App, raw: Bytes) -> Result<Ingested, IngestError> {
     let message = match inbound::read(&raw, &app.settings.support_address) {
         Err(refusal) => return aside(app, &refusal.to_string(), &raw_sha256, None, None, now).await,
         Ok(Inbound::Ignored { reason }) => return Ok(Ingested::Ignored(reason)),
-        Ok(Inbound::Bounce { failed }) => {
-            for address in &failed {
-                app.store.mark_undeliverable(address, "bounced", millis(now)).await?;
-            }
-            if failed.is_empty() {
-                return aside(app, "a bounce that names no address", &raw_sha256, None, None, now).await;
-            }
-            return Ok(Ingested::Bounce(failed));
-        }
+        Ok(Inbound::Bounce { failed, names }) => return bounce(app, &failed, &names, &raw_sha256, now).await,
         Ok(Inbound::Message(message)) => message,
     };
     let filed = match find_thread(app, &message).await? {
-        Thread::Case(case) if accepts_follow_up(&case, now) => join(app, case, message, &raw_sha256, now).await,
+        Thread::Case(case) if case.status.accepts_follow_up(case.resolved_at, now) => {
+            join(app, *case, message, &raw_sha256).await
+        }
         Thread::Case(closed) => open(app, message, Some(closed.id), &raw_sha256, now).await,
         Thread::About(id) => open(app, message, Some(id), &raw_sha256, now).await,
         Thread::Nowhere => open(app, message, None, &raw_sha256, now).await,
     };
     match filed {
         // Another process filed the same message meanwhile: the unique raw hash refused ours.
-        Err(IngestError::Store(StoreError::Conflict(_))) if app.store.mail_filed(&raw_sha256).await? => {
+        Err(Error::Store(StoreError::Conflict(_))) if app.store.mail_filed(&raw_sha256).await? => {
             Ok(Ingested::Duplicate)
         }
         other => other,
     }
 }
 
+/// A bounce counts only when it names one of our mails (a verified Message-ID or bounce
+/// address), and only for that mail's recipient: anyone can write `X-Failed-Recipients`.
+async fn bounce(
+    app: &App,
+    failed: &[String],
+    names: &[String],
+    raw_sha256: &str,
+    now: DateTime<Utc>,
+) -> Result<Ingested, Error> {
+    let prefix = app.catalog.case_prefix();
+    let named = names.iter().find_map(|name| app.mail_ids.named(name, prefix));
+    let Some(named) = named else {
+        return aside(
+            app,
+            "a bounce that names none of our mails",
+            raw_sha256,
+            None,
+            None,
+            now,
+        )
+        .await;
+    };
+    let Some(case) = app
+        .store
+        .case(TicketId::of(&named.case).ok_or(Error::NotFound)?)
+        .await?
+    else {
+        return aside(
+            app,
+            "a bounce of a mail to a case that is gone",
+            raw_sha256,
+            None,
+            None,
+            now,
+        )
+        .await;
+    };
+    // A report that names no address (prose only) is about the mail it returns all the same.
+    let ours = failed.is_empty() || failed.iter().any(|a| a.eq_ignore_ascii_case(case.email.as_str()));
+    if !ours {
+        let reason = "a bounce of our mail that names another address";
+        return aside(app, reason, raw_sha256, None, None, now).await;
+    }
+    app.store.mark_undeliverable(&case.email, "bounced", now).await?;
+    Ok(Ingested::Bounce {
+        case: named.case,
+        address: case.email,
+    })
+}
+
 /// A message too large to fetch whole: its header is kept aside (as the blob), for an agent.
-pub async fn keep_oversized(app: &App, header: Bytes, size: u64) -> Result<Ingested, IngestError> {
-    let now = Utc::now().trunc_subsecs(0);
+pub async fn keep_oversized(app: &App, header: Bytes, size: u64) -> Result<Ingested, Error> {
+    let now = app.clock.now();
     let hash = content_hash(&header);
     app.blobs.put(&hash, header.clone()).await?;
     let raw_sha256 = hash.to_hex();
@@ -160,36 +190,22 @@ pub fn mail_category(catalog: &Catalog, setting: Option<&str>) -> Result<(String
     }
 }
 
-/// Our Message-IDs in the references first (any sender), then a case number in the subject.
+/// Our verified Message-IDs in the references first (any sender), then a case number in the
+/// subject from the case's own contact.
 async fn find_thread(app: &App, message: &Received) -> Result<Thread, StoreError> {
     let prefix = app.catalog.case_prefix();
-    let domain = app
-        .settings
-        .support_address
-        .rsplit('@')
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
     for reference in &message.references {
-        let Some((local, host)) = reference
-            .to_ascii_lowercase()
-            .rsplit_once('@')
-            .map(|(l, h)| (l.to_owned(), h.to_owned()))
-        else {
-            continue;
-        };
-        let number = local.split('.').next().unwrap_or("");
-        if host == domain {
-            if let Some(case) = case_of(app, prefix, number).await? {
-                return Ok(Thread::Case(case));
+        if let Some(named) = app.mail_ids.named(reference, prefix) {
+            if let Some(case) = case_of(app, &named.case).await? {
+                return Ok(Thread::Case(Box::new(case)));
             }
         }
     }
     let mut quoted = None;
-    for candidate in case_numbers_in(&message.subject, prefix.as_str()) {
-        if let Some(case) = case_of(app, prefix, &candidate).await? {
-            if case.email.eq_ignore_ascii_case(&message.from) {
-                return Ok(Thread::Case(case));
+    for candidate in case_numbers_in(&message.subject, prefix) {
+        if let Some(case) = case_of(app, &candidate).await? {
+            if case.email.as_str().eq_ignore_ascii_case(&message.from) {
+                return Ok(Thread::Case(Box::new(case)));
             }
             quoted.get_or_insert(case.id);
         }
@@ -197,13 +213,14 @@ async fn find_thread(app: &App, message: &Received) -> Result<Thread, StoreError
     Ok(quoted.map_or(Thread::Nowhere, Thread::About))
 }
 
-/// Every "prefix + 10 digits" in a text, spaces and dashes between them allowed (as people type them).
-fn case_numbers_in(text: &str, prefix: &str) -> Vec<String> {
+/// Every "prefix + 10 digits" in a text with a valid check digit, spaces and dashes between the
+/// digits allowed (as people type them).
+fn case_numbers_in(text: &str, prefix: &CasePrefix) -> Vec<CaseNumber> {
     let upper = text.to_ascii_uppercase();
     let mut found = Vec::new();
-    for (at, _) in upper.match_indices(prefix) {
+    for (at, _) in upper.match_indices(prefix.as_str()) {
         let mut digits = String::new();
-        for c in upper[at + prefix.len()..].chars() {
+        for c in upper[at + prefix.as_str().len()..].chars() {
             match c {
                 '0'..='9' => digits.push(c),
                 ' ' | '-' => {}
@@ -214,32 +231,23 @@ fn case_numbers_in(text: &str, prefix: &str) -> Vec<String> {
             }
         }
         if digits.len() == 10 {
-            found.push(format!("{prefix}{digits}"));
+            found.extend(prefix.parse(&format!("{}{digits}", prefix.as_str())).ok());
         }
     }
     found
 }
 
-async fn case_of(app: &App, prefix: &CasePrefix, text: &str) -> Result<Option<CaseState>, StoreError> {
-    let Ok(number) = prefix.parse(text) else {
-        return Ok(None);
-    };
-    let Ok(id) = i64::try_from(number.sequence()) else {
-        return Ok(None);
-    };
-    app.store.case_state(TicketId::from(id)).await
+async fn case_of(app: &App, number: &CaseNumber) -> Result<Option<Case>, StoreError> {
+    match TicketId::of(number) {
+        Some(id) => app.store.case(id).await,
+        None => Ok(None),
+    }
 }
 
-async fn join(
-    app: &App,
-    case: CaseState,
-    message: Received,
-    raw_sha256: &str,
-    now: DateTime<Utc>,
-) -> Result<Ingested, IngestError> {
+async fn join(app: &App, case: Case, message: Received, raw_sha256: &str) -> Result<Ingested, Error> {
     let (evidence, _, refused) = admit_attachments(uploads(message.attachments));
-    let sender = (!case.email.eq_ignore_ascii_case(&message.from)).then_some(message.from);
-    let raised_to = follow_up(
+    let sender = (!case.email.as_str().eq_ignore_ascii_case(&message.from)).then_some(message.from);
+    let followed = follow_up(
         app,
         &case,
         FollowUp {
@@ -247,14 +255,13 @@ async fn join(
             evidence,
             sender,
             raw_sha256: Some(raw_sha256.to_owned()),
-            fields: None,
+            ..FollowUp::default()
         },
-        now,
     )
     .await?;
     Ok(Ingested::Joined {
-        case: number(app, case.id)?,
-        raised_to,
+        case: number(app.catalog.case_prefix(), case.id)?,
+        raised_to: followed.raised_to,
     })
 }
 
@@ -265,9 +272,8 @@ async fn open(
     related_to: Option<TicketId>,
     raw_sha256: &str,
     now: DateTime<Utc>,
-) -> Result<Ingested, IngestError> {
-    let (category, subcategory) =
-        mail_category(&app.catalog, app.settings.mail_category.as_deref()).map_err(IngestError::Internal)?;
+) -> Result<Ingested, Error> {
+    let (category, subcategory) = app.settings.mail_category.clone();
     let (evidence, _, refused) = admit_attachments(uploads(message.attachments));
     let text = match (message.subject.trim(), message.body.trim()) {
         (subject, "") => subject.to_owned(),
@@ -294,17 +300,17 @@ async fn open(
             .collect(),
         ..NewRequest::default()
     };
-    let channel = Channel::Email {
+    let via = Via::Email {
         raw_sha256: raw_sha256.to_owned(),
         related_to,
     };
-    match submit(app, request, channel).await {
+    match submit(app, request, via).await {
         Ok(Submitted::Created { case, .. }) => Ok(Ingested::Opened {
             case,
-            about: related_to.map(|id| number(app, id)).transpose()?,
+            about: related_to.map(|id| number(app.catalog.case_prefix(), id)).transpose()?,
         }),
-        Ok(Submitted::Merged { case, .. }) => Ok(Ingested::Merged(case)),
-        Err(SubmitError::Invalid(problems)) => {
+        Ok(Submitted::Merged { case }) => Ok(Ingested::Merged(case)),
+        Err(Error::Invalid(problems)) => {
             let codes: Vec<String> = problems
                 .iter()
                 .map(|p| format!("{}: {}", p.field, p.code.as_str()))
@@ -320,9 +326,7 @@ async fn open(
             )
             .await
         }
-        Err(SubmitError::Store(e)) => Err(IngestError::Store(e)),
-        Err(SubmitError::Blob(e)) => Err(IngestError::Blob(e)),
-        Err(SubmitError::Internal(e)) => Err(IngestError::Internal(e)),
+        Err(e) => Err(e),
     }
 }
 
@@ -352,14 +356,6 @@ fn truncated(text: &str, max_chars: usize) -> String {
     }
 }
 
-fn number(app: &App, id: TicketId) -> Result<CaseNumber, IngestError> {
-    let sequence = u64::try_from(id.get()).map_err(|e| IngestError::Internal(e.to_string()))?;
-    app.catalog
-        .case_prefix()
-        .number(sequence)
-        .map_err(|e| IngestError::Internal(e.to_string()))
-}
-
 async fn aside(
     app: &App,
     reason: &str,
@@ -367,24 +363,28 @@ async fn aside(
     sender: Option<&str>,
     subject: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Ingested, IngestError> {
-    app.store
-        .keep_aside(reason, raw_sha256, sender, subject, millis(now))
-        .await?;
+) -> Result<Ingested, Error> {
+    app.store.keep_aside(reason, raw_sha256, sender, subject, now).await?;
     Ok(Ingested::KeptAside(reason.to_owned()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::case_numbers_in;
+    use sportello_domain::case_number::CasePrefix;
 
     #[test]
     fn case_numbers_are_found_however_they_are_typed() {
-        assert_eq!(case_numbers_in("Re: [WA0000000013] x", "WA"), ["WA0000000013"]);
+        let prefix = CasePrefix::default();
+        let text = |found: Vec<sportello_domain::case_number::CaseNumber>| {
+            found.iter().map(ToString::to_string).collect::<Vec<_>>()
+        };
+        assert_eq!(text(case_numbers_in("Re: [WA0000000013] x", &prefix)), ["WA0000000013"]);
         assert_eq!(
-            case_numbers_in("caso wa 0000-000 013, e WA1234567890", "WA"),
-            ["WA0000000013", "WA1234567890"]
+            text(case_numbers_in("caso wa 0000-000 013, e WA0000000021", &prefix)),
+            ["WA0000000013", "WA0000000021"]
         );
-        assert!(case_numbers_in("WA12345 and WATER", "WA").is_empty());
+        assert!(case_numbers_in("WA12345 and WATER", &prefix).is_empty());
+        assert!(case_numbers_in("WA0000000012: a wrong check digit", &prefix).is_empty());
     }
 }

@@ -1,19 +1,23 @@
-//! Use cases: the only code that calls both the domain and the store. One file per verb.
+//! Use cases: the only code that calls both the domain and the store. One file per verb; each
+//! decides access from the proof it is given ([`access`]), reads the time from the [`Clock`], and
+//! answers with the one [`Error`].
 
+pub mod access;
 pub mod add_info;
 pub mod ingest;
 pub mod reply;
 pub mod status;
 pub mod submit;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sportello_domain::catalog::Catalog;
+use sportello_domain::problem::Problem;
 
 use crate::blobs::BlobStore;
-use crate::config::Settings;
-use crate::store::Store;
+use crate::mail::ids::MailIds;
+use crate::store::{Store, StoreError};
 
 /// Everything a use case needs, shared by every request (cheap to clone).
 #[derive(Clone)]
@@ -21,18 +25,78 @@ pub struct App {
     pub catalog: Arc<Catalog>,
     pub store: Store,
     pub blobs: BlobStore,
-    pub settings: Arc<Settings>,
+    pub settings: Arc<AppSettings>,
+    pub clock: Clock,
+    pub mail_ids: MailIds,
     /// Woken when an event is written, so delivery starts at once rather than at the next poll.
     pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
-/// Times cross into the store as UTC milliseconds since the epoch.
-pub fn millis(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
+/// The few settings the use cases read (no database URL, no mail passwords).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSettings {
+    /// Links sent to customers start with this (no trailing slash).
+    pub public_url: String,
+    /// The address customers write to; mail from it is our own coming back.
+    pub support_address: String,
+    /// Category and sub-category of cases opened by mail (checked against the catalog).
+    pub mail_category: (String, String),
 }
 
-pub fn from_millis(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+/// The one error of the use cases. The web layer turns it into the SPEC's answers.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// What the caller sent breaks a rule: every problem at once (SPEC §3.1).
+    #[error("the request is not valid")]
+    Invalid(Vec<Problem>),
+    /// No such thing, or nothing the caller may see: the two are never told apart.
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    /// The change cannot be made in the state things are in (a closed case, say).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("blob store: {0}")]
+    Blob(#[from] std::io::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The time the use cases read: the system's, or one a test sets and moves.
+#[derive(Debug, Clone, Default)]
+pub struct Clock(Option<Arc<Mutex<DateTime<Utc>>>>);
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock(None)
+    }
+
+    /// A clock that stands at `at` until it is set or advanced.
+    pub fn fixed(at: DateTime<Utc>) -> Clock {
+        Clock(Some(Arc::new(Mutex::new(at))))
+    }
+
+    /// Moves a fixed clock (and every clone of it); the system clock cannot be moved.
+    pub fn set(&self, at: DateTime<Utc>) {
+        if let Some(fixed) = &self.0 {
+            *fixed.lock().unwrap_or_else(PoisonError::into_inner) = at;
+        }
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        self.set(self.now() + by);
+    }
+
+    /// Now, in whole seconds: what is stored (milliseconds) and what is shown agree to the digit.
+    pub fn now(&self) -> DateTime<Utc> {
+        match &self.0 {
+            None => Utc::now().trunc_subsecs(0),
+            Some(fixed) => fixed.lock().unwrap_or_else(PoisonError::into_inner).trunc_subsecs(0),
+        }
+    }
 }
 
 /// The secret in a customer's status link: 128 random bits; only its hash is stored (SPEC §3.5).
@@ -74,5 +138,18 @@ mod tests {
         assert_eq!(StatusToken::hash(a.as_str()), StatusToken::hash(a.as_str()));
         assert_eq!(StatusToken::hash(a.as_str()).len(), 64);
         assert_ne!(StatusToken::hash(a.as_str()), StatusToken::hash(b.as_str()));
+    }
+
+    #[test]
+    fn a_fixed_clock_moves_only_when_told_and_for_every_clone() {
+        let at: DateTime<Utc> = "2020-12-04T20:00:00.750Z".parse().unwrap();
+        let clock = Clock::fixed(at);
+        let clone = clock.clone();
+        assert_eq!(clock.now(), "2020-12-04T20:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        clock.advance(chrono::Duration::hours(1));
+        assert_eq!(clone.now(), "2020-12-04T21:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        let system = Clock::system();
+        system.set(at);
+        assert!(system.now() > at, "the system clock is not moved");
     }
 }

@@ -1,22 +1,24 @@
 //! A customer's follow-up on their own case, by mail or through the status link (SPEC §3.5, §4):
 //! it joins the case with its files, raises the priority one step — at most once in 24 hours, while
-//! no agent has answered — and takes a case waiting on the customer, or resolved, back to `open`.
+//! no agent has answered — or brings it back to `normal` when it completes what was missing, and
+//! takes a case waiting on the customer, or resolved, back to `open`. Callers have checked that the
+//! follow-up may join this case (a status token, a verified mail thread).
+
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
+use sportello_domain::catalog::{Catalog, Category};
+use sportello_domain::contact::phone::Phone;
 use sportello_domain::evidence::content_hash;
 use sportello_domain::request::Evidence;
 use sportello_domain::text;
-use sportello_domain::triage::{due, reply_bump, Priority};
+use sportello_domain::triage::{self, due, reply_bump, restored, Priority, BUMP_WINDOW};
 
-use super::{from_millis, millis, App};
-use crate::store::{CaseState, CustomerReply, EvidenceRow, FieldsUpdate, PriorityChange, StoreError};
-
-/// SPEC §4: a customer reply within this long after resolution reopens the case.
-const REOPEN_WINDOW_MS: i64 = 7 * 86_400_000;
+use super::{App, Error};
+use crate::store::{Case, CustomerMessage, EvidenceRow, PriorityChange};
 
 /// What the customer added.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FollowUp {
     pub text: String,
     /// Files that already passed the channel's evidence rules.
@@ -25,101 +27,134 @@ pub struct FollowUp {
     pub sender: Option<String>,
     /// The raw message it came in, kept as a blob.
     pub raw_sha256: Option<String>,
-    /// Catalog fields it supplies (the status page's form), with the priority they restore.
-    pub fields: Option<FieldsUpdate>,
+    /// Catalog fields it supplies (the status page's form), normalised by their formats.
+    pub fields: BTreeMap<String, String>,
+    /// The phone and device a case opened by mail waits for.
+    pub phone: Option<Phone>,
+    pub device: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ReplyError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("could not store an attachment: {0}")]
-    Blob(#[from] std::io::Error),
+/// What the follow-up changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Followed {
+    /// The priority it raised the case to (a reply bump, or back to `normal`), if it did.
+    pub raised_to: Option<Priority>,
+    /// Back to `normal`: every recommended field is now there.
+    pub restored: bool,
 }
 
-/// Whether the case still takes follow-ups: not closed, and resolved (if at all) within 7 days.
-pub fn accepts_follow_up(case: &CaseState, now: DateTime<Utc>) -> bool {
-    case.status != "closed" && case.resolved_at.is_none_or(|at| millis(now) - at <= REOPEN_WINDOW_MS)
-}
-
-/// Adds the follow-up; returns the priority it raised the case to (a reply bump, or back to
-/// `normal` once nothing recommended is missing), if it did.
+/// Adds the follow-up to `case` (as read before) in one transaction with what it changes.
 #[tracing::instrument(skip_all, fields(case = case.id.get()))]
-pub async fn follow_up(
-    app: &App,
-    case: &CaseState,
-    follow_up: FollowUp,
-    now: DateTime<Utc>,
-) -> Result<Option<Priority>, ReplyError> {
+pub(super) async fn follow_up(app: &App, case: &Case, follow_up: FollowUp) -> Result<Followed, Error> {
+    let now = app.clock.now();
     let mut evidence = Vec::with_capacity(follow_up.evidence.len());
     // Blobs first: a committed row never names a missing file.
     for e in &follow_up.evidence {
         let hash = content_hash(&e.bytes);
         app.blobs.put(&hash, Bytes::clone(&e.bytes)).await?;
-        let i = &e.inspection;
-        evidence.push(EvidenceRow {
-            sha256: hash.to_hex(),
-            kind: i.kind.as_str().to_owned(),
-            width: i64::from(i.width),
-            height: i64::from(i.height),
-            byte_len: i64::try_from(i.byte_len).unwrap_or(i64::MAX),
-            filename: e.filename.chars().take(200).collect(),
-            editor: i.editor.clone(),
-        });
+        evidence.push(EvidenceRow::of(e, hash));
     }
+    let category = app.catalog.category(&case.category);
+    let fields = (!follow_up.fields.is_empty()).then(|| {
+        let mut after = case.fields.clone();
+        after.extend(follow_up.fields.clone());
+        after
+    });
     // One step per reply: bringing the case back to `normal` (SPEC §3.2) is this reply's step.
-    let restore = follow_up.fields.as_ref().and_then(|f| f.restore.as_ref());
-    let bump = if restore.is_some() { None } else { bump(app, case, now) };
-    let raised_to = match restore {
-        Some(restore) => restore.priority.parse().ok(),
-        None => bump.as_ref().map(|(p, _)| *p),
+    let restore = fields
+        .as_ref()
+        .zip(category)
+        .and_then(|(after, category)| restoring(&app.catalog, category, case, after));
+    let bump = match (restore, category) {
+        (None, Some(category)) => bumping(&app.catalog, category, case, now),
+        _ => None,
     };
-    let reply = CustomerReply {
+
+    let mut tx = app.store.begin_write().await?;
+    tx.add_customer_message(&CustomerMessage {
         ticket: case.id,
         body: text::redact(&follow_up.text).text,
         sender: follow_up.sender,
         raw_sha256: follow_up.raw_sha256,
         evidence,
-        now_ms: millis(now),
-        bump: bump.map(|(_, b)| b),
-        reopen: matches!(case.status.as_str(), "pending_customer" | "resolved"),
-    };
-    let raised = match &follow_up.fields {
-        None => app.store.add_customer_reply(&reply).await?.1,
-        Some(fields) => {
-            let (_, bumped, restored) = app.store.add_customer_info(&reply, fields).await?;
-            bumped || restored
+        at: now,
+    })
+    .await?;
+    let mut followed = Followed::default();
+    if let Some(after) = &fields {
+        let changed = tx.set_fields(case.id, &case.fields, after).await?;
+        if let Some(change) = restore.filter(|_| changed) {
+            if tx.change_priority(case.id, &change).await? {
+                followed = Followed {
+                    raised_to: Some(change.to),
+                    restored: true,
+                };
+            }
         }
-    };
-    Ok(raised_to.filter(|_| raised))
+    }
+    if let Some(change) = bump {
+        if tx.bump_priority(case.id, &change, now, now - BUMP_WINDOW).await? {
+            followed.raised_to = Some(change.to);
+        }
+    }
+    tx.fill_contact(case.id, follow_up.phone.as_ref(), follow_up.device.as_deref())
+        .await?;
+    let next = case.status.after_customer_message().once_contact_known(
+        case.phone.is_some() || follow_up.phone.is_some(),
+        case.device.is_some() || follow_up.device.is_some(),
+    );
+    if next != case.status {
+        let calendar = category.map_or(&app.catalog.triage().urgent_calendar, |c| {
+            triage::calendar(&app.catalog, c, case.priority)
+        });
+        tx.move_status(case.id, case.status, &case.timers().moved(next, now, calendar), now)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(followed)
+}
+
+/// SPEC §3.2: back to `normal` when the case is `low` only for what `after` now gives.
+fn restoring(
+    catalog: &Catalog,
+    category: &Category,
+    case: &Case,
+    after: &BTreeMap<String, String>,
+) -> Option<PriorityChange> {
+    let still_missing = !category.missing_recommended(after).is_empty();
+    let to = restored(case.priority, still_missing, &case.warnings)?;
+    Some(change(catalog, category, case, to))
 }
 
 /// SPEC §4's reply bump for this case now, with the due times that follow from it.
-fn bump(app: &App, case: &CaseState, now: DateTime<Utc>) -> Option<(Priority, PriorityChange)> {
-    let category = app.catalog.category(&case.category)?;
-    let current: Priority = case.priority.parse().ok()?;
+fn bumping(
+    catalog: &Catalog,
+    category: &Category,
+    case: &Case,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<PriorityChange> {
     let raised = reply_bump(
-        current,
+        case.priority,
         category.urgent_allowed,
         case.first_response_at.is_some(),
-        case.last_bump_at.map(from_millis),
+        case.last_bump_at,
         now,
     )?;
-    let d = due(
-        &app.catalog,
-        category,
-        &case.subcategory,
-        raised,
-        case.penalised,
-        from_millis(case.created_at),
-    );
-    Some((
-        raised,
-        PriorityChange {
-            from: current.as_str().to_owned(),
-            priority: raised.as_str().to_owned(),
-            first_response_due: millis(d.first_response_due),
-            resolution_due: millis(d.resolution_due),
-        },
-    ))
+    Some(change(catalog, category, case, raised))
+}
+
+/// A new priority with its due times, counted from the case's creation.
+fn change(catalog: &Catalog, category: &Category, case: &Case, to: Priority) -> PriorityChange {
+    PriorityChange {
+        from: case.priority,
+        to,
+        due: due(
+            catalog,
+            category,
+            &case.subcategory,
+            to,
+            case.penalised,
+            case.created_at,
+        ),
+    }
 }

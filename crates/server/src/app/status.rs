@@ -4,18 +4,20 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use sportello_domain::case::{Author, Status};
 use sportello_domain::case_number::CaseNumber;
+use sportello_domain::problem::WarningCode;
+use sportello_domain::triage::Priority;
 
-use super::add_info::fields_of;
-use super::reply::accepts_follow_up;
-use super::{from_millis, App, StatusToken};
-use crate::store::{MessageId, StoreError, StoredTicket, TicketId};
+use super::access::CustomerAccess;
+use super::{App, Error};
+use crate::store::MessageId;
 
 #[derive(Debug, Serialize)]
 pub struct CaseStatus {
     pub case_number: CaseNumber,
-    pub status: String,
-    pub priority: String,
+    pub status: Status,
+    pub priority: Priority,
     pub category: String,
     pub subcategory: String,
     /// The customer's own words and device, as stored (redacted).
@@ -31,11 +33,11 @@ pub struct CaseStatus {
     /// Recommended fields still missing (SPEC §3.2): the status page asks for them.
     pub missing: Vec<String>,
     /// What a case opened by mail still waits for (`phone`, `device`), while it is `needs_info`.
-    pub needs: Vec<String>,
-    /// Not closed: the customer may add information and files.
+    pub needs: Vec<&'static str>,
+    /// Still open to follow-ups: the customer may add information and files.
     pub accepts_information: bool,
-    /// The codes of the warnings the case was accepted with (SPEC §3.2).
-    pub warnings: Vec<String>,
+    /// The codes of the warnings the case was accepted with (SPEC §3.2), each once.
+    pub warnings: Vec<WarningCode>,
     /// The files sent with the request itself (those of later messages are on the messages).
     pub attachments: Vec<StatusAttachment>,
     pub messages: Vec<StatusMessage>,
@@ -43,7 +45,7 @@ pub struct CaseStatus {
 
 #[derive(Debug, Serialize)]
 pub struct StatusMessage {
-    pub author: String,
+    pub author: Author,
     /// Who wrote a follow-up by mail, when it was not the case's contact.
     pub sender: Option<String>,
     pub body: String,
@@ -55,59 +57,29 @@ pub struct StatusMessage {
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusAttachment {
     pub filename: String,
-    pub width: i64,
-    pub height: i64,
+    pub width: u32,
+    pub height: u32,
 }
 
-/// The case's number and id, if `case` names one and `token` is one of its status tokens; None
-/// otherwise, without saying which of the two was wrong.
-pub async fn authorise(app: &App, case: &str, token: &str) -> Result<Option<(CaseNumber, TicketId)>, StoreError> {
-    let Ok(case_number) = app.catalog.case_prefix().parse(case) else {
-        return Ok(None);
-    };
-    let Ok(sequence) = i64::try_from(case_number.sequence()) else {
-        return Ok(None);
-    };
-    let id = TicketId::from(sequence);
-    if token.is_empty() || !app.store.token_matches(id, &StatusToken::hash(token)).await? {
-        return Ok(None);
-    }
-    Ok(Some((case_number, id)))
-}
-
-/// The case, if `case` names one and `token` is one of its status tokens; None otherwise, without
-/// saying which of the two was wrong.
-#[tracing::instrument(skip_all)]
-pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<CaseStatus>, StoreError> {
-    let Some((case_number, id)) = authorise(app, case, token).await? else {
-        return Ok(None);
-    };
-    let (Some(stored), Some(state)) = (app.store.ticket(id).await?, app.store.case_state(id).await?) else {
-        return Ok(None);
-    };
-    let fields = fields_of(&stored);
+#[tracing::instrument(skip_all, fields(case = %access.case()))]
+pub async fn case_status(app: &App, access: &CustomerAccess) -> Result<CaseStatus, Error> {
+    let case = app.store.case(access.id()).await?.ok_or(Error::NotFound)?;
     let missing = app
         .catalog
-        .category(&stored.ticket.category)
-        .map(|c| c.missing_recommended(&fields))
+        .category(&case.category)
+        .map(|c| c.missing_recommended(&case.fields))
         .unwrap_or_default();
-    let StoredTicket { ticket, .. } = stored;
-    let needs = if ticket.status == "needs_info" {
-        [("phone", ticket.phone.is_none()), ("device", ticket.device.is_none())]
-            .iter()
+    let needs = match case.status {
+        Status::NeedsInfo => [("phone", case.phone.is_none()), ("device", case.device.is_none())]
+            .into_iter()
             .filter(|(_, missing)| *missing)
-            .map(|(field, _)| (*field).to_owned())
-            .collect()
-    } else {
-        Vec::new()
+            .map(|(field, _)| field)
+            .collect(),
+        _ => Vec::new(),
     };
-    let mut warnings: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&ticket.warnings)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|w| w["code"].as_str().map(ToOwned::to_owned))
-        .collect();
+    let mut warnings: Vec<WarningCode> = case.warnings.iter().map(|w| w.code).collect();
     warnings.dedup();
-    let files = app.store.attachments(id).await?;
+    let files = app.store.attachments(access.id()).await?;
     let files_of = |message: Option<MessageId>| -> Vec<StatusAttachment> {
         files
             .iter()
@@ -121,7 +93,7 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
     };
     let messages = app
         .store
-        .messages(id)
+        .messages(access.id())
         .await?
         .into_iter()
         .filter(|m| m.public)
@@ -130,27 +102,27 @@ pub async fn case_status(app: &App, case: &str, token: &str) -> Result<Option<Ca
             author: m.author,
             sender: m.sender,
             body: m.body,
-            created_at: from_millis(m.created_at),
+            created_at: m.created_at,
         })
         .collect();
-    Ok(Some(CaseStatus {
-        case_number,
-        status: ticket.status,
-        priority: ticket.priority,
-        category: ticket.category,
-        subcategory: ticket.subcategory,
-        description: ticket.description,
-        device: ticket.device,
-        created_at: from_millis(ticket.created_at),
-        first_response_due: from_millis(ticket.first_response_due),
-        resolution_due: from_millis(ticket.resolution_due),
-        first_response_at: state.first_response_at.map(from_millis),
-        fields,
+    Ok(CaseStatus {
+        case_number: access.case().clone(),
+        accepts_information: case.status.accepts_follow_up(case.resolved_at, app.clock.now()),
+        status: case.status,
+        priority: case.priority,
+        category: case.category,
+        subcategory: case.subcategory,
+        description: case.description,
+        device: case.device,
+        created_at: case.created_at,
+        first_response_due: case.first_response_due,
+        resolution_due: case.resolution_due,
+        first_response_at: case.first_response_at,
+        fields: case.fields,
         missing,
         needs,
-        accepts_information: accepts_follow_up(&state, Utc::now()),
         warnings,
         attachments: files_of(None),
         messages,
-    }))
+    })
 }

@@ -1,23 +1,22 @@
 //! Submit a support request (SPEC §3): validate, triage, and store the case, its evidence and its
-//! confirmation event in one transaction — or add it to the contact's open case (SPEC §3.3).
+//! confirmation event in one transaction — or add it to the contact's open case (SPEC §3.3): the
+//! same address only, and the link to that case goes to that address, never into the answer.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, SubsecRound, Utc};
-use serde::Serialize;
-use sportello_domain::case_number::CaseNumber;
+use chrono::{DateTime, Utc};
+use sportello_domain::case::{Channel, Status};
+use sportello_domain::case_number::{CaseNumber, CasePrefix};
 use sportello_domain::catalog::Catalog;
 use sportello_domain::evidence::{content_hash, ContentHash};
-
-use sportello_domain::problem::{Problem, Warning};
 use sportello_domain::request::{validate_deferring, Evidence, NewRequest, ValidRequest, DEFERRABLE};
-use sportello_domain::triage::{triage, History, Priority, Triage};
+use sportello_domain::triage::{triage, History, Triage};
 
-use super::{millis, App, StatusToken};
-use crate::config::Settings;
+use super::{App, AppSettings, Error, StatusToken};
+use crate::events::{Confirmation, MergedNotice, OutboxEvent};
+use crate::mail::ids::MailIds;
 use crate::store::{
-    CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest, NewOutboxEvent, StoreError, Ticket,
-    TicketId,
+    CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest, NewCase, NewOutboxEvent, TicketId,
 };
 
 /// A contact who already sent the same bytes this many times gets `attachment_repeated`.
@@ -30,27 +29,13 @@ pub enum Submitted {
         token: StatusToken,
         triage: Triage,
     },
-    Merged {
-        case: CaseNumber,
-        token: StatusToken,
-    },
+    /// Added to the contact's open case; its link went to the case's address by mail.
+    Merged { case: CaseNumber },
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SubmitError {
-    #[error("the request is not valid")]
-    Invalid(Vec<Problem>),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("could not store an attachment")]
-    Blob(#[from] std::io::Error),
-    #[error("{0}")]
-    Internal(String),
-}
-
-/// Where the request came from, kept on the case.
+/// How a request arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Channel {
+pub enum Via {
     Api,
     Web,
     /// A mail that threads into no open case, kept whole as a blob; it may be about another case.
@@ -60,56 +45,64 @@ pub enum Channel {
     },
 }
 
-impl Channel {
-    fn as_str(&self) -> &'static str {
+impl Via {
+    fn channel(&self) -> Channel {
         match self {
-            Channel::Api => "api",
-            Channel::Web => "web",
-            Channel::Email { .. } => "email",
+            Via::Api => Channel::Api,
+            Via::Web => Channel::Web,
+            Via::Email { .. } => Channel::Email,
         }
     }
 
-    /// The form and the API ask back before a case exists; a mail cannot, so what it lacks waits.
+    /// What a channel that cannot ask back may leave for later (SPEC §5).
     fn deferrable(&self) -> &'static [&'static str] {
-        match self {
-            Channel::Api | Channel::Web => &[],
-            Channel::Email { .. } => &DEFERRABLE,
+        if self.channel().can_ask_back() {
+            &[]
+        } else {
+            &DEFERRABLE
         }
     }
 }
 
 #[tracing::instrument(skip_all, fields(category = %request.category))]
-pub async fn submit(app: &App, request: NewRequest, channel: Channel) -> Result<Submitted, SubmitError> {
-    let valid = validate_deferring(&app.catalog, request, channel.deferrable()).map_err(SubmitError::Invalid)?;
+pub async fn submit(app: &App, request: NewRequest, via: Via) -> Result<Submitted, Error> {
+    let valid = validate_deferring(&app.catalog, request, via.deferrable()).map_err(Error::Invalid)?;
     let hashes = hash_all(&valid.attachments).await?;
     // Blobs first, synced: a committed row never names a missing file.
     for (evidence, hash) in valid.attachments.iter().zip(&hashes) {
         app.blobs.put(hash, evidence.bytes.clone()).await?;
     }
-    // Whole seconds: what is stored (milliseconds) and what is shown agree to the digit.
-    let now = Utc::now().trunc_subsecs(0);
+    let now = app.clock.now();
     let policy = app.catalog.triage();
     let token = StatusToken::generate();
+    let language = valid.language.clone().unwrap_or_else(|| "en".to_owned());
     let intake = IntakeRequest {
-        email: valid.email.as_str().to_owned(),
-        phone: valid.phone.as_ref().map(|p| p.as_str().to_owned()),
+        email: valid.email.clone(),
+        phone: valid.phone.clone(),
+        device: valid.device.clone(),
         category: valid.category.clone(),
-        merge_since_ms: millis(now - policy.merge_window),
-        strike_since_ms: millis(now - policy.strike_window),
-        now_ms: millis(now),
+        merge_since: now - policy.merge_window,
+        strike_since: now - policy.strike_window,
+        now,
         token_hash: StatusToken::hash(token.as_str()),
         merge_body: merged_body(&valid),
-        evidence: evidence_rows(&valid.attachments, &hashes),
-        raw_sha256: match &channel {
-            Channel::Email { raw_sha256, .. } => Some(raw_sha256.clone()),
-            Channel::Api | Channel::Web => None,
+        evidence: valid
+            .attachments
+            .iter()
+            .zip(&hashes)
+            .map(|(e, hash)| EvidenceRow::of(e, *hash))
+            .collect(),
+        raw_sha256: match &via {
+            Via::Email { raw_sha256, .. } => Some(raw_sha256.clone()),
+            Via::Api | Via::Web => None,
         },
+        merged: merged_notice(app, &valid, &token, language.clone(), now),
     };
-    let decide = decide_new_case(app, valid, channel, token.clone(), now);
+    let decide = decide_new_case(app, valid, via, token.clone(), language, now);
     match app.store.intake(intake, decide).await? {
         IntakeOutcome::Created(id, triaged) => {
             app.outbox_wake.notify_one();
-            let case = case_number(&app.catalog, id).map_err(SubmitError::Internal)?;
+            let case = number(app.catalog.case_prefix(), id)?;
             tracing::info!(case = %case, priority = %triaged.priority, "case created");
             Ok(Submitted::Created {
                 case,
@@ -118,9 +111,10 @@ pub async fn submit(app: &App, request: NewRequest, channel: Channel) -> Result<
             })
         }
         IntakeOutcome::Merged(id) => {
-            let case = case_number(&app.catalog, id).map_err(SubmitError::Internal)?;
+            app.outbox_wake.notify_one();
+            let case = number(app.catalog.case_prefix(), id)?;
             tracing::info!(case = %case, "merged into the open case");
-            Ok(Submitted::Merged { case, token })
+            Ok(Submitted::Merged { case })
         }
     }
 }
@@ -129,66 +123,76 @@ pub async fn submit(app: &App, request: NewRequest, channel: Channel) -> Result<
 fn decide_new_case(
     app: &App,
     valid: ValidRequest,
-    channel: Channel,
+    via: Via,
     token: StatusToken,
+    language: String,
     now: DateTime<Utc>,
 ) -> Decide<Triage> {
     let catalog = Arc::clone(&app.catalog);
     let settings = Arc::clone(&app.settings);
+    let ids = app.mail_ids.clone();
     // Shared with the confirmation it builds, which outlives one decision.
     let valid = Arc::new(valid);
     Box::new(move |history: ContactHistory| {
         let category = catalog
             .category(&valid.category)
             .ok_or_else(|| format!("validated category `{}` vanished", valid.category))?;
-        let history = History {
-            recent_strike: history.recent_strike,
-            repeated_attachment: history.most_repeats >= REPEATS_BEFORE_LOW,
+        let triaged = triage(
+            &catalog,
+            category,
+            &valid,
+            History {
+                recent_strike: history.recent_strike,
+                repeated_attachment: history.most_repeats >= REPEATS_BEFORE_LOW,
+            },
+            now,
+        );
+        let (channel, related_to) = match &via {
+            Via::Email { related_to, .. } => (Channel::Email, *related_to),
+            other => (other.channel(), None),
         };
-        let triaged = triage(&catalog, category, &valid, history, now);
-        let ticket = Ticket {
+        let case = NewCase {
             // Waiting for what the channel could not ask for (SPEC §5: mail opens a case anyway).
             status: if valid.needs_info.is_empty() {
-                "new"
+                Status::New
             } else {
-                "needs_info"
-            }
-            .to_owned(),
-            priority: triaged.priority.as_str().to_owned(),
+                Status::NeedsInfo
+            },
+            priority: triaged.priority,
             category: valid.category.clone(),
             subcategory: valid.subcategory.clone(),
-            email: valid.email.as_str().to_owned(),
-            phone: valid.phone.as_ref().map(|p| p.as_str().to_owned()),
+            email: valid.email.clone(),
+            phone: valid.phone.clone(),
             name: valid.name.clone(),
             country: valid.country.clone(),
-            language: valid.language.clone().unwrap_or_else(|| "en".to_owned()),
+            language: language.clone(),
             device: valid.device.clone(),
             description: valid.description.clone(),
-            fields: serde_json::to_string(&valid.fields).map_err(|e| e.to_string())?,
+            fields: valid.fields.clone(),
             urgent_requested: valid.urgent_requested,
             penalised: triaged.penalised,
-            warnings: serde_json::to_string(&triaged.warnings).map_err(|e| e.to_string())?,
-            channel: channel.as_str().to_owned(),
-            created_at: millis(now),
-            first_response_due: millis(triaged.due.first_response_due),
-            resolution_due: millis(triaged.due.resolution_due),
-            related_to: match channel {
-                Channel::Email { related_to, .. } => related_to,
-                Channel::Api | Channel::Web => None,
-            },
+            warnings: triaged.warnings.clone(),
+            channel,
+            created_at: now,
+            due: triaged.due,
+            // A mail about another case, or the same phone under another address (SPEC §3.3).
+            related_to: related_to.or(history.same_phone),
         };
-        let (catalog, settings, token, valid, confirmed) = (
+        let (catalog, settings, ids, token, valid, confirmed, language) = (
             Arc::clone(&catalog),
             Arc::clone(&settings),
+            ids.clone(),
             token.clone(),
             Arc::clone(&valid),
             triaged.clone(),
+            language.clone(),
         );
-        let outbox =
-            Box::new(move |id: TicketId| confirmation(&catalog, &settings, id, &token, &valid, &confirmed, now));
+        let outbox = Box::new(move |id: TicketId| {
+            confirmation(&catalog, &settings, &ids, id, &token, &valid, &confirmed, language, now)
+        });
         Ok((
             CasePlan {
-                ticket,
+                case,
                 strike: triaged.strike,
                 outbox,
             },
@@ -197,7 +201,40 @@ fn decide_new_case(
     })
 }
 
-async fn hash_all(attachments: &[Evidence]) -> Result<Vec<ContentHash>, SubmitError> {
+/// The mail that tells the address's owner their request joined their open case, with its link.
+fn merged_notice(
+    app: &App,
+    valid: &ValidRequest,
+    token: &StatusToken,
+    language: String,
+    now: DateTime<Utc>,
+) -> Box<dyn Fn(TicketId) -> NewOutboxEvent + Send + Sync> {
+    let (catalog, settings, ids, token, to) = (
+        Arc::clone(&app.catalog),
+        Arc::clone(&app.settings),
+        app.mail_ids.clone(),
+        token.clone(),
+        valid.email.clone(),
+    );
+    // Each merge is its own mail: the nonce keeps their Message-IDs apart.
+    let event = format!("merged-{:016x}", rand::random::<u64>());
+    Box::new(move |id: TicketId| {
+        let case = display_number(catalog.case_prefix(), id);
+        NewOutboxEvent {
+            ticket_id: id,
+            idempotency_key: message_id(&ids, catalog.case_prefix(), id, &event),
+            event: OutboxEvent::Merged(MergedNotice {
+                status_url: Some(status_url(&settings, &case, &token)),
+                case_number: case,
+                to: to.clone(),
+                language: language.clone(),
+            }),
+            created_at: now,
+        }
+    })
+}
+
+async fn hash_all(attachments: &[Evidence]) -> Result<Vec<ContentHash>, Error> {
     if attachments.is_empty() {
         return Ok(Vec::new());
     }
@@ -205,31 +242,30 @@ async fn hash_all(attachments: &[Evidence]) -> Result<Vec<ContentHash>, SubmitEr
     // Megabytes of SHA-256 would stall the async workers; hash on the blocking pool.
     tokio::task::spawn_blocking(move || all.iter().map(|b| content_hash(b)).collect())
         .await
-        .map_err(|e| SubmitError::Internal(e.to_string()))
+        .map_err(|e| Error::Internal(e.to_string()))
 }
 
-fn evidence_rows(attachments: &[Evidence], hashes: &[ContentHash]) -> Vec<EvidenceRow> {
-    attachments
-        .iter()
-        .zip(hashes)
-        .map(|(evidence, hash)| {
-            let i = &evidence.inspection;
-            EvidenceRow {
-                sha256: hash.to_hex(),
-                kind: i.kind.as_str().to_owned(),
-                width: i64::from(i.width),
-                height: i64::from(i.height),
-                byte_len: i64::try_from(i.byte_len).unwrap_or(i64::MAX),
-                filename: evidence.filename.chars().take(200).collect(),
-                editor: i.editor.clone(),
-            }
-        })
-        .collect()
+pub(super) fn number(prefix: &CasePrefix, id: TicketId) -> Result<CaseNumber, Error> {
+    id.number(prefix).map_err(|e| Error::Internal(e.to_string()))
 }
 
-fn case_number(catalog: &Catalog, id: TicketId) -> Result<CaseNumber, String> {
-    let sequence = u64::try_from(id.get()).map_err(|e| e.to_string())?;
-    catalog.case_prefix().number(sequence).map_err(|e| e.to_string())
+/// The case number as mail shows it; a sequence past the last number (never reached in practice)
+/// still names its case.
+fn display_number(prefix: &CasePrefix, id: TicketId) -> String {
+    id.number(prefix)
+        .map_or_else(|_| format!("#{}", id.get()), |c| c.to_string())
+}
+
+fn message_id(ids: &MailIds, prefix: &CasePrefix, id: TicketId, event: &str) -> String {
+    match id.number(prefix) {
+        Ok(case) => ids.message_id(&case, event),
+        // Unreachable in practice (see `display_number`); still one unique, unverifiable id.
+        Err(_) => format!("<case-{}.{event}@invalid>", id.get()),
+    }
+}
+
+fn status_url(settings: &AppSettings, case: &str, token: &StatusToken) -> String {
+    format!("{}/status/{}?t={}", settings.public_url, case, token.as_str())
 }
 
 /// The text a merged submission adds to the open case: its description and any catalog fields.
@@ -242,52 +278,39 @@ fn merged_body(valid: &ValidRequest) -> String {
 }
 
 /// The confirmation mail's event (SPEC §5); its Message-ID is the idempotency key of the delivery.
+#[allow(clippy::too_many_arguments)]
 fn confirmation(
     catalog: &Catalog,
-    settings: &Settings,
+    settings: &AppSettings,
+    ids: &MailIds,
     id: TicketId,
     token: &StatusToken,
     valid: &ValidRequest,
     triaged: &Triage,
+    language: String,
     now: DateTime<Utc>,
 ) -> NewOutboxEvent {
-    let domain = settings.support_address.rsplit('@').next().unwrap_or("localhost");
-    let case = case_number(catalog, id).map_or_else(|_| format!("#{}", id.get()), |c| c.to_string());
-    let payload = ConfirmationPayload {
-        status_url: format!("{}/status/{}?t={}", settings.public_url, case, token.as_str()),
-        case_number: &case,
-        to: valid.email.as_str(),
-        category: &valid.category,
-        language: valid.language.as_deref().unwrap_or("en"),
-        priority: triaged.priority,
-        first_response_due: triaged.due.first_response_due,
-        resolution_due: triaged.due.resolution_due,
-        missing: valid.needs_info.iter().chain(&valid.missing_recommended).collect(),
-        warnings: &triaged.warnings,
-    };
+    let case = display_number(catalog.case_prefix(), id);
     NewOutboxEvent {
-        kind: "confirmation".to_owned(),
         ticket_id: id,
-        // Plain fields: serialising them cannot fail.
-        payload: serde_json::to_string(&payload).unwrap_or_default(),
-        idempotency_key: format!("<{}.confirmation@{}>", case.to_ascii_lowercase(), domain),
-        created_at: millis(now),
+        idempotency_key: message_id(ids, catalog.case_prefix(), id, "confirmation"),
+        event: OutboxEvent::Confirmation(Confirmation {
+            status_url: Some(status_url(settings, &case, token)),
+            case_number: case,
+            to: valid.email.clone(),
+            category: valid.category.clone(),
+            language,
+            priority: triaged.priority,
+            first_response_due: triaged.due.first_response_due,
+            resolution_due: triaged.due.resolution_due,
+            missing: valid
+                .needs_info
+                .iter()
+                .chain(&valid.missing_recommended)
+                .cloned()
+                .collect(),
+            warnings: triaged.warnings.clone(),
+        }),
+        created_at: now,
     }
-}
-
-/// The confirmation event's payload, as `mail::Composer` reads it. Built on the SQLite writer's
-/// thread, so it goes straight to text, with no JSON tree in between.
-#[derive(Serialize)]
-struct ConfirmationPayload<'a> {
-    case_number: &'a str,
-    to: &'a str,
-    category: &'a str,
-    language: &'a str,
-    priority: Priority,
-    first_response_due: DateTime<Utc>,
-    resolution_due: DateTime<Utc>,
-    status_url: String,
-    /// What the customer is asked for: required fields first, then recommended ones.
-    missing: Vec<&'a String>,
-    warnings: &'a [Warning],
 }

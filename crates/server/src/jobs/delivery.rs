@@ -12,6 +12,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sportello_domain::catalog::Catalog;
 use tokio::sync::Notify;
 
+use crate::app::Clock;
+use crate::events::OutboxEvent;
 use crate::mail::Composer;
 use crate::store::{OutboxRecord, Store, StoreError};
 
@@ -42,41 +44,40 @@ pub struct Delivery {
     pub composer: Composer,
     pub transport: AsyncSmtpTransport<Tokio1Executor>,
     pub give_up_after: Duration,
+    pub clock: Clock,
 }
 
 impl Delivery {
     /// Sends what is due at `now`, one batch; tests call this to drain the outbox deterministically.
     pub async fn deliver_due(&self, now: DateTime<Utc>) -> Result<Pass, StoreError> {
-        let now_ms = now.timestamp_millis();
-        let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+        let lease = chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::MAX);
+        let give_up_after = chrono::Duration::from_std(self.give_up_after).unwrap_or(chrono::Duration::MAX);
         let mut pass = Pass::default();
-        let events = self.store.claim_outbox(now_ms, lease_ms, BATCH).await?;
+        let events = self.store.claim_outbox(now, lease, BATCH).await?;
         let outcomes = futures_util::future::join_all(events.iter().map(|event| self.send(event))).await;
-        for (event, outcome) in events.iter().zip(outcomes) {
+        for (record, outcome) in events.iter().zip(outcomes) {
             match outcome {
-                Ok(()) => {
+                Ok(event) => {
                     self.store
-                        .mark_sent(event.id, now_ms, &without_secrets(&event.payload))
+                        .mark_sent(record.id, now, &event.clone().without_secrets())
                         .await?;
                     pass.sent += 1;
                 }
                 Err(Failure::Permanent(why)) => {
-                    tracing::warn!(key = %event.idempotency_key, %why, "giving up: refused for good");
-                    self.store.give_up(event.id, &why, now_ms).await?;
+                    tracing::warn!(key = %record.idempotency_key, %why, "giving up: refused for good");
+                    self.store.give_up(record.id, &why, now).await?;
                     pass.given_up += 1;
                 }
                 Err(Failure::Transient(why)) => {
-                    let give_up_ms = i64::try_from(self.give_up_after.as_millis()).unwrap_or(i64::MAX);
-                    if now_ms.saturating_sub(event.created_at) >= give_up_ms {
-                        tracing::warn!(key = %event.idempotency_key, %why, "giving up: out of time");
-                        self.store.give_up(event.id, &why, now_ms).await?;
+                    if now - record.created_at >= give_up_after {
+                        tracing::warn!(key = %record.idempotency_key, %why, "giving up: out of time");
+                        self.store.give_up(record.id, &why, now).await?;
                         pass.given_up += 1;
                     } else {
-                        let wait = i64::try_from(backoff(event.attempts).as_millis()).unwrap_or(i64::MAX);
-                        tracing::info!(key = %event.idempotency_key, %why, attempts = event.attempts + 1, "will retry");
-                        self.store
-                            .mark_failed(event.id, &why, now_ms.saturating_add(wait))
-                            .await?;
+                        let wait =
+                            chrono::Duration::from_std(backoff(record.attempts)).unwrap_or(chrono::Duration::MAX);
+                        tracing::info!(key = %record.idempotency_key, %why, attempts = record.attempts + 1, "will retry");
+                        self.store.mark_failed(record.id, &why, now + wait).await?;
                         pass.retrying += 1;
                     }
                 }
@@ -85,13 +86,19 @@ impl Delivery {
         Ok(pass)
     }
 
-    async fn send(&self, event: &OutboxRecord) -> Result<(), Failure> {
+    /// Sends one event; the event sent, or why not.
+    async fn send<'r>(&self, record: &'r OutboxRecord) -> Result<&'r OutboxEvent, Failure> {
+        // A payload that does not read back cannot be sent, now or later: an agent must look.
+        let event = record
+            .event
+            .as_ref()
+            .map_err(|why| Failure::Permanent(format!("the event cannot be read: {why}")))?;
         let message = self
             .composer
-            .compose(&self.catalog, event)
+            .compose(&self.catalog, event, &record.idempotency_key)
             .map_err(|e| Failure::Permanent(e.to_string()))?;
         match self.transport.send(message).await {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(event),
             Err(e) if e.is_permanent() => Err(Failure::Permanent(e.to_string())),
             Err(e) => Err(Failure::Transient(e.to_string())),
         }
@@ -100,7 +107,7 @@ impl Delivery {
     /// Delivers until the process stops: at once when woken by a new event, else every second.
     pub async fn run(self, wake: Arc<Notify>) {
         loop {
-            match self.deliver_due(Utc::now()).await {
+            match self.deliver_due(self.clock.now()).await {
                 // A full batch: there may be more waiting.
                 Ok(pass) if pass.sent + pass.retrying + pass.given_up >= BATCH as usize => continue,
                 Ok(_) => {}
@@ -114,18 +121,6 @@ impl Delivery {
     }
 }
 
-/// The payload as it may stay in the database once sent: the status link carries the customer's
-/// token, and only the token's hash may be stored for good (SPEC §3.5).
-pub fn without_secrets(payload: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(payload) {
-        Ok(serde_json::Value::Object(mut fields)) => {
-            fields.remove("status_url");
-            serde_json::Value::Object(fields).to_string()
-        }
-        _ => "{}".to_owned(),
-    }
-}
-
 enum Failure {
     Permanent(String),
     Transient(String),
@@ -134,14 +129,6 @@ enum Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sent_payloads_keep_no_token() {
-        let kept =
-            without_secrets(r#"{"case_number":"WA0000000013","status_url":"https://x/status/WA0000000013?t=secret"}"#);
-        assert_eq!(kept, r#"{"case_number":"WA0000000013"}"#);
-        assert_eq!(without_secrets("not json"), "{}");
-    }
 
     #[test]
     fn backoff_doubles_from_five_seconds_up_to_an_hour() {

@@ -16,12 +16,11 @@ use std::time::Duration;
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::types::Flag;
 use bytes::Bytes;
-use chrono::Utc;
 use futures_util::TryStreamExt;
 use sportello_domain::evidence::content_hash;
 use tokio_rustls::rustls::ClientConfig;
 
-use crate::app::ingest::{ingest, keep_oversized, IngestError, Ingested, MAX_MESSAGE_BYTES};
+use crate::app::ingest::{ingest, keep_oversized, Ingested, MAX_MESSAGE_BYTES};
 use crate::app::App;
 use crate::mail::imap::{ImapError, ImapSession, MailboxUrl};
 
@@ -44,6 +43,8 @@ pub struct Pass {
     pub kept_aside: usize,
     /// Filing failed; retried on the next pass (until [`MAX_ATTEMPTS`]).
     pub failed: usize,
+    /// The server sent no body: neither filed nor marked, asked for again on the next pass.
+    pub unfetched: usize,
 }
 
 pub struct MailboxPoller {
@@ -83,25 +84,8 @@ impl MailboxPoller {
 
     /// Files everything new in the mailbox once; tests call this to drain it deterministically.
     pub async fn pass(&mut self, session: &mut ImapSession) -> Result<Pass, PollError> {
-        let mailbox = session.select(&self.url.mailbox).await?;
-        let uid_validity = i64::from(
-            mailbox
-                .uid_validity
-                .ok_or_else(|| PollError::NoUidValidity(self.url.mailbox.clone()))?,
-        );
-        let keywords_allowed = mailbox
-            .permanent_flags
-            .iter()
-            .any(|f| matches!(f, Flag::MayCreate) || matches!(f, Flag::Custom(k) if k == FILED));
-        let key = self.url.key();
-        let after = match self.app.store.mailbox_progress(&key).await? {
-            Some((validity, last)) if validity == uid_validity => last,
-            // A new mailbox, or one renumbered: read it all again; raw hashes stop duplicates.
-            _ => {
-                self.attempts.clear();
-                0
-            }
-        };
+        let (uid_validity, keywords_allowed) = self.select(session).await?;
+        let after = self.progress(uid_validity).await?;
         let query = if keywords_allowed {
             format!("UID {}:* NOT KEYWORD {FILED}", after + 1)
         } else {
@@ -114,10 +98,70 @@ impl MailboxPoller {
             .filter(|uid| i64::from(*uid) > after)
             .collect();
         uids.sort_unstable();
+        self.file_selected(session, &uids, uid_validity, keywords_allowed, after)
+            .await
+    }
+
+    /// Selects the mailbox: its UIDVALIDITY, and whether it keeps our keyword.
+    async fn select(&self, session: &mut ImapSession) -> Result<(i64, bool), PollError> {
+        let mailbox = session.select(&self.url.mailbox).await?;
+        let uid_validity = i64::from(
+            mailbox
+                .uid_validity
+                .ok_or_else(|| PollError::NoUidValidity(self.url.mailbox.clone()))?,
+        );
+        let keywords_allowed = mailbox
+            .permanent_flags
+            .iter()
+            .any(|f| matches!(f, Flag::MayCreate) || matches!(f, Flag::Custom(k) if k == FILED));
+        Ok((uid_validity, keywords_allowed))
+    }
+
+    /// The last UID filed under this UIDVALIDITY; 0 for a new mailbox or one renumbered (read it
+    /// all again: raw hashes stop duplicates).
+    async fn progress(&mut self, uid_validity: i64) -> Result<i64, PollError> {
+        match self.app.store.mailbox_progress(&self.url.key()).await? {
+            Some((validity, last)) if validity == uid_validity => Ok(last),
+            _ => {
+                self.attempts.clear();
+                Ok(0)
+            }
+        }
+    }
+
+    /// Files these messages of the mailbox, in order, marking each once its case is committed.
+    /// A message whose fetch brings no body (expunged meanwhile, or a server's fault) is neither
+    /// filed nor marked: the progress stays below it, so the next pass asks for it again.
+    pub async fn file_uids(&mut self, session: &mut ImapSession, uids: &[u32]) -> Result<Pass, PollError> {
+        let (uid_validity, keywords_allowed) = self.select(session).await?;
+        let after = self.progress(uid_validity).await?;
+        self.file_selected(session, uids, uid_validity, keywords_allowed, after)
+            .await
+    }
+
+    async fn file_selected(
+        &mut self,
+        session: &mut ImapSession,
+        uids: &[u32],
+        uid_validity: i64,
+        keywords_allowed: bool,
+        after: i64,
+    ) -> Result<Pass, PollError> {
+        let key = self.url.key();
         let mut pass = Pass::default();
         let mut last = after;
-        for uid in uids {
-            let (raw_sha256, outcome) = self.file(session, uid).await?;
+        // Set at the first message left unfetched: the progress stops there.
+        let mut held_back = false;
+        for &uid in uids {
+            let Some((raw_sha256, outcome)) = self.file(session, uid).await? else {
+                tracing::warn!(
+                    uid,
+                    "the server sent no body for a message; it is asked for again next time"
+                );
+                pass.unfetched += 1;
+                held_back = true;
+                continue;
+            };
             match outcome {
                 Ok(Ingested::Duplicate) => pass.duplicates += 1,
                 Ok(Ingested::KeptAside(_)) => pass.kept_aside += 1,
@@ -139,7 +183,7 @@ impl MailboxPoller {
                             &raw_sha256,
                             None,
                             Some(&format!("IMAP UID {uid}")),
-                            Utc::now().timestamp_millis(),
+                            self.app.clock.now(),
                         )
                         .await?;
                     pass.kept_aside += 1;
@@ -157,17 +201,19 @@ impl MailboxPoller {
                 .await?
                 .try_collect::<Vec<_>>()
                 .await?;
-            last = i64::from(uid);
-            self.app
-                .store
-                .save_mailbox_progress(&key, uid_validity, last, Utc::now().timestamp_millis())
-                .await?;
+            if !held_back {
+                last = i64::from(uid);
+                self.app
+                    .store
+                    .save_mailbox_progress(&key, uid_validity, last, self.app.clock.now())
+                    .await?;
+            }
         }
         if last == after {
             // Remember the UIDVALIDITY even when nothing was new.
             self.app
                 .store
-                .save_mailbox_progress(&key, uid_validity, last, Utc::now().timestamp_millis())
+                .save_mailbox_progress(&key, uid_validity, last, self.app.clock.now())
                 .await?;
         }
         Ok(pass)
@@ -175,31 +221,34 @@ impl MailboxPoller {
 
     /// Fetches one message (by its size first: a huge one only by its header) and files it.
     /// The outer error is the connection's; the inner one is the filing's, beside the hash of
-    /// what was fetched.
+    /// what was fetched. None when the server answered without the message.
     async fn file(
         &self,
         session: &mut ImapSession,
         uid: u32,
-    ) -> Result<(String, Result<Ingested, IngestError>), PollError> {
-        let size = first(session, uid, "(UID RFC822.SIZE)")
-            .await?
-            .and_then(|f| f.size)
-            .unwrap_or(0);
+    ) -> Result<Option<(String, Result<Ingested, crate::app::Error>)>, PollError> {
+        let Some(size) = first(session, uid, "(UID RFC822.SIZE)").await?.and_then(|f| f.size) else {
+            return Ok(None);
+        };
         let size = usize::try_from(size).unwrap_or(usize::MAX);
         if size > MAX_MESSAGE_BYTES {
-            let header = first(session, uid, "(UID BODY.PEEK[HEADER])")
+            let Some(header) = first(session, uid, "(UID BODY.PEEK[HEADER])")
                 .await?
                 .and_then(|f| f.header().map(Bytes::copy_from_slice))
-                .unwrap_or_default();
+            else {
+                return Ok(None);
+            };
             let hash = content_hash(&header).to_hex();
-            return Ok((hash, keep_oversized(&self.app, header, size as u64).await));
+            return Ok(Some((hash, keep_oversized(&self.app, header, size as u64).await)));
         }
         // PEEK: reading must not mark it; marking waits for the commit.
-        let raw = first(session, uid, "(UID BODY.PEEK[])")
+        let Some(raw) = first(session, uid, "(UID BODY.PEEK[])")
             .await?
             .and_then(|f| f.body().map(Bytes::copy_from_slice))
-            .unwrap_or_default();
-        Ok((content_hash(&raw).to_hex(), ingest(&self.app, raw).await))
+        else {
+            return Ok(None);
+        };
+        Ok(Some((content_hash(&raw).to_hex(), ingest(&self.app, raw).await)))
     }
 
     /// Polls until the process stops, reconnecting with growing waits after failures.
@@ -226,7 +275,7 @@ impl MailboxPoller {
             if pass != Pass::default() {
                 tracing::info!(?pass, "mailbox pass");
             }
-            if pass.failed > 0 {
+            if pass.failed > 0 || pass.unfetched > 0 {
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 continue;
             }

@@ -1,4 +1,5 @@
 //! Work that runs beside the HTTP server.
 
+pub mod blobs;
 pub mod delivery;
 pub mod mailbox;

@@ -11,8 +11,10 @@ pub enum Inbound {
     Message(Received),
     /// Machine-written and not a bounce: vacation replies, read receipts, abuse reports, our own mail.
     Ignored { reason: String },
-    /// Delivery failed for good to these addresses.
-    Bounce { failed: Vec<String> },
+    /// Delivery failed for good to these addresses. `names` are the identifiers of ours it quotes
+    /// (Message-IDs, bounce addresses), for the caller to verify: a bounce counts only when it
+    /// names one of our mails (SPEC §5).
+    Bounce { failed: Vec<String>, names: Vec<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,10 +62,14 @@ pub fn read(raw: &[u8], support_address: &str) -> Result<Inbound, Refusal> {
         ),
         None => ("text".to_owned(), "plain".to_owned(), String::new()),
     };
+    let domain = support_address.rsplit('@').next().unwrap_or("");
     if ctype == "multipart" && subtype == "report" {
         return Ok(match report.as_str() {
             "delivery-status" => match failed_recipients(&message) {
-                Some(failed) => Inbound::Bounce { failed },
+                Some(failed) => Inbound::Bounce {
+                    failed,
+                    names: ours_named(&message, domain),
+                },
                 None => ignored("a delivery delay notice"),
             },
             "disposition-notification" => ignored("a read receipt"),
@@ -83,8 +89,11 @@ pub fn read(raw: &[u8], support_address: &str) -> Result<Inbound, Refusal> {
         .map(str::to_owned);
     let header = |name: &str| message.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
     let subject = message.subject().unwrap_or("").trim().to_owned();
-    if let Some(bounce) = plain_bounce(&from, &message) {
-        return Ok(bounce);
+    if let Some(failed) = plain_bounce(&from, &message) {
+        return Ok(Inbound::Bounce {
+            failed,
+            names: ours_named(&message, domain),
+        });
     }
     if from.eq_ignore_ascii_case(support_address) {
         return Ok(ignored("a loop: sent by this desk"));
@@ -233,8 +242,8 @@ fn returned_recipients(message: &mail_parser::Message<'_>) -> Vec<String> {
 
 /// Bounces that are not RFC 3464 reports: naming the failed addresses in `X-Failed-Recipients`,
 /// or from a mailer daemon — or from a postmaster when the subject says delivery failed (a
-/// postmaster is also a person who writes ordinary mail).
-fn plain_bounce(from: &str, message: &mail_parser::Message<'_>) -> Option<Inbound> {
+/// postmaster is also a person who writes ordinary mail). The failed addresses, when it is one.
+fn plain_bounce(from: &str, message: &mail_parser::Message<'_>) -> Option<Vec<String>> {
     let local = from.split('@').next().unwrap_or("");
     let subject = message.subject().unwrap_or("").to_lowercase();
     let says_failed = [
@@ -259,7 +268,74 @@ fn plain_bounce(from: &str, message: &mail_parser::Message<'_>) -> Option<Inboun
                 .collect()
         })
         .unwrap_or_default();
-    (daemon || !failed.is_empty()).then_some(Inbound::Bounce { failed })
+    (daemon || !failed.is_empty()).then_some(failed)
+}
+
+/// At most this many identifiers are taken from one bounce: enough for any real one.
+const MAX_NAMED: usize = 32;
+
+/// Every `local@domain` under our domain that a bounce carries, where bounces carry what they
+/// return: its own In-Reply-To, References and recipient headers (our bounce address, when the
+/// sending server kept our envelope sender), its text, and the message or headers it returns.
+fn ours_named(message: &mail_parser::Message<'_>, domain: &str) -> Vec<String> {
+    let mut texts: Vec<String> = [
+        "In-Reply-To",
+        "References",
+        "To",
+        "Delivered-To",
+        "X-Original-To",
+        "Envelope-To",
+    ]
+    .iter()
+    .filter_map(|h| message.header_raw(*h).map(str::to_owned))
+    .collect();
+    texts.extend((0..message.text_body_count()).filter_map(|i| message.body_text(i).map(|t| t.into_owned())));
+    for part in &message.parts {
+        let returned = part.content_type().is_some_and(|ct| {
+            let sub = ct.subtype().unwrap_or("").to_ascii_lowercase();
+            sub == "rfc822" || sub == "rfc822-headers" || sub == "delivery-status"
+        });
+        if returned {
+            texts.push(String::from_utf8_lossy(part.contents()).into_owned());
+        }
+    }
+    let mut names = Vec::new();
+    for text in &texts {
+        for name in addresses_at(text, domain) {
+            if names.len() == MAX_NAMED {
+                return names;
+            }
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// The `local@domain` strings in `text` for one domain, the local part read back from the `@`.
+fn addresses_at(text: &str, domain: &str) -> Vec<String> {
+    let lower = text.to_ascii_lowercase();
+    let needle = format!("@{}", domain.to_ascii_lowercase());
+    let local_char = |b: u8| b.is_ascii_alphanumeric() || b"._+-".contains(&b);
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find(&needle).map(|i| from + i) {
+        let end = at + needle.len();
+        from = end;
+        // The domain must end there (not `@domain.example.evil`; a full stop after it may end a
+        // sentence).
+        let next = |i: usize| lower.as_bytes().get(i).copied();
+        let continues = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if continues(next(end)) || (next(end) == Some(b'.') && continues(next(end + 1))) {
+            continue;
+        }
+        let start = lower[..at].bytes().rposition(|b| !local_char(b)).map_or(0, |i| i + 1);
+        if start < at {
+            found.push(lower[start..end].to_owned());
+        }
+    }
+    found
 }
 
 /// The new text of a reply: the history below a separator or a signature is cut, quoted lines and
@@ -363,7 +439,10 @@ mod tests {
         match outcome {
             Err(e) => format!("refused: {e}\n"),
             Ok(Inbound::Ignored { reason }) => format!("ignored: {reason}\n"),
-            Ok(Inbound::Bounce { failed }) => format!("bounce: {}\n", failed.join(", ")),
+            Ok(Inbound::Bounce { failed, names }) if names.is_empty() => format!("bounce: {}\n", failed.join(", ")),
+            Ok(Inbound::Bounce { failed, names }) => {
+                format!("bounce: {}\nnamed: {}\n", failed.join(", "), names.join(" "))
+            }
             Ok(Inbound::Message(m)) => format!(
                 "message from {}\nsubject: {}\nmessage-id: {}\nreferences: {}\nattachments: {}\n--- body ---\n{}\n",
                 m.from,
@@ -417,7 +496,7 @@ mod tests {
             "dsn-delayed.eml",
             "dsn-rfc822-headers-only.eml",
         ] {
-            let Ok(Inbound::Bounce { failed }) = read(&eml(name), "support@x.test") else {
+            let Ok(Inbound::Bounce { failed, .. }) = read(&eml(name), "support@x.test") else {
                 panic!("{name}")
             };
             assert!(
@@ -462,6 +541,37 @@ mod tests {
                 m.body
             );
         }
+    }
+
+    /// A bounce names our mail where bounces carry it: the returned message's headers, its own
+    /// references, its recipient (our bounce address), or the text of a prose-only report.
+    #[test]
+    fn a_bounce_names_the_mails_of_ours_it_returns() {
+        let id = "<wa0000000013.confirmation.0123456789abcdef01234567@sportello.test>";
+        let report = format!(
+            "From: MAILER-DAEMON@mx.example\r\nTo: bounce+wa0000000013.confirmation.0123456789abcdef01234567@sportello.test\r\n\
+             Subject: Undelivered Mail\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n\
+             --B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\
+             --B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n\
+             Final-Recipient: rfc822; mario@gmail.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n\
+             --B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {id}\r\nTo: mario@gmail.com\r\n\r\n--B--\r\n"
+        );
+        let Ok(Inbound::Bounce { failed, names }) = read(report.as_bytes(), "support@sportello.test") else {
+            panic!("a bounce")
+        };
+        assert_eq!(failed, ["mario@gmail.com"]);
+        assert!(names.contains(&id.trim_matches(['<', '>']).to_owned()), "{names:?}");
+        assert!(names.iter().any(|n| n.starts_with("bounce+")), "{names:?}");
+        // Another domain's identifiers, and our domain inside a longer one, are not ours.
+        assert_eq!(
+            addresses_at("a@sportello.test.evil.example <b@x.sportello.test>", "sportello.test"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            addresses_at("see a.b+c@Sportello.Test.", "sportello.test"),
+            ["a.b+c@sportello.test"]
+        );
     }
 
     #[test]

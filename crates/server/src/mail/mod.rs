@@ -2,41 +2,28 @@
 //! the case's language, from compiled, auto-escaping templates (STYLE rule 16). Incoming mail is
 //! read in [`inbound`].
 
+pub mod ids;
 pub mod imap;
 pub mod inbound;
 
 use askama::Template;
-use chrono::{DateTime, Utc};
+use lettre::address::Envelope;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::Message;
-use serde::Deserialize;
+use lettre::{Address, Message};
 use sportello_domain::catalog::Catalog;
+use sportello_domain::contact::email::Email;
 
+use crate::events::{Confirmation, MergedNotice, OutboxEvent};
 use crate::i18n::Lang;
-use crate::store::OutboxRecord;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
-    #[error("unknown event kind `{0}`")]
-    UnknownKind(String),
-    #[error("the event's payload cannot be read: {0}")]
-    Payload(#[from] serde_json::Error),
-    #[error("the recipient `{0}` is not an address")]
+    #[error("the recipient `{0}` is not an address mail can be sent to")]
     Recipient(String),
+    #[error("the event has no status link left to send (already delivered?)")]
+    NoLink,
     #[error("the message cannot be built: {0}")]
     Build(String),
-}
-
-/// What `app::submit` writes for a confirmation.
-#[derive(Debug, Deserialize)]
-struct Confirmation {
-    case_number: String,
-    to: String,
-    language: String,
-    category: String,
-    first_response_due: DateTime<Utc>,
-    status_url: String,
-    missing: Vec<String>,
 }
 
 /// The sentences of a confirmation, already in the customer's language.
@@ -68,6 +55,31 @@ struct ConfirmationHtml<'a> {
     status_url: &'a str,
 }
 
+/// The sentences of the mail about a merged request.
+struct MergedTexts {
+    greeting: String,
+    body: String,
+    status_intro: String,
+    reply_hint: String,
+    warning: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/merged.txt")]
+struct MergedText<'a> {
+    t: &'a MergedTexts,
+    status_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/merged.html")]
+struct MergedHtml<'a> {
+    t: &'a MergedTexts,
+    lang: &'a str,
+    subject: &'a str,
+    status_url: &'a str,
+}
+
 /// RFC 3834: our mail is machine-written, so vacation responders must not answer it (no loops).
 #[derive(Debug, Clone, Copy)]
 struct AutoSubmitted;
@@ -86,6 +98,16 @@ impl lettre::message::header::Header for AutoSubmitted {
     }
 }
 
+/// Where a customer's mail goes: the address with its domain in ASCII (IDNA), so a mail server
+/// without SMTPUTF8 takes it whenever the local part is ASCII. Every address intake accepts
+/// is one (see the test `every_accepted_address_can_be_sent_to`).
+pub fn recipient(email: &Email) -> Result<Address, ComposeError> {
+    email
+        .smtp_form()
+        .parse()
+        .map_err(|_| ComposeError::Recipient(email.to_string()))
+}
+
 /// Turns outbox events into messages from the desk's address.
 #[derive(Debug, Clone)]
 pub struct Composer {
@@ -100,15 +122,34 @@ impl Composer {
         Ok(Composer { from })
     }
 
-    pub fn compose(&self, catalog: &Catalog, event: &OutboxRecord) -> Result<Message, ComposeError> {
-        match event.kind.as_str() {
-            "confirmation" => self.confirmation(catalog, event),
-            other => Err(ComposeError::UnknownKind(other.to_owned())),
-        }
+    /// The message for `event`, under `message_id` (its idempotency key), with the bounce address
+    /// that goes with that id as envelope sender (SPEC §5).
+    pub fn compose(&self, catalog: &Catalog, event: &OutboxEvent, message_id: &str) -> Result<Message, ComposeError> {
+        let (to, subject, text, html) = match event {
+            OutboxEvent::Confirmation(c) => self.confirmation(catalog, c)?,
+            OutboxEvent::Merged(m) => self.merged(m)?,
+        };
+        let bounce = ids::bounce_address_of(message_id)
+            .and_then(|a| a.parse::<Address>().ok())
+            .or_else(|| Some(self.from.email.clone()));
+        let envelope = Envelope::new(bounce, vec![to.clone()]).map_err(|e| ComposeError::Build(e.to_string()))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(None, to))
+            .subject(subject)
+            .message_id(Some(message_id.to_owned()))
+            .header(AutoSubmitted)
+            .envelope(envelope)
+            .multipart(MultiPart::alternative_plain_html(text, html))
+            .map_err(|e| ComposeError::Build(e.to_string()))
     }
 
-    fn confirmation(&self, catalog: &Catalog, event: &OutboxRecord) -> Result<Message, ComposeError> {
-        let c: Confirmation = serde_json::from_str(&event.payload)?;
+    fn confirmation(
+        &self,
+        catalog: &Catalog,
+        c: &Confirmation,
+    ) -> Result<(Address, String, String, String), ComposeError> {
+        let status_url = c.status_url.as_deref().ok_or(ComposeError::NoLink)?;
         let lang = Lang::negotiate([c.language.as_str()]);
         let code = lang.code();
         let case = ("case", c.case_number.clone());
@@ -137,7 +178,7 @@ impl Composer {
         let text = ConfirmationText {
             t: &t,
             missing: &missing,
-            status_url: &c.status_url,
+            status_url,
         }
         .render()
         .map_err(|e| ComposeError::Build(e.to_string()))?;
@@ -146,45 +187,70 @@ impl Composer {
             lang: &code,
             subject: &subject,
             missing: &missing,
-            status_url: &c.status_url,
+            status_url,
         }
         .render()
         .map_err(|e| ComposeError::Build(e.to_string()))?;
-        let to: Mailbox = c.to.parse().map_err(|_| ComposeError::Recipient(c.to.clone()))?;
-        Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(subject)
-            .message_id(Some(event.idempotency_key.clone()))
-            .header(AutoSubmitted)
-            .multipart(MultiPart::alternative_plain_html(text, html))
-            .map_err(|e| ComposeError::Build(e.to_string()))
+        Ok((recipient(&c.to)?, subject, text, html))
+    }
+
+    fn merged(&self, m: &MergedNotice) -> Result<(Address, String, String, String), ComposeError> {
+        let status_url = m.status_url.as_deref().ok_or(ComposeError::NoLink)?;
+        let lang = Lang::negotiate([m.language.as_str()]);
+        let code = lang.code();
+        let case = ("case", m.case_number.clone());
+        let t = MergedTexts {
+            greeting: lang.message("mail-greeting", &[]),
+            body: lang.message("mail-merged-body", std::slice::from_ref(&case)),
+            status_intro: lang.message("mail-status-intro", &[]),
+            reply_hint: lang.message("mail-reply-hint", &[]),
+            warning: lang.message("mail-warning", &[]),
+        };
+        let subject = lang.message("mail-merged-subject", &[case]);
+        let text = MergedText { t: &t, status_url }
+            .render()
+            .map_err(|e| ComposeError::Build(e.to_string()))?;
+        let html = MergedHtml {
+            t: &t,
+            lang: &code,
+            subject: &subject,
+            status_url,
+        }
+        .render()
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+        Ok((recipient(&m.to)?, subject, text, html))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{OutboxRecord, TicketId};
+    use chrono::{DateTime, Utc};
+    use proptest::prelude::*;
+    use sportello_domain::triage::Priority;
 
-    fn event(kind: &str, payload: serde_json::Value) -> OutboxRecord {
-        OutboxRecord {
-            id: crate::store::OutboxId::from(1),
-            kind: kind.to_owned(),
-            ticket_id: TicketId::from(1),
-            payload: payload.to_string(),
-            idempotency_key: "<wa0000000013.confirmation@sportello.test>".to_owned(),
-            attempts: 0,
-            created_at: 0,
+    const MESSAGE_ID: &str = "<wa0000000013.confirmation.0123456789abcdef01234567@sportello.test>";
+
+    fn confirmation(status_url: &str, language: &str) -> Confirmation {
+        Confirmation {
+            case_number: "WA0000000013".into(),
+            to: Email::parse("mario@gmail.com").unwrap(),
+            category: "payments".into(),
+            language: language.into(),
+            priority: Priority::Normal,
+            first_response_due: "2026-11-30T20:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+            resolution_due: "2026-12-02T20:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+            status_url: Some(status_url.into()),
+            missing: vec!["transaction_id".into()],
+            warnings: Vec::new(),
         }
     }
 
-    fn payload(status_url: &str, language: &str) -> serde_json::Value {
-        serde_json::json!({
-            "case_number": "WA0000000013", "to": "mario@gmail.com", "language": language,
-            "category": "payments", "first_response_due": "2026-11-30T20:00:00Z",
-            "status_url": status_url, "missing": ["transaction_id"],
-        })
+    fn compose(event: OutboxEvent) -> Message {
+        Composer::new("support@sportello.test")
+            .unwrap()
+            .compose(&Catalog::builtin(), &event, MESSAGE_ID)
+            .unwrap()
     }
 
     fn parts(message: &Message) -> String {
@@ -193,13 +259,10 @@ mod tests {
 
     #[test]
     fn the_html_part_escapes_what_it_shows() {
-        let composer = Composer::new("support@sportello.test").unwrap();
-        let m = composer
-            .compose(
-                &Catalog::builtin(),
-                &event("confirmation", payload("https://x.test/s?a=1&b=<script>", "en")),
-            )
-            .unwrap();
+        let m = compose(OutboxEvent::Confirmation(confirmation(
+            "https://x.test/s?a=1&b=<script>",
+            "en",
+        )));
         let raw = parts(&m);
         let html = raw.split("Content-Type: text/html").nth(1).unwrap();
         assert!(
@@ -207,10 +270,7 @@ mod tests {
             "{html}"
         );
         assert!(raw.contains("multipart/alternative"));
-        assert!(
-            raw.contains("Message-ID: <wa0000000013.confirmation@sportello.test>"),
-            "{raw}"
-        );
+        assert!(raw.contains(&format!("Message-ID: {MESSAGE_ID}")), "{raw}");
         assert!(
             raw.contains("Subject: [WA0000000013] We have received your request"),
             "{raw}"
@@ -222,15 +282,22 @@ mod tests {
     }
 
     #[test]
+    fn bounces_come_back_to_the_address_that_names_the_mail() {
+        let m = compose(OutboxEvent::Confirmation(confirmation("https://x.test/s", "en")));
+        let from = m.envelope().from().unwrap().to_string();
+        assert_eq!(
+            from,
+            "bounce+wa0000000013.confirmation.0123456789abcdef01234567@sportello.test"
+        );
+        assert_eq!(m.envelope().to()[0].to_string(), "mario@gmail.com");
+    }
+
+    #[test]
     fn a_case_opened_by_mail_is_told_what_it_still_needs() {
-        let composer = Composer::new("support@sportello.test").unwrap();
-        let mut p = payload("https://x.test/s", "it");
-        p["category"] = serde_json::json!("technical");
-        p["missing"] = serde_json::json!(["phone", "device", "os_version"]);
-        let m = composer
-            .compose(&Catalog::builtin(), &event("confirmation", p))
-            .unwrap();
-        let raw = m.formatted();
+        let mut c = confirmation("https://x.test/s", "it");
+        c.category = "technical".into();
+        c.missing = vec!["phone".into(), "device".into(), "os_version".into()];
+        let raw = compose(OutboxEvent::Confirmation(c)).formatted();
         let text = mail_parser::MessageParser::default().parse(&raw).unwrap();
         let text = text.body_text(0).unwrap();
         assert!(
@@ -243,24 +310,61 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_events_are_errors_not_panics() {
+    fn a_merged_request_is_told_with_its_link() {
+        let m = compose(OutboxEvent::Merged(MergedNotice {
+            case_number: "WA0000000013".into(),
+            to: Email::parse("mario@università.it").unwrap(),
+            language: "en".into(),
+            status_url: Some("https://x.test/status/WA0000000013?t=abc".into()),
+        }));
+        let raw = m.formatted();
+        let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        assert_eq!(
+            parsed.subject(),
+            Some("[WA0000000013] Your new request was added to your open case")
+        );
+        assert!(parsed
+            .body_text(0)
+            .unwrap()
+            .contains("https://x.test/status/WA0000000013?t=abc"));
+        // An internationalised domain is sent in its ASCII form: no SMTPUTF8 needed.
+        assert_eq!(m.envelope().to()[0].to_string(), "mario@xn--universit-y1a.it");
+    }
+
+    #[test]
+    fn an_event_already_delivered_is_not_sent_again_without_its_link() {
         let composer = Composer::new("support@sportello.test").unwrap();
-        let catalog = Catalog::builtin();
+        let sent = OutboxEvent::Confirmation(confirmation("u", "en")).without_secrets();
         assert!(matches!(
-            composer.compose(&catalog, &event("fax", payload("u", "en"))),
-            Err(ComposeError::UnknownKind(_))
+            composer.compose(&Catalog::builtin(), &sent, MESSAGE_ID),
+            Err(ComposeError::NoLink)
         ));
-        let mut broken = event("confirmation", payload("u", "en"));
-        broken.payload = "{".into();
-        assert!(matches!(
-            composer.compose(&catalog, &broken),
-            Err(ComposeError::Payload(_))
-        ));
-        let mut bad_to = payload("u", "en");
-        bad_to["to"] = serde_json::json!("not an address");
-        assert!(matches!(
-            composer.compose(&catalog, &event("confirmation", bad_to)),
-            Err(ComposeError::Recipient(_))
-        ));
+    }
+
+    proptest! {
+        /// What intake accepts, delivery can address: every address `check_email` lets through
+        /// becomes a recipient and a message (`"mario rossi x"@gmail.com` once got a 201 and a
+        /// confirmation that was never sent).
+        #[test]
+        fn every_accepted_address_can_be_sent_to(
+            local in "[\\PC&&[^@]]{1,20}", domain in "[\\PC&&[^@]]{1,20}", tld in "[a-zé]{2,5}",
+        ) {
+            let input = format!("{local}@{domain}.{tld}");
+            if let Ok(email) = sportello_domain::request::check_email(&input, true) {
+                let mut c = confirmation("https://x.test/s", "en");
+                c.to = email.clone();
+                let composed = Composer::new("support@sportello.test")
+                    .unwrap()
+                    .compose(&Catalog::builtin(), &OutboxEvent::Confirmation(c), MESSAGE_ID);
+                prop_assert!(composed.is_ok(), "{email}: {composed:?}");
+            }
+        }
+
+        #[test]
+        fn plausible_addresses_can_be_sent_to(local in "[a-zA-Z0-9._%+-]{1,30}", domain in "[a-z0-9-]{1,20}(\\.[a-z]{2,6}){1,2}") {
+            if let Ok(email) = sportello_domain::request::check_email(&format!("{local}@{domain}"), true) {
+                prop_assert!(recipient(&email).is_ok(), "{email}");
+            }
+        }
     }
 }

@@ -7,22 +7,35 @@
 //!   many intakes committed together — the single writer is the bottleneck, so it must never wait
 //!   on a round trip to the async side between statements.
 
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sportello_domain::case::{Author, Channel, Status};
+use sportello_domain::contact::email::Email;
+use sportello_domain::contact::phone::Phone;
+use sportello_domain::evidence::{ContentHash, ImageKind};
+use sportello_domain::problem::Warning;
+use sportello_domain::request::Evidence;
+use sportello_domain::triage::{Due, Priority};
 use sqlx::Row;
 
-use super::{Backend, MessageId, NewOutboxEvent, Store, StoreError, Ticket, TicketId};
+use super::columns::{ms, Columns};
+use super::outbox::NewOutboxEvent;
+use super::{Backend, Store, StoreError, TicketId};
 
 /// What the caller knows before the transaction.
-#[derive(Debug, Clone)]
 pub struct IntakeRequest {
-    pub email: String,
+    pub email: Email,
     /// None when the channel could not ask for it: then only the e-mail identifies the contact.
-    pub phone: Option<String>,
+    pub phone: Option<Phone>,
+    /// The device, when the request gives it (a case opened by mail may be waiting for it).
+    pub device: Option<String>,
     pub category: String,
     /// Open cases of this contact and category created since then absorb the request.
-    pub merge_since_ms: i64,
+    pub merge_since: DateTime<Utc>,
     /// Strikes since then count against the contact.
-    pub strike_since_ms: i64,
-    pub now_ms: i64,
+    pub strike_since: DateTime<Utc>,
+    pub now: DateTime<Utc>,
     /// The new status token, for the new case or the joined one.
     pub token_hash: String,
     /// The text added to a joined case.
@@ -30,26 +43,83 @@ pub struct IntakeRequest {
     pub evidence: Vec<EvidenceRow>,
     /// The raw message the request came in (e-mail), kept as a blob.
     pub raw_sha256: Option<String>,
+    /// The mail that tells the contact their request joined this case (SPEC §3.3). It may be
+    /// asked twice, when the intake's batch starts over (SQLite).
+    pub merged: Box<dyn Fn(TicketId) -> NewOutboxEvent + Send + Sync>,
 }
 
 impl IntakeRequest {
     /// The keys that identify the contact: its e-mail, and its phone when known.
     fn contacts(&self) -> Vec<&str> {
         std::iter::once(self.email.as_str())
-            .chain(self.phone.as_deref())
+            .chain(self.phone.as_ref().map(Phone::as_str))
             .collect()
     }
 }
 
-#[derive(Debug, Clone)]
+/// An accepted attachment as the store keeps it: its facts, and its bytes' address in the blobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvidenceRow {
-    pub sha256: String,
-    pub kind: String,
-    pub width: i64,
-    pub height: i64,
+    pub sha256: ContentHash,
+    pub kind: ImageKind,
+    pub width: u32,
+    pub height: u32,
     pub byte_len: i64,
     pub filename: String,
     pub editor: Option<String>,
+}
+
+impl EvidenceRow {
+    /// The facts of an accepted file whose bytes are stored under `sha256`.
+    pub fn of(evidence: &Evidence, sha256: ContentHash) -> EvidenceRow {
+        let i = &evidence.inspection;
+        EvidenceRow {
+            sha256,
+            kind: i.kind,
+            width: i.width,
+            height: i.height,
+            byte_len: i64::try_from(i.byte_len).unwrap_or(i64::MAX),
+            filename: evidence.filename.chars().take(200).collect(),
+            editor: i.editor.clone(),
+        }
+    }
+}
+
+/// A new case as triage decided it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCase {
+    pub status: Status,
+    pub priority: Priority,
+    pub category: String,
+    pub subcategory: String,
+    pub email: Email,
+    /// None while the case waits for it (`needs_info`); stored as ''.
+    pub phone: Option<Phone>,
+    pub name: Option<String>,
+    pub country: Option<String>,
+    pub language: String,
+    /// None while the case waits for it (`needs_info`); stored as ''.
+    pub device: Option<String>,
+    pub description: String,
+    pub fields: BTreeMap<String, String>,
+    pub urgent_requested: bool,
+    pub penalised: bool,
+    pub warnings: Vec<Warning>,
+    pub channel: Channel,
+    pub created_at: DateTime<Utc>,
+    pub due: Due,
+    pub related_to: Option<TicketId>,
+}
+
+impl NewCase {
+    /// The JSON columns, written once per intake.
+    pub(super) fn json(&self) -> Result<(String, String), StoreError> {
+        let text = |e: serde_json::Error| StoreError::Other(e.to_string());
+        Ok((
+            serde_json::to_string(&self.fields).map_err(text)?,
+            serde_json::to_string(&self.warnings).map_err(text)?,
+        ))
+    }
 }
 
 /// What the store read about the contact, for the caller's decision.
@@ -58,11 +128,14 @@ pub struct ContactHistory {
     pub recent_strike: bool,
     /// The contact already sent one of these attachments this many times (the most repeated one).
     pub most_repeats: i64,
+    /// An open case of the category from the merge window with the same phone under another
+    /// address: the new case is linked to it as a possible duplicate, for an agent to merge.
+    pub same_phone: Option<TicketId>,
 }
 
 /// The caller's decision for a new case.
 pub struct CasePlan {
-    pub ticket: Ticket,
+    pub case: NewCase,
     /// Strike the contact's e-mail and phone (urgency asked where it is not allowed).
     pub strike: bool,
     /// The event to deliver, once the case has its number.
@@ -81,33 +154,44 @@ pub enum IntakeOutcome<T> {
 
 // The SQL, shared by both drivers. Parameters appear in ascending order of first use, as SQLite
 // numbers `$N` parameters by first appearance.
-/// The contact's newest open case of the category since the merge window opened, found by e-mail
-/// and by phone (a row each, when there is one), and a row `(0, 0)` when the contact has a recent
-/// strike. Plain index searches only: on SQLite, an `IN` list of more than two values or an
-/// `ORDER BY` across an `OR` builds a temporary b-tree on every run — a sixth of the single
-/// writer's instructions, when this was one query with both.
-pub(super) const LOOKUP: &str = "\
-     SELECT id, created_at FROM (SELECT id, created_at FROM tickets WHERE email = $1 AND category = $2 \
-       AND created_at >= $3 AND status NOT IN ('resolved', 'closed') ORDER BY created_at DESC, id DESC LIMIT 1) AS by_email \
-     UNION ALL SELECT id, created_at FROM (SELECT id, created_at FROM tickets WHERE phone = $4 AND category = $2 \
-       AND created_at >= $3 AND status NOT IN ('resolved', 'closed') ORDER BY created_at DESC, id DESC LIMIT 1) AS by_phone \
-     UNION ALL SELECT 0, 0 WHERE EXISTS (SELECT 1 FROM strikes WHERE contact = $1 AND created_at >= $5) \
-       OR EXISTS (SELECT 1 FROM strikes WHERE contact = $4 AND created_at >= $5)";
+/// Rows `(what, id)`: 1 — the contact's newest open case of the category since the merge window
+/// opened, by e-mail (SPEC §3.3: only the same address joins a case); 2 — the newest such case with
+/// the same phone under another address; 3 — the contact has a recent strike. Plain index
+/// searches only: on SQLite, an `IN` list over the contact's keys or an `ORDER BY` across an `OR`
+/// builds a temporary b-tree on every run — a sixth of the single writer's instructions, when this
+/// was one query with both. `$4…$6` are the statuses that are not open ([`Status::ENDED`]).
+const LOOKUP: &str = "\
+     SELECT CAST(1 AS BIGINT) AS what, id FROM (SELECT id FROM tickets WHERE email = $1 AND category = $2 \
+       AND created_at >= $3 AND status NOT IN ($4, $5, $6) ORDER BY created_at DESC, id DESC LIMIT 1) AS by_email \
+     UNION ALL SELECT CAST(2 AS BIGINT), id FROM (SELECT id FROM tickets WHERE phone = $7 AND email <> $1 \
+       AND category = $2 AND created_at >= $3 AND status NOT IN ($4, $5, $6) \
+       ORDER BY created_at DESC, id DESC LIMIT 1) AS by_phone \
+     UNION ALL SELECT CAST(3 AS BIGINT), CAST(0 AS BIGINT) WHERE EXISTS (SELECT 1 FROM strikes WHERE contact = $1 \
+       AND created_at >= $8) OR EXISTS (SELECT 1 FROM strikes WHERE contact = $7 AND created_at >= $8)";
 
-/// Reads LOOKUP's rows `(id, created_at)`: the case to join, the newest, and whether a strike is recent.
-fn looked_up(rows: impl IntoIterator<Item = (i64, i64)>) -> (Option<i64>, bool) {
-    let (mut newest, mut strike) = (None, false);
-    for (id, created_at) in rows {
-        if id == 0 {
-            strike = true;
-        } else if newest.is_none_or(|(at, newest_id)| (created_at, id) > (at, newest_id)) {
-            newest = Some((created_at, id));
-        }
-    }
-    (newest.map(|(_, id)| id), strike)
+/// What LOOKUP found: the case to join, the possible duplicate, and whether a strike is recent.
+#[derive(Debug, Default)]
+struct Found {
+    join: Option<TicketId>,
+    same_phone: Option<TicketId>,
+    recent_strike: bool,
 }
 
-pub(super) const TIMES_SENT: &str = "SELECT COUNT(*) AS n FROM evidence e JOIN tickets t ON t.id = e.ticket_id \
+impl Found {
+    fn of(rows: impl IntoIterator<Item = (i64, i64)>) -> Found {
+        let mut found = Found::default();
+        for (what, id) in rows {
+            match what {
+                1 => found.join = Some(TicketId(id)),
+                2 => found.same_phone = Some(TicketId(id)),
+                _ => found.recent_strike = true,
+            }
+        }
+        found
+    }
+}
+
+const TIMES_SENT: &str = "SELECT COUNT(*) AS n FROM evidence e JOIN tickets t ON t.id = e.ticket_id \
      WHERE e.sha256 = $1 AND (t.email = $2 OR t.phone = $3)";
 /// The two inserts whose new id the intake needs. PostgreSQL returns it (`RETURNING id`); SQLite
 /// reads its last rowid instead, as its `RETURNING` buffers the row in a temporary b-tree.
@@ -131,17 +215,42 @@ pub(super) const INSERT_TOKEN: &str =
     "INSERT INTO status_tokens (ticket_id, token_hash, created_at) VALUES ($1, $2, $3)";
 const INSERT_MESSAGE: &str = insert_message!();
 const INSERT_MESSAGE_RETURNING_ID: &str = concat!(insert_message!(), " RETURNING id");
-pub(super) const TOUCH_TICKET: &str = "UPDATE tickets SET updated_at = $1 WHERE id = $2";
+const TOUCH_TICKET: &str = "UPDATE tickets SET updated_at = $1 WHERE id = $2";
 pub(super) const INSERT_EVIDENCE: &str = "INSERT INTO evidence (ticket_id, message_id, sha256, kind, width, height, \
      byte_len, filename, editor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-pub(super) const INSERT_STRIKE: &str = "INSERT INTO strikes (contact, ticket_id, created_at) VALUES ($1, $2, $3)";
-pub(super) const ENQUEUE: &str = "INSERT INTO outbox (kind, ticket_id, payload, idempotency_key, created_at, \
-     next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)";
+const INSERT_STRIKE: &str = "INSERT INTO strikes (contact, ticket_id, created_at) VALUES ($1, $2, $3)";
+/// A joined case waiting for the phone and device (opened by mail): what it lacks.
+const JOINED: &str = "SELECT status, phone, device FROM tickets WHERE id = $1";
+const FILL_CONTACT: &str = "UPDATE tickets SET phone = $1, device = $2, status = $3 WHERE id = $4";
 
 /// PostgreSQL: the new case's status token and its event in one round trip.
 const PG_TOKEN_AND_ENQUEUE: &str = "WITH token AS (INSERT INTO status_tokens (ticket_id, token_hash, created_at) \
      VALUES ($1, $2, $3)) INSERT INTO outbox (kind, ticket_id, payload, idempotency_key, created_at, next_attempt_at) \
      VALUES ($4, $1, $5, $6, $7, $7)";
+
+/// What a joined case needs of the request: its phone and device, if it waits for them, and the
+/// status that leaves it in. None when nothing changes.
+fn joined_contact(
+    r: &IntakeRequest,
+    (status, phone, device): (String, String, String),
+) -> Result<Option<(String, String, Status)>, StoreError> {
+    let status: Status = super::columns::parsed("status", &status)?;
+    if status != Status::NeedsInfo {
+        return Ok(None);
+    }
+    let phone = if phone.is_empty() {
+        r.phone.as_ref().map_or(String::new(), |p| p.as_str().to_owned())
+    } else {
+        phone
+    };
+    let device = if device.is_empty() {
+        r.device.clone().unwrap_or_default()
+    } else {
+        device
+    };
+    let next = status.once_contact_known(!phone.is_empty(), !device.is_empty());
+    Ok(Some((phone, device, next)))
+}
 
 /// `BEGIN` and a transaction-scoped advisory lock per contact key. The lock ids are the first 8
 /// bytes of the key's SHA-256: stable across processes and versions, so every instance agrees;
@@ -183,84 +292,104 @@ impl Store {
         // Two intakes of one contact run one after the other, the second seeing the first's case.
         // The locks are taken with BEGIN, in one round trip, in ascending order (no cycles).
         let mut tx = self.writes.begin_with(begin_locking(&r.contacts())).await?;
+        let phone = r.phone.as_ref().map(Phone::as_str);
+        let [ended_a, ended_b, ended_c] = Status::ENDED.map(Status::as_str);
         let rows = sqlx::query(LOOKUP)
-            .bind(&r.email)
+            .bind(r.email.as_str())
             .bind(&r.category)
-            .bind(r.merge_since_ms)
-            .bind(&r.phone)
-            .bind(r.strike_since_ms)
+            .bind(ms(r.merge_since))
+            .bind(ended_a)
+            .bind(ended_b)
+            .bind(ended_c)
+            .bind(phone)
+            .bind(ms(r.strike_since))
             .fetch_all(&mut *tx)
             .await?;
         let rows = rows
             .iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-            .collect::<Result<Vec<(i64, i64)>, sqlx::Error>>()?;
-        let (merge_into, recent_strike) = looked_up(rows);
+            .map(|row| Ok((Columns(row).i64("what")?, Columns(row).i64("id")?)))
+            .collect::<Result<Vec<(i64, i64)>, StoreError>>()?;
+        let found = Found::of(rows);
 
-        if let Some(id) = merge_into {
-            let message: i64 = sqlx::query(INSERT_MESSAGE_RETURNING_ID)
-                .bind(id)
-                .bind("customer")
+        if let Some(id) = found.join {
+            let row = sqlx::query(INSERT_MESSAGE_RETURNING_ID)
+                .bind(id.0)
+                .bind(Author::Customer.as_str())
                 .bind(&r.merge_body)
                 .bind(1i64)
-                .bind(r.now_ms)
+                .bind(ms(r.now))
                 .bind(&r.raw_sha256)
                 .fetch_one(&mut *tx)
-                .await?
-                .try_get("id")?;
+                .await?;
+            let message: i64 = Columns(&row).i64("id")?;
             sqlx::query(TOUCH_TICKET)
-                .bind(r.now_ms)
-                .bind(id)
+                .bind(ms(r.now))
+                .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
-            self.pg_evidence(&mut tx, &r, id, Some(message)).await?;
+            self.pg_evidence(&mut tx, &r, id.0, Some(message)).await?;
             sqlx::query(INSERT_TOKEN)
-                .bind(id)
+                .bind(id.0)
                 .bind(&r.token_hash)
-                .bind(r.now_ms)
+                .bind(ms(r.now))
                 .execute(&mut *tx)
                 .await?;
+            let row = sqlx::query(JOINED).bind(id.0).fetch_one(&mut *tx).await?;
+            let c = Columns(&row);
+            if let Some((phone, device, status)) =
+                joined_contact(&r, (c.text("status")?, c.text("phone")?, c.text("device")?))?
+            {
+                sqlx::query(FILL_CONTACT)
+                    .bind(phone)
+                    .bind(device)
+                    .bind(status.as_str())
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            super::outbox::enqueue(&mut tx, &(r.merged)(id)).await?;
             tx.commit().await?;
-            return Ok(IntakeOutcome::Merged(TicketId(id)));
+            return Ok(IntakeOutcome::Merged(id));
         }
 
         let mut most_repeats = 0;
         for e in &r.evidence {
-            let n: i64 = sqlx::query(TIMES_SENT)
-                .bind(&e.sha256)
-                .bind(&r.email)
-                .bind(&r.phone)
+            let row = sqlx::query(TIMES_SENT)
+                .bind(e.sha256.to_hex())
+                .bind(r.email.as_str())
+                .bind(phone)
                 .fetch_one(&mut *tx)
-                .await?
-                .try_get("n")?;
-            most_repeats = most_repeats.max(n);
+                .await?;
+            most_repeats = most_repeats.max(Columns(&row).i64("n")?);
         }
         let (plan, decided) = decide(ContactHistory {
-            recent_strike,
+            recent_strike: found.recent_strike,
             most_repeats,
+            same_phone: found.same_phone,
         })
         .map_err(StoreError::Other)?;
-        let t = &plan.ticket;
+        let t = &plan.case;
+        let (fields, warnings) = t.json()?;
         let id: i64 = sqlx::query(INSERT_TICKET_RETURNING_ID)
-            .bind(&t.status)
-            .bind(&t.priority)
+            .bind(t.status.as_str())
+            .bind(t.priority.as_str())
             .bind(&t.category)
             .bind(&t.subcategory)
-            .bind(&t.email)
-            .bind(t.phone.as_deref().unwrap_or(""))
+            .bind(t.email.as_str())
+            .bind(t.phone.as_ref().map_or("", Phone::as_str))
             .bind(&t.name)
             .bind(&t.country)
             .bind(&t.language)
             .bind(t.device.as_deref().unwrap_or(""))
             .bind(&t.description)
-            .bind(&t.fields)
+            .bind(fields)
             .bind(i64::from(t.urgent_requested))
             .bind(i64::from(t.penalised))
-            .bind(&t.warnings)
-            .bind(&t.channel)
-            .bind(t.created_at)
-            .bind(t.first_response_due)
-            .bind(t.resolution_due)
+            .bind(warnings)
+            .bind(t.channel.as_str())
+            .bind(ms(t.created_at))
+            .bind(ms(t.due.first_response_due))
+            .bind(ms(t.due.resolution_due))
             .bind(t.related_to.map(TicketId::get))
             .bind(&r.raw_sha256)
             .fetch_one(&mut *tx)
@@ -272,7 +401,7 @@ impl Store {
                 sqlx::query(INSERT_STRIKE)
                     .bind(contact)
                     .bind(id)
-                    .bind(r.now_ms)
+                    .bind(ms(r.now))
                     .execute(&mut *tx)
                     .await?;
             }
@@ -281,11 +410,11 @@ impl Store {
         sqlx::query(PG_TOKEN_AND_ENQUEUE)
             .bind(id)
             .bind(&r.token_hash)
-            .bind(r.now_ms)
-            .bind(&e.kind)
-            .bind(&e.payload)
+            .bind(ms(r.now))
+            .bind(e.event.kind())
+            .bind(e.payload()?)
             .bind(&e.idempotency_key)
-            .bind(e.created_at)
+            .bind(ms(e.created_at))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -303,14 +432,14 @@ impl Store {
             sqlx::query(INSERT_EVIDENCE)
                 .bind(ticket)
                 .bind(message)
-                .bind(&e.sha256)
-                .bind(&e.kind)
-                .bind(e.width)
-                .bind(e.height)
+                .bind(e.sha256.to_hex())
+                .bind(e.kind.as_str())
+                .bind(i64::from(e.width))
+                .bind(i64::from(e.height))
                 .bind(e.byte_len)
                 .bind(&e.filename)
                 .bind(&e.editor)
-                .bind(r.now_ms)
+                .bind(ms(r.now))
                 .execute(&mut **tx)
                 .await?;
         }
@@ -325,61 +454,83 @@ pub(super) fn intake_sqlite<T>(
     decide: &Decide<T>,
 ) -> Result<IntakeOutcome<T>, StoreError> {
     use rusqlite::params;
-    let (merge_into, recent_strike) = looked_up(
+    let phone = r.phone.as_ref().map(Phone::as_str);
+    let now = ms(r.now);
+    let [ended_a, ended_b, ended_c] = Status::ENDED.map(Status::as_str);
+    let found = Found::of(
         conn.prepare_cached(LOOKUP)?
             .query_map(
-                params![r.email, r.category, r.merge_since_ms, r.phone, r.strike_since_ms],
+                params![
+                    r.email.as_str(),
+                    r.category,
+                    ms(r.merge_since),
+                    ended_a,
+                    ended_b,
+                    ended_c,
+                    phone,
+                    ms(r.strike_since)
+                ],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )?
             .collect::<Result<Vec<(i64, i64)>, _>>()?,
     );
-    if let Some(id) = merge_into {
+    if let Some(id) = found.join {
         conn.prepare_cached(INSERT_MESSAGE)?.execute(params![
-            id,
-            "customer",
+            id.0,
+            Author::Customer.as_str(),
             r.merge_body,
             1i64,
-            r.now_ms,
+            now,
             r.raw_sha256
         ])?;
         let message = conn.last_insert_rowid();
-        conn.prepare_cached(TOUCH_TICKET)?.execute(params![r.now_ms, id])?;
-        sqlite_evidence_and_token(conn, r, id, Some(MessageId(message)))?;
-        return Ok(IntakeOutcome::Merged(TicketId(id)));
+        conn.prepare_cached(TOUCH_TICKET)?.execute(params![now, id.0])?;
+        sqlite_evidence_and_token(conn, r, id.0, Some(message))?;
+        let joined = conn
+            .prepare_cached(JOINED)?
+            .query_row(params![id.0], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        if let Some((phone, device, status)) = joined_contact(r, joined)? {
+            conn.prepare_cached(FILL_CONTACT)?
+                .execute(params![phone, device, status.as_str(), id.0])?;
+        }
+        sqlite_enqueue(conn, &(r.merged)(id))?;
+        return Ok(IntakeOutcome::Merged(id));
     }
     let mut most_repeats = 0;
     for e in &r.evidence {
         let n: i64 = conn
             .prepare_cached(TIMES_SENT)?
-            .query_row(params![e.sha256, r.email, r.phone], |row| row.get(0))?;
+            .query_row(params![e.sha256.to_hex(), r.email.as_str(), phone], |row| row.get(0))?;
         most_repeats = most_repeats.max(n);
     }
     let (plan, decided) = decide(ContactHistory {
-        recent_strike,
+        recent_strike: found.recent_strike,
         most_repeats,
+        same_phone: found.same_phone,
     })
     .map_err(StoreError::Other)?;
-    let t = &plan.ticket;
+    let t = &plan.case;
+    let (fields, warnings) = t.json()?;
     conn.prepare_cached(INSERT_TICKET)?.execute(params![
-        t.status,
-        t.priority,
+        t.status.as_str(),
+        t.priority.as_str(),
         t.category,
         t.subcategory,
-        t.email,
-        t.phone.as_deref().unwrap_or(""),
+        t.email.as_str(),
+        t.phone.as_ref().map_or("", Phone::as_str),
         t.name,
         t.country,
         t.language,
         t.device.as_deref().unwrap_or(""),
         t.description,
-        t.fields,
+        fields,
         i64::from(t.urgent_requested),
         i64::from(t.penalised),
-        t.warnings,
-        t.channel,
-        t.created_at,
-        t.first_response_due,
-        t.resolution_due,
+        warnings,
+        t.channel.as_str(),
+        ms(t.created_at),
+        ms(t.due.first_response_due),
+        ms(t.due.resolution_due),
         t.related_to.map(TicketId::get),
         r.raw_sha256
     ])?;
@@ -387,43 +538,47 @@ pub(super) fn intake_sqlite<T>(
     sqlite_evidence_and_token(conn, r, id, None)?;
     if plan.strike {
         for contact in r.contacts() {
-            conn.prepare_cached(INSERT_STRIKE)?
-                .execute(params![contact, id, r.now_ms])?;
+            conn.prepare_cached(INSERT_STRIKE)?.execute(params![contact, id, now])?;
         }
     }
-    let e = (plan.outbox)(TicketId(id));
-    conn.prepare_cached(ENQUEUE)?.execute(params![
-        e.kind,
-        e.ticket_id.get(),
-        e.payload,
-        e.idempotency_key,
-        e.created_at
-    ])?;
+    sqlite_enqueue(conn, &(plan.outbox)(TicketId(id)))?;
     Ok(IntakeOutcome::Created(TicketId(id), decided))
+}
+
+fn sqlite_enqueue(conn: &rusqlite::Connection, e: &NewOutboxEvent) -> Result<(), StoreError> {
+    conn.prepare_cached(super::outbox::ENQUEUE)?.execute(rusqlite::params![
+        e.event.kind(),
+        e.ticket_id.get(),
+        e.payload()?,
+        e.idempotency_key,
+        ms(e.created_at)
+    ])?;
+    Ok(())
 }
 
 fn sqlite_evidence_and_token(
     conn: &rusqlite::Connection,
     r: &IntakeRequest,
     ticket: i64,
-    message: Option<MessageId>,
+    message: Option<i64>,
 ) -> Result<(), StoreError> {
     use rusqlite::params;
+    let now = ms(r.now);
     for e in &r.evidence {
         conn.prepare_cached(INSERT_EVIDENCE)?.execute(params![
             ticket,
-            message.map(|m| m.get()),
-            e.sha256,
-            e.kind,
-            e.width,
-            e.height,
+            message,
+            e.sha256.to_hex(),
+            e.kind.as_str(),
+            i64::from(e.width),
+            i64::from(e.height),
             e.byte_len,
             e.filename,
             e.editor,
-            r.now_ms
+            now
         ])?;
     }
     conn.prepare_cached(INSERT_TOKEN)?
-        .execute(params![ticket, r.token_hash, r.now_ms])?;
+        .execute(params![ticket, r.token_hash, now])?;
     Ok(())
 }

@@ -3,23 +3,30 @@
 //!
 //! Both backends go through sqlx's `Any` driver with portable column types (BIGINT, TEXT; times as
 //! UTC milliseconds, booleans as 0/1), so one SQL text serves both wherever the dialects agree;
-//! the few statements that differ (locking, claiming) are chosen by [`Backend`].
+//! the few statements that differ (locking, claiming) are chosen by [`Backend`]. Rows come back as
+//! domain types, and a value that does not read back by its type's rule is [`StoreError::Corrupt`],
+//! never a default. Every write runs in a [`WriteTx`] (on SQLite, in the one writer's turn) except
+//! intake, which SQLite runs on its own writer thread ([`sqlite_writer`]).
 
-mod follow_up;
+mod cases;
+mod columns;
 mod inbound;
 mod intake;
 mod outbox;
+mod secrets;
 mod sqlite_writer;
+mod write;
 
 use std::time::Duration;
 
+use sportello_domain::case_number::{CaseNumber, CaseNumberError, CasePrefix};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyPool, Executor};
 
-pub use follow_up::{AttachmentRecord, FieldsUpdate};
-pub use inbound::{CaseState, CustomerReply, PriorityChange};
-pub use intake::{CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest};
+pub use cases::{AttachmentRecord, Case, MessageRecord};
+pub use intake::{CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest, NewCase};
 pub use outbox::{NewOutboxEvent, OutboxId, OutboxRecord};
+pub use write::{CustomerMessage, PriorityChange, WriteTx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -35,6 +42,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A stored value that does not read back as its type: a damaged or foreign row.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
     #[error("database error: {0}")]
     Other(String),
 }
@@ -53,6 +63,7 @@ impl From<sqlx::Error> for StoreError {
                 StoreError::Unavailable(e.to_string())
             }
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+            sqlx::Error::ColumnDecode { index, source } => StoreError::Corrupt(format!("{index}: {source}")),
             other => StoreError::Other(other.to_string()),
         }
     }
@@ -84,6 +95,18 @@ impl TicketId {
     pub fn get(self) -> i64 {
         self.0
     }
+
+    /// The case a case number names (whether it exists is the store's to say).
+    pub fn of(case: &CaseNumber) -> Option<TicketId> {
+        i64::try_from(case.sequence()).ok().map(TicketId)
+    }
+
+    /// The case number customers and agents see.
+    pub fn number(self, prefix: &CasePrefix) -> Result<CaseNumber, CaseNumberError> {
+        // Ids start at 1; a negative one is no case's (and no number).
+        let sequence = u64::try_from(self.0).map_err(|_| CaseNumberError::SequenceOverflow(0))?;
+        prefix.number(sequence)
+    }
 }
 
 impl From<i64> for TicketId {
@@ -101,81 +124,19 @@ impl MessageId {
     }
 }
 
-/// A case's own fields: written as triage decided them, read back as they are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ticket {
-    pub status: String,
-    pub priority: String,
-    pub category: String,
-    pub subcategory: String,
-    pub email: String,
-    /// None while the case waits for it (`needs_info`); stored as ''.
-    pub phone: Option<String>,
-    pub name: Option<String>,
-    pub country: Option<String>,
-    pub language: String,
-    /// None while the case waits for it (`needs_info`); stored as ''.
-    pub device: Option<String>,
-    pub description: String,
-    /// JSON object of catalog field → value.
-    pub fields: String,
-    pub urgent_requested: bool,
-    pub penalised: bool,
-    /// JSON array of warnings.
-    pub warnings: String,
-    pub channel: String,
-    pub created_at: i64,
-    pub first_response_due: i64,
-    pub resolution_due: i64,
-    /// The case this one was opened about (a stranger quoting its number, a reply to a closed case).
-    pub related_to: Option<TicketId>,
-}
-
-/// A case as stored, with its sequence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredTicket {
-    pub id: TicketId,
-    pub ticket: Ticket,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageRecord {
-    pub id: MessageId,
-    pub author: String,
-    /// The address a mailed follow-up came from, when it is not the case's contact.
-    pub sender: Option<String>,
-    pub body: String,
-    pub public: bool,
-    pub created_at: i64,
-}
-
 /// Cheap to clone: pools and a handle.
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
-    /// SQLite: one connection, for the few writes outside intake (outbox bookkeeping).
-    /// PostgreSQL: the same pool as `reads`.
+    /// SQLite: one connection, for the writes outside intake. PostgreSQL: the same pool as `reads`.
     writes: AnyPool,
     reads: AnyPool,
     /// SQLite: the thread that runs intakes (see [`sqlite_writer`]).
     sqlite_writer: Option<std::sync::Arc<sqlite_writer::SqliteWriter>>,
-    /// SQLite: whose turn it is to write — the writer thread's or a write through `writes`. Taking
-    /// turns here, a waiting write starts the moment the other ends; left to SQLite's busy
-    /// handler, it would sleep in steps of up to 100 ms.
+    /// SQLite: whose turn it is to write — the writer thread's or a [`WriteTx`]'s. Taking turns
+    /// here, a waiting write starts the moment the other ends; left to SQLite's busy handler, it
+    /// would sleep in steps of up to 100 ms.
     write_turn: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
-}
-
-/// A write transaction, holding the write turn until it ends.
-pub(crate) struct WriteTx {
-    pub(crate) tx: sqlx::Transaction<'static, sqlx::Any>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl WriteTx {
-    pub(crate) async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
-        Ok(())
-    }
 }
 
 impl Store {
@@ -235,24 +196,22 @@ impl Store {
     }
 
     /// SQLite: waits for the turn to write (held until the guard drops); PostgreSQL: no wait.
-    pub(crate) async fn turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    async fn turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match &self.write_turn {
             Some(turn) => Some(std::sync::Arc::clone(turn).lock_owned().await),
             None => None,
         }
     }
 
-    /// A write transaction. SQLite: the write lock is taken at BEGIN, so it never has to upgrade.
-    pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+    /// The one way to write (intake aside): a transaction holding the write turn until it ends.
+    /// SQLite takes its write lock at BEGIN, so a transaction never has to upgrade.
+    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         let begin = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
         };
         let turn = self.turn().await;
-        Ok(WriteTx {
-            tx: self.writes.begin_with(begin).await?,
-            _turn: turn,
-        })
+        Ok(WriteTx::new(self.writes.begin_with(begin).await?, turn))
     }
 
     /// Embedded, forward-only migrations, one folder per backend (STYLE rule 18).
@@ -269,92 +228,6 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.reads).await?;
         Ok(())
     }
-
-    pub async fn ticket(&self, id: TicketId) -> Result<Option<StoredTicket>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, status, priority, category, subcategory, email, phone, name, country, language, device, \
-             description, fields, urgent_requested, penalised, warnings, channel, created_at, first_response_due, \
-             resolution_due, related_to FROM tickets WHERE id = $1",
-        )
-        .bind(id.0)
-        .fetch_optional(&self.reads)
-        .await?;
-        row.map(|r| {
-            let ticket = Ticket {
-                status: r.try_get("status")?,
-                priority: r.try_get("priority")?,
-                category: r.try_get("category")?,
-                subcategory: r.try_get("subcategory")?,
-                email: r.try_get("email")?,
-                phone: known(r.try_get("phone")?),
-                name: r.try_get("name")?,
-                country: r.try_get("country")?,
-                language: r.try_get("language")?,
-                device: known(r.try_get("device")?),
-                description: r.try_get("description")?,
-                fields: r.try_get("fields")?,
-                urgent_requested: r.try_get::<i64, _>("urgent_requested")? != 0,
-                penalised: r.try_get::<i64, _>("penalised")? != 0,
-                warnings: r.try_get("warnings")?,
-                channel: r.try_get("channel")?,
-                created_at: r.try_get("created_at")?,
-                first_response_due: r.try_get("first_response_due")?,
-                resolution_due: r.try_get("resolution_due")?,
-                related_to: r.try_get::<Option<i64>, _>("related_to")?.map(TicketId),
-            };
-            Ok(StoredTicket {
-                id: TicketId(r.try_get("id")?),
-                ticket,
-            })
-        })
-        .transpose()
-        .map_err(|e: sqlx::Error| e.into())
-    }
-
-    /// Whether `token_hash` is one of the case's status tokens. Looked up by case (the link names
-    /// it), so the random hashes need no index of their own: 128 random bits do not collide.
-    pub async fn token_matches(&self, id: TicketId, token_hash: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM status_tokens WHERE ticket_id = $1 AND token_hash = $2")
-            .bind(id.0)
-            .bind(token_hash)
-            .fetch_one(&self.reads)
-            .await?;
-        Ok(row.try_get::<i64, _>("n")? > 0)
-    }
-
-    pub async fn messages(&self, id: TicketId) -> Result<Vec<MessageRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, author, sender, body, public, created_at FROM messages WHERE ticket_id = $1 ORDER BY id",
-        )
-        .bind(id.0)
-        .fetch_all(&self.reads)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MessageRecord {
-                    id: MessageId(r.try_get("id")?),
-                    author: r.try_get("author")?,
-                    sender: r.try_get("sender")?,
-                    body: r.try_get("body")?,
-                    public: r.try_get::<i64, _>("public")? != 0,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
-    }
-
-    pub async fn count_tickets(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM tickets")
-            .fetch_one(&self.reads)
-            .await?
-            .try_get("n")?)
-    }
-}
-
-/// '' is how the NOT NULL columns `phone` and `device` say "not known yet".
-fn known(value: String) -> Option<String> {
-    (!value.is_empty()).then_some(value)
 }
 
 /// Applied to every SQLite connection (STYLE rule 13). `synchronous = NORMAL` in WAL mode syncs at

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, Query, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,18 +17,15 @@ use sportello_domain::request::NewRequest;
 use sportello_domain::triage::Priority;
 
 use super::error::AppError;
-use super::pages::{Failure, Posted};
-use super::{language_of, WebState};
-use crate::app::submit::{submit, Channel, SubmitError, Submitted};
+use super::posted::{media_type, set_field, Failure, Posted};
+use super::{language_of, Limit, WebState};
+use crate::app::submit::{submit, Submitted, Via};
+use crate::app::Error;
 use crate::i18n::Lang;
-
-/// Three 5 MiB screenshots and the text around them.
-pub const INTAKE_BODY_LIMIT: usize = 3 * 5 * 1024 * 1024 + 1024 * 1024;
 
 pub fn router() -> Router<WebState> {
     Router::new()
         .route("/api/v1/requests", post(create_request))
-        .layer(axum::extract::DefaultBodyLimit::max(INTAKE_BODY_LIMIT))
         .route("/api/v1/catalog", get(catalog))
 }
 
@@ -37,15 +34,12 @@ async fn create_request(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Result<Response, AppError> {
-    state.check_intake_rate(peer.ip())?;
     let headers = request.headers().clone();
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let new_request = if content_type.starts_with("multipart/form-data") {
+    state.admit(Limit::Intake, peer.ip(), &headers)?;
+    let content_type = media_type(&headers);
+    let new_request = if content_type == "multipart/form-data" {
         from_posted(Posted::read(request, &state).await)?
-    } else if content_type.starts_with("application/json") {
+    } else if content_type == "application/json" {
         let body = Bytes::from_request(request, &state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 AppError::TooLarge
@@ -60,11 +54,11 @@ async fn create_request(
         return Err(AppError::UnsupportedMediaType);
     };
     let lang = language_of(new_request.language.as_deref(), &headers);
-    respond(&lang, submit(&state.app, new_request, Channel::Api).await)
+    respond(&lang, submit(&state.app, new_request, Via::Api).await)
 }
 
 /// Turns the use case's answer into SPEC §3.2–§3.3 bodies.
-pub fn respond(lang: &Lang, outcome: Result<Submitted, SubmitError>) -> Result<Response, AppError> {
+fn respond(lang: &Lang, outcome: Result<Submitted, Error>) -> Result<Response, AppError> {
     match outcome {
         Ok(Submitted::Created { case, token, triage }) => {
             let body = Created {
@@ -85,19 +79,9 @@ pub fn respond(lang: &Lang, outcome: Result<Submitted, SubmitError>) -> Result<R
             };
             Ok((StatusCode::CREATED, Json(body)).into_response())
         }
-        Ok(Submitted::Merged { case, token }) => {
-            let body = Merged {
-                status_url: format!("/status/{}?t={}", case, token.as_str()),
-                merged_into: case,
-            };
-            Ok((StatusCode::OK, Json(body)).into_response())
-        }
-        Err(SubmitError::Invalid(problems)) => Err(AppError::Invalid {
-            problems,
-            lang: lang.clone(),
-        }),
-        Err(SubmitError::Store(e)) if e.is_unavailable() => Err(AppError::Unavailable(e.to_string())),
-        Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
+        // No status link: typing someone's address must never open their case (SPEC §3.3).
+        Ok(Submitted::Merged { case }) => Ok((StatusCode::OK, Json(Merged { merged_into: case })).into_response()),
+        Err(e) => Err(AppError::from_app(e, lang)),
     }
 }
 
@@ -123,7 +107,6 @@ struct WarningBody<'a> {
 #[derive(Serialize)]
 struct Merged {
     merged_into: CaseNumber,
-    status_url: String,
 }
 
 /// A multipart body as the API takes it: whole, and text in UTF-8, or refused.
@@ -146,33 +129,6 @@ fn from_posted(posted: Posted) -> Result<NewRequest, AppError> {
     }
     request.attachments = posted.files;
     Ok(request)
-}
-
-/// One place maps a submitted name to the request, for forms and JSON alike.
-pub fn set_field(request: &mut NewRequest, name: &str, value: String) {
-    match name {
-        "category" => request.category = value,
-        "subcategory" => request.subcategory = value,
-        "email" => request.email = value,
-        "phone" => request.phone = value,
-        "description" => request.description = value,
-        "device" => request.device = value,
-        "name" => request.name = Some(value),
-        "country" => request.country = Some(value),
-        "language" => request.language = Some(value),
-        "urgent" => request.urgent = is_yes(&value),
-        "email_confirmed" => request.email_confirmed = is_yes(&value),
-        _ => {
-            request.fields.insert(name.to_owned(), value);
-        }
-    }
-}
-
-fn is_yes(value: &str) -> bool {
-    matches!(
-        value.trim().to_ascii_lowercase().as_str(),
-        "true" | "on" | "1" | "yes" | "si" | "sì"
-    )
 }
 
 /// A JSON request: the same names as the form; catalog fields beside the standard ones.

@@ -2,7 +2,9 @@
 //! `GET /api/v1/check/phone?value=&country=`. Each calls the one domain rule the intake applies
 //! (no copy of typo tables or phone metadata in JavaScript), with messages in the reader's language.
 
-use axum::extract::{Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -11,8 +13,8 @@ use serde_json::{json, Value};
 use sportello_domain::problem::Problem;
 use sportello_domain::request;
 
-use super::error::problem_message;
-use super::{language_of, WebState};
+use super::error::{problem_message, AppError};
+use super::{language_of, Limit, WebState};
 
 pub fn router() -> Router<WebState> {
     Router::new()
@@ -43,28 +45,40 @@ fn answer(checked: Result<String, Problem>, lang: &crate::i18n::Lang) -> Value {
 }
 
 /// `{"status":"ok","value":…}` or `{"status":"email_suspect"|"email_invalid","message":…,"suggestion":…}`.
-async fn email(State(_): State<WebState>, Query(q): Query<CheckQuery>, headers: HeaderMap) -> Json<Value> {
+async fn email(
+    State(state): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<CheckQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    state.admit(Limit::Check, peer.ip(), &headers)?;
     let lang = language_of(q.lang.as_deref(), &headers);
     let value = q.value.unwrap_or_default();
     if value.trim().is_empty() || value.len() > MAX_CHECKED {
-        return Json(json!({ "status": "empty" }));
+        return Ok(Json(json!({ "status": "empty" })));
     }
-    Json(answer(
+    Ok(Json(answer(
         request::check_email(&value, false).map(|e| e.as_str().to_owned()),
         &lang,
-    ))
+    )))
 }
 
 /// `{"status":"ok","value":"+39…"}` (the E.164 reading) or the problem with its suggestion.
-async fn phone(State(_): State<WebState>, Query(q): Query<CheckQuery>, headers: HeaderMap) -> Json<Value> {
+async fn phone(
+    State(state): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<CheckQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    state.admit(Limit::Check, peer.ip(), &headers)?;
     let lang = language_of(q.lang.as_deref(), &headers);
     let value = q.value.unwrap_or_default();
     if value.trim().is_empty() || value.len() > MAX_CHECKED {
-        return Json(json!({ "status": "empty" }));
+        return Ok(Json(json!({ "status": "empty" })));
     }
     let country = q.country.filter(|c| !c.trim().is_empty());
-    Json(answer(
+    Ok(Json(answer(
         request::check_phone(&value, country.as_deref()).map(|p| p.as_str().to_owned()),
         &lang,
-    ))
+    )))
 }

@@ -1,5 +1,7 @@
-//! One error type for every handler: the SPEC's bodies for client mistakes, an opaque 500 with a
-//! request id for ours (STYLE rule 8).
+//! One error type for every handler (STYLE rule 8): the SPEC's bodies for client mistakes, an
+//! opaque 500 with a request id for ours, the cause chain logged once. The body is JSON; for a
+//! client that asked for a page, `pages::html_errors` renders the same error as one, from the
+//! [`Refusal`] each error response carries.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -8,6 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 use sportello_domain::problem::Problem;
 
+use crate::app;
 use crate::i18n::Lang;
 
 #[derive(Debug, thiserror::Error)]
@@ -22,12 +25,63 @@ pub enum AppError {
     TooLarge,
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
+    /// No such thing, or one the caller may not see (SPEC §6: the same answer).
     #[error("not found")]
     NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// A use case's error, with problems in `lang`.
+    pub fn from_app(error: app::Error, lang: &Lang) -> AppError {
+        match error {
+            app::Error::Invalid(problems) => AppError::Invalid {
+                problems,
+                lang: lang.clone(),
+            },
+            app::Error::NotFound => AppError::NotFound,
+            app::Error::Forbidden => AppError::Forbidden,
+            app::Error::Conflict(why) => AppError::Conflict(why),
+            app::Error::Store(e) if e.is_unavailable() => AppError::Unavailable(e.to_string()),
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<app::Error> for AppError {
+    fn from(error: app::Error) -> AppError {
+        AppError::from_app(error, &Lang::english())
+    }
+}
+
+/// What an error response says, for a page that shows it in its reader's language: its machine
+/// code, and the message (`error-CODE` with its arguments, or the problems' own sentences).
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub args: Vec<(&'static str, String)>,
+    pub problems: Vec<Problem>,
+}
+
+impl Refusal {
+    pub fn message(&self, lang: &Lang) -> String {
+        if self.problems.is_empty() {
+            lang.message(&format!("error-{}", self.code), &self.args)
+        } else {
+            self.problems
+                .iter()
+                .map(|p| problem_message(p, lang))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -64,62 +118,77 @@ pub fn problem_message(problem: &Problem, lang: &Lang) -> String {
     )
 }
 
-fn error_body(code: &str, message: String) -> Json<serde_json::Value> {
-    Json(json!({ "error": code, "message": message }))
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let en = Lang::english();
+impl AppError {
+    /// The status, the refusal it makes, and the 422 body where there is one.
+    fn parts(self) -> (StatusCode, Refusal, Option<serde_json::Value>) {
+        let plain = |code, args| Refusal {
+            code,
+            args,
+            problems: Vec::new(),
+        };
         match self {
             AppError::Invalid { problems, lang } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, Json(problems_json(&problems, &lang))).into_response()
+                let body = problems_json(&problems, &lang);
+                let refusal = Refusal {
+                    code: "invalid",
+                    args: Vec::new(),
+                    problems,
+                };
+                (StatusCode::UNPROCESSABLE_ENTITY, refusal, Some(body))
             }
-            AppError::BadRequest(detail) => {
-                let message = en.message("error-bad_request", &[("detail", detail)]);
-                (StatusCode::BAD_REQUEST, error_body("bad_request", message)).into_response()
-            }
+            AppError::BadRequest(detail) => (
+                StatusCode::BAD_REQUEST,
+                plain("bad_request", vec![("detail", detail)]),
+                None,
+            ),
             AppError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                error_body(
-                    "unsupported_media_type",
-                    "Send multipart/form-data or application/json.".to_owned(),
-                ),
-            )
-                .into_response(),
-            AppError::TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                error_body("too_large", en.message("error-too_large", &[])),
-            )
-                .into_response(),
-            AppError::RateLimited { retry_after_secs } => {
-                let message = en.message("error-rate_limited", &[("seconds", retry_after_secs.to_string())]);
-                let mut response = (StatusCode::TOO_MANY_REQUESTS, error_body("rate_limited", message)).into_response();
-                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                response
+                plain("unsupported_media_type", Vec::new()),
+                None,
+            ),
+            AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, plain("too_large", Vec::new()), None),
+            AppError::RateLimited { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                plain("rate_limited", vec![("seconds", retry_after_secs.to_string())]),
+                None,
+            ),
+            AppError::NotFound => (StatusCode::NOT_FOUND, plain("not_found", Vec::new()), None),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, plain("forbidden", Vec::new()), None),
+            AppError::Conflict(why) => {
+                tracing::info!(%why, "conflict");
+                (StatusCode::CONFLICT, plain("conflict", Vec::new()), None)
             }
-            AppError::NotFound => (
-                StatusCode::NOT_FOUND,
-                error_body("not_found", en.message("error-not_found", &[])),
-            )
-                .into_response(),
             AppError::Unavailable(why) => {
                 tracing::warn!(%why, "unavailable");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    error_body("unavailable", "Try again shortly.".to_owned()),
-                )
-                    .into_response()
+                (StatusCode::SERVICE_UNAVAILABLE, plain("unavailable", Vec::new()), None)
             }
             AppError::Internal(error) => {
                 // Logged once, whole cause chain; the client sees only the request id (added by
                 // the request-id layer to the response headers and the log span).
                 tracing::error!(error = format!("{error:#}"), "internal error");
-                let message = en.message("error-internal", &[("request_id", "see x-request-id".to_owned())]);
-                (StatusCode::INTERNAL_SERVER_ERROR, error_body("internal", message)).into_response()
+                let args = vec![("request_id", "see x-request-id".to_owned())];
+                (StatusCode::INTERNAL_SERVER_ERROR, plain("internal", args), None)
             }
         }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let retry_after = match &self {
+            AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let (status, refusal, body) = self.parts();
+        let body =
+            body.unwrap_or_else(|| json!({ "error": refusal.code, "message": refusal.message(&Lang::english()) }));
+        let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response.extensions_mut().insert(refusal);
+        response
     }
 }

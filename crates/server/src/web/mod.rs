@@ -4,17 +4,22 @@ pub mod api;
 pub mod check;
 pub mod error;
 pub mod health;
+pub mod limits;
 pub mod pages;
+pub mod posted;
+pub mod serve;
 pub mod status;
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use axum::http::{header, HeaderMap, HeaderName, Request};
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderName};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use ipnet::IpNet;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -22,46 +27,79 @@ use crate::app::App;
 use crate::config::RateLimit;
 use crate::i18n::Lang;
 use error::AppError;
+use limits::{client_ip, ClientKey, Limiter};
 
-/// Cloned for every request (axum's `State`): two reference counts, nothing more.
+/// Which per-client limit a request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// New requests, by form or API (SPEC §3.4).
+    Intake,
+    /// Additions on a status page.
+    Status,
+    /// The form's live checks of an address or a phone.
+    Check,
+}
+
+/// What the web layer knows besides the use cases.
+#[derive(Debug, Clone, Default)]
+pub struct WebSettings {
+    pub intake_rate_limit: Option<RateLimit>,
+    pub status_rate_limit: Option<RateLimit>,
+    pub check_rate_limit: Option<RateLimit>,
+    pub trusted_proxies: Vec<IpNet>,
+    /// The key of the MAC that ties a refused form's kept files to their browser.
+    pub kept_files_key: [u8; 32],
+}
+
+/// Cloned for every request (axum's `State`): reference counts, nothing more.
 #[derive(Clone)]
 pub struct WebState {
     pub app: Arc<App>,
-    intake_limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    limiters: Arc<[Option<Limiter>; 3]>,
+    trusted_proxies: Arc<[IpNet]>,
+    pub kept_files_key: Arc<[u8; 32]>,
 }
 
 impl WebState {
-    pub fn new(app: App, intake_rate_limit: Option<RateLimit>) -> WebState {
-        let intake_limiter = intake_rate_limit.and_then(|limit| {
-            let burst = NonZeroU32::new(limit.requests)?;
-            // N per period, replenished evenly: the GCRA equivalent of a sliding window.
-            let quota = Quota::with_period(limit.period / limit.requests)?.allow_burst(burst);
-            Some(Arc::new(RateLimiter::keyed(quota)))
-        });
+    pub fn new(app: App, settings: WebSettings) -> WebState {
         WebState {
             app: Arc::new(app),
-            intake_limiter,
+            limiters: Arc::new([
+                settings.intake_rate_limit.map(Limiter::new),
+                settings.status_rate_limit.map(Limiter::new),
+                settings.check_rate_limit.map(Limiter::new),
+            ]),
+            trusted_proxies: settings.trusted_proxies.into(),
+            kept_files_key: Arc::new(settings.kept_files_key),
         }
     }
 
-    /// SPEC §3.4: 429 with Retry-After past the per-IP intake limit.
-    pub fn check_intake_rate(&self, ip: IpAddr) -> Result<(), AppError> {
-        let Some(limiter) = &self.intake_limiter else {
-            return Ok(());
+    fn limiter(&self, limit: Limit) -> Option<&Limiter> {
+        let index = match limit {
+            Limit::Intake => 0,
+            Limit::Status => 1,
+            Limit::Check => 2,
         };
-        limiter.check_key(&ip).map_err(|not_until| {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
-            AppError::RateLimited {
-                retry_after_secs: wait.as_secs().max(1),
-            }
-        })
+        self.limiters[index].as_ref()
     }
 
-    /// Forgets clients that have been quiet, so the limiter's memory stays bounded.
+    /// Counts the request against `limit`: 429 with `Retry-After` past it (SPEC §3.4).
+    pub fn admit(&self, limit: Limit, peer: IpAddr, headers: &HeaderMap) -> Result<(), AppError> {
+        let Some(limiter) = self.limiter(limit) else {
+            return Ok(());
+        };
+        let client = ClientKey::of(client_ip(peer, headers, &self.trusted_proxies));
+        limiter
+            .check(client, Instant::now())
+            .map_err(|wait| AppError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            })
+    }
+
+    /// Forgets clients that have been quiet, so the limiters' memory stays bounded.
     pub fn forget_quiet_clients(&self) {
-        if let Some(limiter) = &self.intake_limiter {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
+        for limiter in self.limiters.iter().flatten() {
+            limiter.forget_quiet(Instant::now());
         }
     }
 }
@@ -75,6 +113,20 @@ pub fn language_of(explicit: Option<&str>, headers: &HeaderMap) -> Lang {
     Lang::negotiate(explicit.into_iter().chain(Lang::from_accept_language(accept)))
 }
 
+/// A body that declares itself larger than any request may be is refused before a byte of it is
+/// read (the limits below it would refuse it only once they had read that much).
+async fn refuse_declared_oversize(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > posted::BODY_LIMIT as u64) {
+        return AppError::TooLarge.into_response();
+    }
+    next.run(request).await
+}
+
 pub fn router(state: WebState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
@@ -83,6 +135,9 @@ pub fn router(state: WebState) -> Router {
         .merge(pages::router())
         .merge(status::router())
         .merge(health::router())
+        .layer(axum::extract::DefaultBodyLimit::max(posted::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), pages::html_errors))
         .with_state(state)
         .layer(axum::middleware::from_fn(pages::security_headers))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -101,5 +156,5 @@ pub fn router(state: WebState) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
-/// How often the rate limiter drops state of quiet clients.
+/// How often the rate limiters drop state of quiet clients.
 pub const LIMITER_SWEEP: Duration = Duration::from_secs(60);

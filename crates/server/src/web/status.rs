@@ -10,14 +10,13 @@ use axum::{Json, Router};
 
 use super::error::AppError;
 use super::pages::status::StatusQuery;
-use super::pages::{self, wants_html, FORM_BODY_LIMIT};
+use super::pages::{self, wants_html};
 use super::WebState;
+use crate::app::access;
 use crate::app::status::case_status;
 
 pub fn router() -> Router<WebState> {
-    Router::new()
-        .route("/status/{case}", get(show).post(pages::status::add))
-        .layer(axum::extract::DefaultBodyLimit::max(FORM_BODY_LIMIT))
+    Router::new().route("/status/{case}", get(show).post(pages::status::add))
 }
 
 async fn show(
@@ -31,13 +30,7 @@ async fn show(
     if wants_html(&headers) {
         return Ok(pages::status::show(state, case, q, headers).await);
     }
-    let Some(case) = case else {
-        return Err(AppError::NotFound);
-    };
-    let token = q.t.unwrap_or_default();
-    match case_status(&state.app, &case, &token).await {
-        Ok(Some(status)) => Ok(Json(status).into_response()),
-        Ok(None) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(anyhow::Error::new(e))),
-    }
+    let case = case.ok_or(AppError::NotFound)?;
+    let access = access::customer(&state.app, &case, q.t.as_deref().unwrap_or_default()).await?;
+    Ok(Json(case_status(&state.app, &access).await?).into_response())
 }

@@ -303,7 +303,7 @@ async fn a_complete_request_with_two_screenshots_in_italian() {
         assert!(app.app.store.messages(id).await.unwrap().is_empty(), "no second submission merged in");
         let files = app.app.store.attachments(id).await.unwrap();
         assert_eq!(files.len(), 2);
-        let ticket = app.app.store.ticket(id).await.unwrap().unwrap().ticket;
+        let ticket = app.app.store.case(id).await.unwrap().unwrap();
         assert_eq!((ticket.language.as_str(), ticket.channel.as_str()), ("it", "web"));
     })
     .await;
@@ -396,8 +396,8 @@ async fn a_mistyped_email_is_fixed_with_one_click() {
         )
         .await;
         let (_, id) = case_on_screen(&c).await;
-        let ticket = app.app.store.ticket(id).await.unwrap().unwrap().ticket;
-        assert_eq!(ticket.email, "mario.rossi@gmail.com");
+        let ticket = app.app.store.case(id).await.unwrap().unwrap();
+        assert_eq!(ticket.email.as_str(), "mario.rossi@gmail.com");
     })
     .await;
 }
@@ -450,8 +450,8 @@ async fn without_javascript_a_refused_form_keeps_its_values_and_shows_its_errors
         assert_eq!(text_of(&c, "#case-number").await, number);
         // No script to tell the zone: UTC, and said so.
         assert!(text_of(&c, "#first-response").await.contains("UTC"));
-        let ticket = app.app.store.ticket(id).await.unwrap().unwrap().ticket;
-        assert_eq!(ticket.email, "mario.rossi@gmail.com");
+        let ticket = app.app.store.case(id).await.unwrap().unwrap();
+        assert_eq!(ticket.email.as_str(), "mario.rossi@gmail.com");
     })
     .await;
 }
@@ -491,7 +491,7 @@ async fn the_status_link_opens_the_case_and_takes_more_information() {
         assert!(thread.contains("large-png-3840x2160-exoplanet.png"), "{thread}");
         let id = TicketId::from(body["case_number"].as_str().unwrap()[2..11].parse::<i64>().unwrap());
         assert_eq!(
-            app.app.store.ticket(id).await.unwrap().unwrap().ticket.priority,
+            app.app.store.case(id).await.unwrap().unwrap().priority.as_str(),
             "normal"
         );
     })

@@ -1,13 +1,14 @@
 //! `spawn_app()`: the real server on a random port with a fresh database (SQLite always, PostgreSQL
 //! when `SPORTELLO_TEST_POSTGRES_URL` is set) and one helper per endpoint (STYLE rule 17).
 
-use std::sync::Once;
+use std::io::Write as _;
 
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
-use sportello::app::App;
+use sportello::app::{App, Clock};
 use sportello::config::{RateLimit, Secret, Settings};
 use sportello::startup::Application;
+use sportello_domain::case_number::{CaseNumber, CasePrefix};
 use sqlx::Connection;
 
 pub struct TestApp {
@@ -17,6 +18,46 @@ pub struct TestApp {
     pub backend: &'static str,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
+    /// PostgreSQL: the database to drop afterwards, and the server to drop it on.
+    dropped: Option<(String, String)>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.dropped.take() {
+            drop_postgres_database(admin, name);
+        }
+    }
+}
+
+/// Drops a test database on a thread and runtime of its own (Drop cannot await); `FORCE` ends
+/// the connections the server still holds.
+fn drop_postgres_database(admin: String, name: String) {
+    let dropped = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async {
+            let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await
+                .ok()
+        })
+    });
+    let _ = dropped.join();
+}
+
+/// Says once, on standard output (shown by a plain `cargo test`, which captures `println!`), that
+/// a suite was skipped and why.
+pub fn say_skipped(what: &str) {
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !said.iter().any(|s| s == what) {
+        said.push(what.to_owned());
+        let _ = writeln!(std::io::stdout(), "note: skipped {what}");
+    }
 }
 
 /// One fresh app per backend this machine offers: SQLite always, PostgreSQL when configured.
@@ -31,6 +72,11 @@ pub struct Options {
     pub rate_limit: Option<RateLimit>,
     /// Starts the outbox worker, delivering there.
     pub smtp_url: Option<String>,
+    /// The time the use cases read; the system's when None.
+    pub clock: Option<Clock>,
+    pub status_rate_limit: Option<RateLimit>,
+    pub check_rate_limit: Option<RateLimit>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 pub async fn backends_with(options: Options) -> Vec<TestApp> {
@@ -40,10 +86,7 @@ pub async fn backends_with(options: Options) -> Vec<TestApp> {
         Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
             panic!("CI=true but SPORTELLO_TEST_POSTGRES_URL is unset: the PostgreSQL suite must run")
         }
-        Err(_) => {
-            static SAID: Once = Once::new();
-            SAID.call_once(|| eprintln!("skipping PostgreSQL: SPORTELLO_TEST_POSTGRES_URL unset"));
-        }
+        Err(_) => say_skipped("the PostgreSQL runs of the API suite (SPORTELLO_TEST_POSTGRES_URL is unset)"),
     }
     apps
 }
@@ -55,12 +98,16 @@ pub enum Backend {
 
 pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let (database_url, name) = match backend {
+    let (database_url, name, dropped) = match backend {
         Backend::Sqlite => (
             format!("sqlite://{}", dir.path().join("sportello.db").display()),
             "sqlite",
+            None,
         ),
-        Backend::Postgres(admin) => (fresh_postgres_database(&admin).await, "postgres"),
+        Backend::Postgres(admin) => {
+            let (url, database) = fresh_postgres_database(&admin).await;
+            (url, "postgres", Some((admin, database)))
+        }
     };
     let settings = Settings {
         addr: "127.0.0.1:0".parse().unwrap(),
@@ -74,8 +121,16 @@ pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
         mail_give_up: std::time::Duration::from_secs(2 * 86_400),
         mail_category: Some("technical/crash".to_owned()),
         imap_url: None,
+        trusted_proxies: options.trusted_proxies,
+        status_rate_limit: options.status_rate_limit,
+        check_rate_limit: options.check_rate_limit,
+        max_connections: None,
+        header_timeout: std::time::Duration::from_secs(10),
+        blob_grace: std::time::Duration::from_secs(86_400),
     };
-    let application = Application::build(settings).await.expect("the app builds");
+    let application = Application::build_with_clock(settings, options.clock.unwrap_or_default())
+        .await
+        .expect("the app builds");
     let address = format!("http://{}", application.local_addr().unwrap());
     let app = application.app().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -89,11 +144,12 @@ pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
         backend: name,
         _dir: dir,
         _shutdown: tx,
+        dropped,
     }
 }
 
-/// A database of its own on the PostgreSQL server behind `admin_url`.
-async fn fresh_postgres_database(admin_url: &str) -> String {
+/// A database of its own on the PostgreSQL server behind `admin_url`: its URL and its name.
+async fn fresh_postgres_database(admin_url: &str) -> (String, String) {
     let name = format!("sportello_t_{:016x}", rand::random::<u64>());
     let mut admin = sqlx::PgConnection::connect(admin_url)
         .await
@@ -103,7 +159,12 @@ async fn fresh_postgres_database(admin_url: &str) -> String {
         .await
         .unwrap();
     let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
-    format!("{base}/{name}")
+    (format!("{base}/{name}"), name)
+}
+
+/// A case number as the desk writes it.
+pub fn case_number(text: &str) -> CaseNumber {
+    CasePrefix::default().parse(text).unwrap()
 }
 
 pub fn image(name: &str) -> Vec<u8> {
@@ -165,6 +226,18 @@ impl TestApp {
 
     pub async fn tickets(&self) -> i64 {
         self.app.store.count_tickets().await.unwrap()
+    }
+
+    /// The case behind a case number, as stored.
+    pub async fn case(&self, number: &str) -> sportello::store::Case {
+        let id = sportello::store::TicketId::of(&case_number(number)).unwrap();
+        self.app.store.case(id).await.unwrap().unwrap()
+    }
+
+    /// The Message-ID the desk gives a case's mail (without angle brackets), MAC included.
+    pub fn our_message_id(&self, number: &str, event: &str) -> String {
+        let id = self.app.mail_ids.message_id(&case_number(number), event);
+        id.trim_matches(['<', '>']).to_owned()
     }
 }
 

@@ -249,7 +249,7 @@ async fn every_message_is_filed_once_and_marked_only_after_its_commit() {
         let Some(dovecot) = Dovecot::start(false) else { return };
         let (_, created) = read(app.post_json(&complete(300)).await).await;
         let case = created["case_number"].as_str().unwrap().to_owned();
-        let our_id = format!("{}.confirmation@sportello.test", case.to_lowercase());
+        let our_id = app.our_message_id(&case, "confirmation");
         // Read in another client already: still filed.
         dovecot
             .deliver(
@@ -327,7 +327,7 @@ async fn every_message_is_filed_once_and_marked_only_after_its_commit() {
         dovecot.unmark_all().await;
         app.app
             .store
-            .save_mailbox_progress(&dovecot.url().key(), 0, 0, 0)
+            .save_mailbox_progress(&dovecot.url().key(), 0, 0, chrono::Utc::now())
             .await
             .unwrap();
         let again = poller.pass(&mut session).await.unwrap();

@@ -4,15 +4,17 @@
 
 use bytes::Bytes;
 use sportello::app::ingest::{ingest, Ingested};
-use sportello::store::{StoredTicket, TicketId};
+use sportello::store::{Case, TicketId};
+use sportello_domain::case::Status;
 use sportello_domain::case_number::CaseNumber;
+use sportello_domain::contact::email::Email;
 use sportello_domain::triage::Priority;
 
 use crate::helpers::{backends, complete, read, TestApp};
 
-async fn stored(app: &TestApp, number: &CaseNumber) -> StoredTicket {
-    let id = TicketId::from(i64::try_from(number.sequence()).unwrap());
-    app.app.store.ticket(id).await.unwrap().unwrap()
+async fn stored(app: &TestApp, number: &CaseNumber) -> Case {
+    let id = TicketId::of(number).unwrap();
+    app.app.store.case(id).await.unwrap().unwrap()
 }
 
 fn reply(from: &str, subject: &str, in_reply_to: Option<&str>, body: &str) -> Bytes {
@@ -31,7 +33,7 @@ async fn a_reply_to_our_mail_joins_its_case_raises_it_once_and_loses_the_quote()
     for app in backends().await {
         let (_, created) = read(app.post_json(&complete(200)).await).await;
         let case = created["case_number"].as_str().unwrap().to_owned();
-        let our_id = format!("{}.confirmation@sportello.test", case.to_lowercase());
+        let our_id = app.our_message_id(&case, "confirmation");
         // A colleague in Cc answers: the reference is enough, whoever sends it.
         let text = "Aggiungo: il pagamento è del 20 novembre alle 14:30.\r\n\r\nIl giorno lun 30 nov 2026 alle 20:00 Support ha scritto:\r\n> Ciao";
         let first = ingest(
@@ -69,7 +71,7 @@ async fn a_reply_to_our_mail_joins_its_case_raises_it_once_and_loses_the_quote()
         // The colleague is named on the message, and never becomes the case's customer.
         assert_eq!(messages[0]["sender"], "collega@azienda.it");
         assert_eq!(
-            stored(&app, &case.parse_case()).await.ticket.email,
+            stored(&app, &case.parse_case()).await.email.as_str(),
             "cliente200@gmail.com"
         );
         // At most once in 24 hours.
@@ -94,7 +96,7 @@ async fn replies_arriving_together_raise_the_priority_once() {
     for app in backends().await {
         let (_, created) = read(app.post_json(&complete(202)).await).await;
         let case = created["case_number"].as_str().unwrap().to_owned();
-        let our_id = format!("{}.confirmation@sportello.test", case.to_lowercase());
+        let our_id = app.our_message_id(&case, "confirmation");
         let replies: Vec<_> = (0..8)
             .map(|i| {
                 let app = app.app.clone();
@@ -144,11 +146,8 @@ async fn a_case_number_in_the_subject_counts_only_from_the_cases_contact() {
         };
         assert_eq!(about, Some(number.parse_case()));
         let theirs = stored(&app, &theirs).await;
-        assert_eq!(theirs.ticket.email, "stranger@example.org");
-        assert_eq!(
-            theirs.ticket.related_to,
-            Some(stored(&app, &number.parse_case()).await.id)
-        );
+        assert_eq!(theirs.email.as_str(), "stranger@example.org");
+        assert_eq!(theirs.related_to, Some(stored(&app, &number.parse_case()).await.id));
         let (_, shown) = read(app.get(created["status_url"].as_str().unwrap()).await).await;
         assert!(shown["messages"].as_array().unwrap().is_empty(), "{shown}");
 
@@ -199,7 +198,7 @@ async fn new_mail_opens_a_case_that_asks_for_what_mail_cannot_give() {
         else {
             panic!("{}: {opened:?}", app.backend)
         };
-        let t = stored(&app, &number).await.ticket;
+        let t = stored(&app, &number).await;
         assert_eq!(
             (
                 t.status.as_str(),
@@ -253,12 +252,8 @@ async fn a_reply_to_a_closed_case_opens_a_new_one_about_it() {
         let (_, created) = read(app.post_json(&complete(203)).await).await;
         let number = created["case_number"].as_str().unwrap().to_owned();
         let old = stored(&app, &number.parse_case()).await;
-        app.app
-            .store
-            .set_status(old.id, "closed", chrono::Utc::now().timestamp_millis())
-            .await
-            .unwrap();
-        let our_id = format!("{}.confirmation@sportello.test", number.to_lowercase());
+        close(&app, &old).await;
+        let our_id = app.our_message_id(&number, "confirmation");
         let outcome = ingest(
             &app.app,
             reply(
@@ -274,8 +269,74 @@ async fn a_reply_to_a_closed_case_opens_a_new_one_about_it() {
             panic!("{}: {outcome:?}", app.backend)
         };
         assert_eq!(about, Some(number.parse_case()));
-        assert_eq!(stored(&app, &new).await.ticket.related_to, Some(old.id));
-        assert_eq!(stored(&app, &number.parse_case()).await.ticket.status, "closed");
+        assert_eq!(stored(&app, &new).await.related_to, Some(old.id));
+        assert_eq!(stored(&app, &number.parse_case()).await.status, Status::Closed);
+    }
+}
+
+/// Closes a case (resolved, then closed) as the desk will.
+async fn close(app: &TestApp, case: &Case) {
+    let calendar = sportello_domain::calendar::Calendar::always();
+    let now = app.app.clock.now();
+    let resolved = case.timers().moved(Status::Resolved, now, &calendar);
+    let closed = resolved.moved(Status::Closed, now, &calendar);
+    let mut tx = app.app.store.begin_write().await.unwrap();
+    assert!(tx.move_status(case.id, case.status, &closed, now).await.unwrap());
+    tx.commit().await.unwrap();
+}
+
+/// SPEC §5: our Message-IDs carry a MAC. One forged from a case number alone (what the desk wrote
+/// before: `<wa….confirmation@domain>`) threads nothing: the stranger gets a case of their own and
+/// the customer's status page never shows the stranger's words under "You".
+#[tokio::test]
+async fn a_forged_message_id_does_not_let_a_stranger_into_a_case() {
+    for app in backends().await {
+        let (_, created) = read(app.post_json(&complete(205)).await).await;
+        let case = created["case_number"].as_str().unwrap().to_owned();
+        let genuine = app.our_message_id(&case, "confirmation");
+        let forged = [
+            format!("{}.confirmation@sportello.test", case.to_lowercase()),
+            genuine.replace(".confirmation.", ".confirmation.0"),
+            format!("{}.confirmation.{}@sportello.test", case.to_lowercase(), "0".repeat(24)),
+        ];
+        for (i, id) in forged.iter().enumerate() {
+            let stranger = format!("stranger{i}@example.org");
+            let outcome = ingest(
+                &app.app,
+                reply(
+                    &stranger,
+                    "Re: your request",
+                    Some(id),
+                    "Please send the code to this number.",
+                ),
+            )
+            .await
+            .unwrap();
+            assert!(
+                matches!(outcome, Ingested::Opened { about: None, .. }),
+                "{}: {id}: {outcome:?}",
+                app.backend
+            );
+        }
+        let (_, shown) = read(app.get(created["status_url"].as_str().unwrap()).await).await;
+        assert!(
+            shown["messages"].as_array().unwrap().is_empty(),
+            "{}: {shown}",
+            app.backend
+        );
+        // The genuine one threads, whoever sends it.
+        let joined = ingest(
+            &app.app,
+            reply(
+                "collega@azienda.it",
+                "Re: your request",
+                Some(&genuine),
+                "Aggiungo un dettaglio.",
+            ),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(joined, Ingested::Joined { .. }), "{joined:?}");
     }
 }
 
@@ -284,7 +345,7 @@ async fn attachments_by_mail_pass_the_forms_rules_and_the_rest_is_named() {
     for app in backends().await {
         let (_, created) = read(app.post_json(&complete(204)).await).await;
         let number = created["case_number"].as_str().unwrap().to_owned();
-        let our_id = format!("{}.confirmation@sportello.test", number.to_lowercase());
+        let our_id = app.our_message_id(&number, "confirmation");
         let png = crate::helpers::image("large-png-3840x2160-exoplanet.png");
         let small = crate::helpers::image("screenshot-935x534-firefox.png");
         let part = |name: &str, bytes: &[u8]| {
@@ -331,17 +392,45 @@ fn eml(name: &str) -> Bytes {
     )
 }
 
+/// A DSN for our confirmation of `case` to `to`, as a receiving server sends it back: the status
+/// part names the recipient, the returned headers name our Message-ID.
+fn dsn(to: &str, message_id: &str) -> Bytes {
+    Bytes::from(format!(
+        "From: MAILER-DAEMON@mx.gmail.test\r\nTo: support@sportello.test\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+         Message-ID: <{:x}@mx.gmail.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\r\n\r\n\
+         --R\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n\
+         --R\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.gmail.test\r\n\r\n\
+         Final-Recipient: rfc822; {to}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n\
+         --R\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: support@sportello.test\r\nTo: {to}\r\n\
+         Message-ID: <{message_id}>\r\nSubject: We have received your request\r\n\r\n--R--\r\n",
+        rand::random::<u64>()
+    ))
+}
+
 #[tokio::test]
-async fn bounces_mark_the_address_and_automatic_mail_is_ignored() {
+async fn a_bounce_of_our_mail_marks_its_address_and_automatic_mail_is_ignored() {
     for app in backends().await {
-        let bounced = ingest(&app.app, eml("dsn-postfix.eml")).await.unwrap();
-        assert_eq!(bounced, Ingested::Bounce(vec!["r@p351355.pool.example.ne.jp".into()]));
+        let (_, created) = read(app.post_json(&complete(206)).await).await;
+        let case = created["case_number"].as_str().unwrap().to_owned();
+        let address = Email::parse("cliente206@gmail.com").unwrap();
+        let bounced = ingest(
+            &app.app,
+            dsn(address.as_str(), &app.our_message_id(&case, "confirmation")),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            bounced,
+            Ingested::Bounce {
+                case: case.parse_case(),
+                address: address.clone()
+            },
+            "{}",
+            app.backend
+        );
         assert!(
-            app.app
-                .store
-                .is_undeliverable("r@p351355.pool.example.ne.jp")
-                .await
-                .unwrap(),
+            app.app.store.is_undeliverable(&address).await.unwrap(),
             "{}",
             app.backend
         );
@@ -349,6 +438,44 @@ async fn bounces_mark_the_address_and_automatic_mail_is_ignored() {
             ingest(&app.app, eml("autoreply-rfc3834-exim.eml")).await.unwrap(),
             Ingested::Ignored(_)
         ));
+    }
+}
+
+/// SPEC §5: a bounce counts only when it names one of our mails, and only for its recipient. A
+/// real bounce of someone else's mail, one naming our mail with a forged MAC, one that names
+/// another customer as failed, and a person's mail with `X-Failed-Recipients` mark nobody.
+#[tokio::test]
+async fn a_forged_bounce_marks_nobody_undeliverable() {
+    for app in backends().await {
+        let (_, created) = read(app.post_json(&complete(207)).await).await;
+        let case = created["case_number"].as_str().unwrap().to_owned();
+        let victim = Email::parse("cliente207@gmail.com").unwrap();
+        let forged_id = format!("{}.confirmation.{}@sportello.test", case.to_lowercase(), "a".repeat(24));
+        let genuine = app.our_message_id(&case, "confirmation");
+        let x_failed = Bytes::from(format!(
+            "From: prankster@example.org\r\nTo: support@sportello.test\r\nSubject: hello\r\n\
+             X-Failed-Recipients: {victim}\r\nMessage-ID: <p1@example.org>\r\n\r\nhello\r\n"
+        ));
+        for (what, raw) in [
+            ("someone else's bounce", eml("dsn-postfix.eml")),
+            ("a forged MAC", dsn(victim.as_str(), &forged_id)),
+            ("another address under our mail", dsn("other@gmail.com", &genuine)),
+            ("X-Failed-Recipients", x_failed),
+        ] {
+            let outcome = ingest(&app.app, raw).await.unwrap();
+            assert!(
+                matches!(outcome, Ingested::KeptAside(_)),
+                "{}: {what}: {outcome:?}",
+                app.backend
+            );
+        }
+        for address in [victim, Email::parse("r@p351355.pool.example.ne.jp").unwrap()] {
+            assert!(
+                !app.app.store.is_undeliverable(&address).await.unwrap(),
+                "{}: {address}",
+                app.backend
+            );
+        }
     }
 }
 
@@ -363,7 +490,7 @@ async fn every_message_of_the_corpus_is_handled_without_an_error() {
             // A person's mail is never lost in a corner: it opens or joins a case.
             if let Ok(Ingested::KeptAside(why)) = &outcome {
                 assert!(
-                    why.contains("no sender") || why.contains("not a mail") || why.contains("names no address"),
+                    why.contains("no sender") || why.contains("not a mail") || why.contains("names none of our mails"),
                     "{}: kept aside: {why}",
                     path.display()
                 );

@@ -58,11 +58,18 @@ async fn a_complete_request_is_created_with_due_times_and_a_status_link() {
         let outbox = app
             .app
             .store
-            .claim_outbox(Utc::now().timestamp_millis() + 1, 60_000, 10)
+            .claim_outbox(
+                Utc::now() + chrono::Duration::seconds(1),
+                chrono::Duration::minutes(1),
+                10,
+            )
             .await
             .unwrap();
         assert_eq!(outbox.len(), 1, "{}", app.backend);
-        assert!(outbox[0].payload.contains(case));
+        let Ok(sportello::events::OutboxEvent::Confirmation(sent)) = &outbox[0].event else {
+            panic!("{}: {:?}", app.backend, outbox[0].event)
+        };
+        assert_eq!(sent.case_number, case);
     }
 }
 
@@ -229,6 +236,10 @@ async fn urgency_is_granted_where_allowed_and_misuse_slows_the_next_case() {
     }
 }
 
+/// SPEC §3.3: the same address within 24 hours joins the open case, and the answer hands out no
+/// access to it (the link goes to that address by mail); the same phone under another address is a
+/// new case, linked to the other for an agent to merge. Typing someone's phone or e-mail must never
+/// open their case.
 #[tokio::test]
 async fn a_second_request_within_24_hours_joins_the_open_case() {
     for app in backends().await {
@@ -238,19 +249,48 @@ async fn a_second_request_within_24_hours_joins_the_open_case() {
         again["description"] = json!("Aggiungo: la banca mi ha addebitato l'importo due volte, ho lo screenshot.");
         let (status, merged) = read(app.post_json(&again).await).await;
         assert_eq!(status, 200, "{merged}");
-        assert_eq!(merged["merged_into"], first["case_number"]);
-        // Same phone, different e-mail: still the same contact.
+        assert_eq!(
+            merged,
+            json!({ "merged_into": first["case_number"] }),
+            "no status link, no token"
+        );
+        // Same phone, different e-mail: a case of its own, linked to the first.
         let mut by_phone = complete(7);
         by_phone["email"] = json!("altro.indirizzo@outlook.it");
-        let (status, merged2) = read(app.post_json(&by_phone).await).await;
-        assert_eq!(status, 200);
-        assert_eq!(merged2["merged_into"], first["case_number"]);
-        assert_eq!(app.tickets().await, 1);
-        // The merged token opens the same case, with the added text, and the due times did not move.
-        let (code, shown) = read(app.get(merged["status_url"].as_str().unwrap()).await).await;
+        let (status, linked) = read(app.post_json(&by_phone).await).await;
+        assert_eq!(status, 201, "{}: {linked}", app.backend);
+        let first_case = app.case(first["case_number"].as_str().unwrap()).await;
+        let linked_case = app.case(linked["case_number"].as_str().unwrap()).await;
+        assert_eq!(linked_case.related_to, Some(first_case.id));
+        assert_eq!(app.tickets().await, 2);
+        // The first case has the added text, and its due times did not move.
+        let (code, shown) = read(app.get(first["status_url"].as_str().unwrap()).await).await;
         assert_eq!(code, 200);
         assert_eq!(shown["first_response_due"], first["first_response_due"]);
         assert!(shown["messages"].to_string().contains("addebitato"));
+        // Its address is told, with a link of its own.
+        let notices: Vec<_> = app
+            .app
+            .store
+            .claim_outbox(
+                Utc::now() + chrono::Duration::seconds(1),
+                chrono::Duration::minutes(1),
+                10,
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|r| match r.event {
+                Ok(sportello::events::OutboxEvent::Merged(m)) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(notices.len(), 1, "{}", app.backend);
+        assert_eq!(notices[0].to.as_str(), "cliente7@gmail.com");
+        let link = notices[0].status_url.as_deref().unwrap();
+        let path = link.strip_prefix("http://sportello.test").unwrap();
+        let (code, _) = read(app.get(path).await).await;
+        assert_eq!(code, 200, "the mailed link opens the case");
         // Another category is another case.
         let mut other = complete(7);
         other["category"] = json!("technical");

@@ -7,11 +7,13 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::Utc;
 use serde::Deserialize;
+use sportello_domain::problem::WarningCode;
 
 use super::{due_in_words, html, internal_error, not_found, Frame, Prefs, Tr};
+use crate::app::access;
 use crate::app::status::case_status;
+use crate::app::Error;
 use crate::web::WebState;
 
 #[derive(Template)]
@@ -20,8 +22,6 @@ pub struct ConfirmationPage {
     pub frame: Frame,
     pub t: Tr,
     pub case: String,
-    /// The contact's open case took the request in (SPEC §3.3).
-    pub merged: Option<String>,
     pub first_response: String,
     pub missing: Vec<String>,
     /// Accepted-with-a-caveat notes (SPEC §3.2), other than what is missing.
@@ -33,7 +33,39 @@ pub struct ConfirmationPage {
 pub struct ConfirmationQuery {
     t: Option<String>,
     lang: Option<String>,
-    merged: Option<String>,
+}
+
+/// After a request went into the contact's open case (SPEC §3.3): its number, and where its link
+/// went — never the link itself, which only the case's address receives.
+#[derive(Template)]
+#[template(path = "pages/merged.html")]
+pub struct MergedPage {
+    pub frame: Frame,
+    pub t: Tr,
+    pub case: String,
+}
+
+pub async fn merged(
+    State(state): State<WebState>,
+    case: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    Query(q): Query<ConfirmationQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let prefs = Prefs::from_query(&headers, q.lang.as_deref()).on_site(&state.app.settings.public_url);
+    // Only a well-formed number is shown back; the page says nothing about whether it exists.
+    let Some(number) = case
+        .ok()
+        .and_then(|Path(c)| state.app.catalog.case_prefix().parse(&c).ok())
+    else {
+        return not_found(&prefs);
+    };
+    let number = number.to_string();
+    let page = MergedPage {
+        frame: Frame::new(&prefs, prefs.t.msg("confirm-title"), &format!("/merged/{number}"), &[]),
+        t: prefs.t.clone(),
+        case: number,
+    };
+    html(StatusCode::OK, &page, &prefs)
 }
 
 pub async fn show(
@@ -47,9 +79,13 @@ pub async fn show(
     let Ok(Path(case)) = case else {
         return not_found(&prefs);
     };
-    let status = match case_status(&state.app, &case, &token).await {
-        Ok(Some(status)) => status,
-        Ok(None) => return not_found(&prefs),
+    let status = match access::customer(&state.app, &case, &token).await {
+        Ok(access) => case_status(&state.app, &access).await,
+        Err(e) => Err(e),
+    };
+    let status = match status {
+        Ok(status) => status,
+        Err(Error::NotFound) => return not_found(&prefs),
         Err(e) => return internal_error(&prefs, &headers, &e),
     };
     let t = &prefs.t;
@@ -67,26 +103,21 @@ pub async fn show(
     let warnings = status
         .warnings
         .iter()
-        .filter(|w| w.as_str() != "missing_recommended")
-        .map(|w| t.msg(&format!("warning-{w}")))
+        .filter(|w| **w != WarningCode::MissingRecommended)
+        .map(|w| t.msg(&format!("warning-{}", w.as_str())))
         .collect();
     let number = status.case_number.to_string();
-    let mut keep = vec![("t", token.as_str())];
-    if q.merged.is_some() {
-        keep.push(("merged", "1"));
-    }
     let mut frame = Frame::new(
         &prefs,
         t.msg("confirm-title"),
         &format!("/confirmation/{number}"),
-        &keep,
+        &[("t", token.as_str())],
     );
     frame.tz_reload = prefs.tz.is_none();
     let page = ConfirmationPage {
         frame,
         t: t.clone(),
-        merged: q.merged.map(|_| t.with("confirm-merged", "case", &number)),
-        first_response: due_in_words(t, status.first_response_due, Utc::now(), prefs.tz),
+        first_response: due_in_words(t, status.first_response_due, state.app.clock.now(), prefs.tz),
         missing,
         warnings,
         status_url: format!("/status/{number}?t={token}"),

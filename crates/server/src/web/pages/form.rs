@@ -16,10 +16,11 @@ use sportello_domain::formats::FieldFormat;
 use sportello_domain::problem::{Problem, ProblemCode};
 use sportello_domain::request::{validate, NewRequest, MAX_ATTACHMENTS};
 
-use super::{html, keep, not_utf8_problems, restore, see_other, shown, Frame, Kept, Posted, Prefs, Tr};
-use crate::app::submit::{submit, Channel, SubmitError, Submitted};
-use crate::web::api::set_field;
-use crate::web::WebState;
+use super::{html, keep, restore, see_other, shown, Frame, Kept, Prefs, Tr};
+use crate::app::submit::{submit, Submitted, Via};
+use crate::app::Error;
+use crate::web::posted::{not_utf8_problems, set_field, Failure, Posted};
+use crate::web::{Limit, WebState};
 
 /// One input, its label, hint and problem; `pages/field.html` draws it.
 #[derive(Debug, Clone, Default)]
@@ -455,14 +456,14 @@ pub async fn send(
     };
     if let Some(failure) = posted.failure {
         return match failure {
-            super::Failure::TooLarge => again(
+            Failure::TooLarge => again(
                 &new_request,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 Some("form-too-large"),
                 &[],
                 Vec::new(),
             ),
-            super::Failure::Unreadable => again(
+            Failure::Unreadable => again(
                 &new_request,
                 StatusCode::BAD_REQUEST,
                 Some("form-unreadable"),
@@ -471,7 +472,6 @@ pub async fn send(
             ),
         };
     }
-    let kept = restore(&state.app, &prefs, &controls.kept).await;
     if !prefs.csrf_ok(controls.csrf.as_deref()) {
         return again(
             &new_request,
@@ -481,12 +481,10 @@ pub async fn send(
             Vec::new(),
         );
     }
-    let uploads: Vec<_> = kept.into_iter().chain(posted.files).collect();
-    if controls.update {
-        let kept = keep(&state.app, &prefs, &uploads, &[]).await;
-        return again(&new_request, StatusCode::OK, None, &[], kept);
-    }
-    if state.check_intake_rate(peer.ip()).is_err() {
+    // Counted before anything is stored: "show the questions" with new files keeps them, so it
+    // counts as a submit; without files it stores nothing and is not counted.
+    let counted = !controls.update || !posted.files.is_empty();
+    if counted && state.admit(Limit::Intake, peer.ip(), &headers).is_err() {
         return again(
             &new_request,
             StatusCode::TOO_MANY_REQUESTS,
@@ -494,6 +492,12 @@ pub async fn send(
             &[],
             Vec::new(),
         );
+    }
+    let kept = restore(&state, &prefs, &controls.kept).await;
+    let uploads: Vec<_> = kept.into_iter().chain(posted.files).collect();
+    if controls.update {
+        let kept = keep(&state, &prefs, &uploads, &[]).await;
+        return again(&new_request, StatusCode::OK, None, &[], kept);
     }
     if let Some(email) = controls.use_email {
         new_request.email = email;
@@ -506,21 +510,20 @@ pub async fn send(
         // Not sent on: the domain's other problems are shown beside the unreadable fields'.
         let mut problems = validate(catalog, new_request.clone()).err().unwrap_or_default();
         problems.extend(not_utf8_problems(&posted.not_utf8));
-        let kept = keep(&state.app, &prefs, &new_request.attachments, &problems).await;
+        let kept = keep(&state, &prefs, &new_request.attachments, &problems).await;
         return again(&new_request, StatusCode::UNPROCESSABLE_ENTITY, None, &problems, kept);
     }
-    match submit(&state.app, new_request.clone(), Channel::Web).await {
+    match submit(&state.app, new_request.clone(), Via::Web).await {
         Ok(Submitted::Created { case, token, .. }) => see_other(&format!("/confirmation/{case}?t={}", token.as_str())),
-        Ok(Submitted::Merged { case, token }) => {
-            see_other(&format!("/confirmation/{case}?t={}&merged=1", token.as_str()))
-        }
-        Err(SubmitError::Invalid(problems)) => {
-            let kept = keep(&state.app, &prefs, &new_request.attachments, &problems).await;
+        // The link to that case went to its address by mail: this browser does not get it.
+        Ok(Submitted::Merged { case }) => see_other(&format!("/merged/{case}")),
+        Err(Error::Invalid(problems)) => {
+            let kept = keep(&state, &prefs, &new_request.attachments, &problems).await;
             again(&new_request, StatusCode::UNPROCESSABLE_ENTITY, None, &problems, kept)
         }
-        Err(SubmitError::Store(e)) if e.is_unavailable() => {
+        Err(Error::Store(e)) if e.is_unavailable() => {
             tracing::warn!(error = %e, "store unavailable");
-            let kept = keep(&state.app, &prefs, &new_request.attachments, &[]).await;
+            let kept = keep(&state, &prefs, &new_request.attachments, &[]).await;
             again(
                 &new_request,
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -532,7 +535,7 @@ pub async fn send(
         Err(e) => {
             let id = super::request_id(&headers);
             tracing::error!(error = %e, request_id = %id, "the form could not be submitted");
-            let kept = keep(&state.app, &prefs, &new_request.attachments, &[]).await;
+            let kept = keep(&state, &prefs, &new_request.attachments, &[]).await;
             let mut page = FormPage::new(catalog, &prefs, &new_request, &[], kept);
             page.banner = Some(prefs.t.with("error-page", "request_id", id));
             html(StatusCode::INTERNAL_SERVER_ERROR, &page, &prefs)

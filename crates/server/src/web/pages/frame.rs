@@ -2,13 +2,17 @@
 //! its cookies, redirects, and the error pages that show the request id the logs carry.
 
 use askama::Template;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::assets::ASSET_VERSION;
 use super::prefs::percent_encode;
-use super::{Prefs, Tr};
+use super::{wants_html, Prefs, Tr};
 use crate::i18n::Lang;
+use crate::web::error::Refusal;
+use crate::web::WebState;
 
 #[derive(Debug, Clone)]
 pub struct LanguageLink {
@@ -145,6 +149,30 @@ pub fn internal_error(prefs: &Prefs, headers: &HeaderMap, error: &dyn std::fmt::
         "error-title",
         prefs.t.with("error-page", "request_id", id),
     )
+}
+
+/// Error answers (those that carry a [`Refusal`]) as pages for a browser: the same error in the
+/// reader's language, with the request id the logs carry. Other clients keep the JSON.
+pub async fn html_errors(State(state): State<WebState>, request: Request, next: Next) -> Response {
+    let asked = wants_html(request.headers()).then(|| request.headers().clone());
+    let response = next.run(request).await;
+    let (Some(headers), Some(refusal)) = (asked, response.extensions().get::<Refusal>()) else {
+        return response;
+    };
+    let prefs = Prefs::read(&headers, None).on_site(&state.app.settings.public_url);
+    let (heading, message) = match refusal.code {
+        "not_found" => ("not-found-title", prefs.t.msg("not-found")),
+        "internal" => (
+            "error-title",
+            prefs.t.with("error-page", "request_id", request_id(&headers)),
+        ),
+        _ => ("error-title", refusal.message(prefs.t.lang())),
+    };
+    let mut page = error_page(&prefs, response.status(), heading, message);
+    if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
+        page.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+    }
+    page
 }
 
 pub fn request_id(headers: &HeaderMap) -> String {

@@ -1,13 +1,19 @@
 //! Files kept across a refused submit: the valid ones are stored as blobs and named in the
-//! re-rendered form, bound to the browser's CSRF secret, so nobody else can claim them.
+//! re-rendered form with a MAC (a server key over the browser's CSRF secret, the hash and the
+//! name), so nobody else can claim them and nobody can name a blob they did not send. Kept files
+//! that no case ends up naming are removed by the blob sweeper after its grace period.
 
+use std::fmt::Write as _;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use sportello_domain::evidence::{content_hash, ContentHash};
 use sportello_domain::problem::{Problem, ProblemCode};
 use sportello_domain::request::Upload;
+use subtle::ConstantTimeEq;
 
-use super::prefs::constant_time_eq;
 use super::Prefs;
-use crate::app::App;
+use crate::web::WebState;
 
 /// A valid file from a refused submit, stored as a blob and named in the re-rendered form, so
 /// that the person does not have to pick it again.
@@ -18,12 +24,27 @@ pub struct Kept {
     pub name: String,
 }
 
-fn kept_mac(csrf: &str, hex: &str, name: &str) -> String {
-    content_hash(format!("{csrf}\0{hex}\0{name}").as_bytes()).to_hex()[..32].to_owned()
+/// 128 bits of HMAC-SHA256, in hex.
+fn kept_mac(key: &[u8; 32], csrf: &[u8], hex: &str, name: &str) -> String {
+    // A key of any length is accepted: this cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return String::new();
+    };
+    for part in [csrf, hex.as_bytes(), name.as_bytes()] {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part);
+    }
+    let mut out = String::with_capacity(32);
+    for byte in &mac.finalize().into_bytes()[..16] {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
 }
 
-/// Stores the uploads no problem names and returns them as kept files.
-pub async fn keep(app: &App, prefs: &Prefs, uploads: &[Upload], problems: &[Problem]) -> Vec<Kept> {
+/// Stores the uploads no problem names and returns them as kept files. Called only once every
+/// check of the submit has passed but the request's own rules (rate limit, CSRF, access): a
+/// request that may not be made stores nothing.
+pub async fn keep(state: &WebState, prefs: &Prefs, uploads: &[Upload], problems: &[Problem]) -> Vec<Kept> {
     if problems.iter().any(|p| p.code == ProblemCode::AttachmentTooMany) {
         return Vec::new();
     }
@@ -34,14 +55,17 @@ pub async fn keep(app: &App, prefs: &Prefs, uploads: &[Upload], problems: &[Prob
             continue;
         }
         let hash = content_hash(&upload.bytes);
-        if let Err(e) = app.blobs.put(&hash, upload.bytes.clone()).await {
+        if let Err(e) = state.app.blobs.put(&hash, upload.bytes.clone()).await {
             tracing::warn!(error = %e, "could not keep an upload across a refused submit");
             continue;
         }
         let hex = hash.to_hex();
         let name: String = upload.filename.chars().filter(|c| !c.is_control()).take(200).collect();
         kept.push(Kept {
-            value: format!("{hex}.{}.{name}", kept_mac(prefs.csrf(), &hex, &name)),
+            value: format!(
+                "{hex}.{}.{name}",
+                kept_mac(&state.kept_files_key, prefs.csrf_secret(), &hex, &name)
+            ),
             name,
         });
     }
@@ -49,20 +73,21 @@ pub async fn keep(app: &App, prefs: &Prefs, uploads: &[Upload], problems: &[Prob
 }
 
 /// The kept files a form sends back, read from the blob store; forged or unknown ones are dropped.
-pub async fn restore(app: &App, prefs: &Prefs, values: &[String]) -> Vec<Upload> {
+pub async fn restore(state: &WebState, prefs: &Prefs, values: &[String]) -> Vec<Upload> {
     let mut uploads = Vec::new();
     for value in values.iter().take(sportello_domain::request::MAX_ATTACHMENTS) {
         let mut parts = value.splitn(3, '.');
         let (Some(hex), Some(mac), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
             continue;
         };
-        if !constant_time_eq(mac.as_bytes(), kept_mac(prefs.csrf(), hex, name).as_bytes()) {
+        let expected = kept_mac(&state.kept_files_key, prefs.csrf_secret(), hex, name);
+        if !bool::from(mac.as_bytes().ct_eq(expected.as_bytes())) {
             continue;
         }
         let Some(hash) = ContentHash::from_hex(hex) else {
             continue;
         };
-        if let Ok(Some(bytes)) = app.blobs.get(&hash).await {
+        if let Ok(Some(bytes)) = state.app.blobs.get(&hash).await {
             uploads.push(Upload {
                 filename: name.to_owned(),
                 bytes,
@@ -78,12 +103,17 @@ mod tests {
     use axum::http::HeaderMap;
 
     #[test]
-    fn kept_files_are_bound_to_the_browsers_secret() {
+    fn kept_files_are_bound_to_the_browsers_secret_and_the_servers_key() {
         let headers = HeaderMap::new();
         let (a, b) = (Prefs::read(&headers, None), Prefs::read(&headers, None));
-        let mac = kept_mac(a.csrf(), "ab", "x.png");
-        assert_eq!(mac, kept_mac(a.csrf(), "ab", "x.png"));
-        assert_ne!(mac, kept_mac(b.csrf(), "ab", "x.png"));
-        assert_ne!(mac, kept_mac(a.csrf(), "ab", "y.png"));
+        let key = [1; 32];
+        let mac = kept_mac(&key, a.csrf_secret(), "ab", "x.png");
+        assert_eq!(mac.len(), 32);
+        assert_eq!(mac, kept_mac(&key, a.csrf_secret(), "ab", "x.png"));
+        assert_ne!(mac, kept_mac(&key, b.csrf_secret(), "ab", "x.png"));
+        assert_ne!(mac, kept_mac(&key, a.csrf_secret(), "ab", "y.png"));
+        assert_ne!(mac, kept_mac(&[2; 32], a.csrf_secret(), "ab", "x.png"));
+        // The parts are length-prefixed: moving a byte from one to the next changes the MAC.
+        assert_ne!(kept_mac(&key, b"ab", "c", "d"), kept_mac(&key, b"a", "bc", "d"));
     }
 }

@@ -2,56 +2,49 @@
 //! server-rendered from askama view structs (STYLE rule 20) and complete without JavaScript; one
 //! small script (`static/app.js`) only adds live hints. Shared by the pages: messages and due times
 //! in words (here), the reader's preferences and CSRF (`prefs`), the frame and error pages
-//! (`frame`), reading a posted form (`posted`), files kept across a refused submit (`kept`), and
-//! the static assets with the security headers (`assets`).
+//! (`frame`), files kept across a refused submit (`kept`), and the static assets with the
+//! security headers (`assets`). Posted bodies are read by `web::posted`, as the API reads them.
 
 mod assets;
 pub mod confirmation;
 pub mod form;
 mod frame;
 mod kept;
-mod posted;
 mod prefs;
 pub mod status;
 
 pub use assets::{security_headers, CSP};
-pub use frame::{error_page, html, internal_error, not_found, request_id, see_other, Frame, LanguageLink};
+pub use frame::{error_page, html, html_errors, internal_error, not_found, request_id, see_other, Frame, LanguageLink};
 pub use kept::{keep, restore, Kept};
-pub use posted::{not_utf8_problems, shown, Failure, Posted};
-pub use prefs::{cookie, percent_encode, Prefs};
+pub use prefs::{percent_encode, Prefs};
 
-use axum::extract::State;
 use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 use sportello_domain::problem::Problem;
 
-use super::error::problem_message;
+use super::error::{problem_message, AppError};
 use super::WebState;
 use crate::i18n::Lang;
-
-/// The form's body: three 5 MiB screenshots, the text around them, and the multipart framing.
-pub const FORM_BODY_LIMIT: usize = super::api::INTAKE_BODY_LIMIT;
 
 pub fn router() -> Router<WebState> {
     Router::new()
         .route("/", get(form::show).post(form::send))
-        .layer(axum::extract::DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .route("/confirmation/{case}", get(confirmation::show))
+        .route("/merged/{case}", get(confirmation::merged))
         .route("/static/{file}", get(assets::asset))
-        .fallback(nowhere)
+        // Any other address: the not-found error (a page for browsers, JSON for the others).
+        .fallback(|| async { AppError::NotFound })
 }
 
-/// Any other address: a page for browsers, the API's JSON error for everyone else.
-async fn nowhere(State(state): State<WebState>, headers: HeaderMap) -> Response {
-    if wants_html(&headers) {
-        not_found(&Prefs::read(&headers, None).on_site(&state.app.settings.public_url))
-    } else {
-        super::error::AppError::NotFound.into_response()
-    }
+/// A value longer than this is not shown back in full (it is refused as too long anyway).
+const SHOWN_MAX_CHARS: usize = 20_000;
+
+/// A value as shown back in a form.
+pub fn shown(value: &str) -> String {
+    value.chars().take(SHOWN_MAX_CHARS).collect()
 }
 
 // ---------------------------------------------------------------------------------------------

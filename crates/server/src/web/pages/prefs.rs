@@ -4,8 +4,11 @@
 use std::str::FromStr;
 
 use axum::http::{header, HeaderMap, HeaderValue};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono_tz::Tz;
+use cookie::time::Duration as CookieAge;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use subtle::ConstantTimeEq;
 
 use super::Tr;
 use crate::i18n::Lang;
@@ -32,14 +35,16 @@ impl Prefs {
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
+        let jar = CookieJar::from_headers(headers);
+        let cookie = |name: &str| jar.get(name).map(Cookie::value);
         let lang = Lang::negotiate(
             explicit
                 .into_iter()
-                .chain(cookie(headers, "lang"))
+                .chain(cookie("lang"))
                 .chain(Lang::from_accept_language(accept)),
         );
-        let tz = cookie(headers, "tz").and_then(|v| Tz::from_str(&percent_decode(v)).ok());
-        let (csrf, csrf_sent) = match cookie(headers, "csrf").filter(|v| is_token(v)) {
+        let tz = cookie("tz").and_then(|v| Tz::from_str(v).ok());
+        let (csrf, csrf_sent) = match cookie("csrf").filter(|v| is_token(v)) {
             Some(v) => (v.to_owned(), true),
             None => (new_token(), false),
         };
@@ -81,43 +86,36 @@ impl Prefs {
     /// Double-submit check: the form's token equals the cookie's, and the cookie came with the
     /// request (SameSite=Strict, so another site cannot make the browser send it).
     pub fn csrf_ok(&self, sent: Option<&str>) -> bool {
-        self.csrf_sent && sent.is_some_and(|s| constant_time_eq(s.as_bytes(), self.csrf.as_bytes()))
+        self.csrf_sent && sent.is_some_and(|s| bool::from(s.as_bytes().ct_eq(self.csrf.as_bytes())))
     }
 
     /// The cookies this response must set.
     pub(super) fn cookies(&self) -> Vec<HeaderValue> {
         let mut out = Vec::new();
-        let secure = if self.secure { "; Secure" } else { "" };
         if !self.csrf_sent {
-            let c = format!("csrf={}; Path=/; HttpOnly; SameSite=Strict{secure}", self.csrf);
-            out.extend(HeaderValue::from_str(&c).ok());
+            let csrf = Cookie::build(("csrf", self.csrf.clone()))
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Strict)
+                .secure(self.secure);
+            out.extend(HeaderValue::from_str(&csrf.to_string()).ok());
         }
         if self.remember_language {
             // Lax: a status link opened from the mail keeps its language.
-            let c = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", self.code());
-            out.extend(HeaderValue::from_str(&c).ok());
+            let lang = Cookie::build(("lang", self.code()))
+                .path("/")
+                .max_age(CookieAge::days(365))
+                .same_site(SameSite::Lax)
+                .secure(self.secure);
+            out.extend(HeaderValue::from_str(&lang.to_string()).ok());
         }
         out
     }
-}
 
-/// A cookie's value from the `Cookie` headers.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
-}
-
-/// A cookie value as `encodeURIComponent` wrote it (a time-zone name such as `Europe%2FRome`).
-fn percent_decode(value: &str) -> String {
-    percent_encoding::percent_decode_str(value)
-        .decode_utf8_lossy()
-        .into_owned()
+    /// The page's CSRF secret, for MACs that bind something to this browser.
+    pub(super) fn csrf_secret(&self) -> &[u8] {
+        self.csrf.as_bytes()
+    }
 }
 
 /// Everything but the unreserved characters of RFC 3986 as `%XX` (for links this code builds).
@@ -137,10 +135,6 @@ fn is_token(value: &str) -> bool {
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -166,7 +160,6 @@ mod tests {
         let prefs = Prefs::read(&headers, Some("en"));
         assert_eq!(prefs.tz, None);
         assert!(is_token(prefs.csrf()));
-        assert_eq!(percent_decode("%zz%2f%"), "%zz/%");
     }
 
     #[test]
@@ -179,8 +172,18 @@ mod tests {
             .cookies();
         assert_eq!(secure.len(), 2);
         assert!(
-            secure.iter().all(|c| c.to_str().unwrap().ends_with("; Secure")),
+            secure.iter().all(|c| c.to_str().unwrap().contains("; Secure")),
             "{secure:?}"
+        );
+        let csrf = secure[0].to_str().unwrap();
+        assert!(
+            csrf.contains("HttpOnly") && csrf.contains("SameSite=Strict") && csrf.contains("Path=/"),
+            "{csrf}"
+        );
+        let lang = secure[1].to_str().unwrap();
+        assert!(
+            lang.starts_with("lang=it") && lang.contains("Max-Age=31536000") && lang.contains("SameSite=Lax"),
+            "{lang}"
         );
     }
 }

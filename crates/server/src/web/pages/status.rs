@@ -5,22 +5,26 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use sportello_domain::problem::Problem;
 
+use sportello_domain::case::{Author, Status};
+
 use super::form::{Files, Input, SummaryItem};
-use super::{
-    due_in_words, html, internal_error, keep, moment, not_found, not_utf8_problems, restore, see_other, Frame, Kept,
-    Posted, Prefs, Tr,
-};
-use crate::app::add_info::{add_info, AddInfoError, Info};
+use super::{due_in_words, html, internal_error, keep, moment, not_found, restore, see_other, Frame, Kept, Prefs, Tr};
+use crate::app::access;
+use crate::app::add_info::{add_info, Info};
 use crate::app::status::{case_status, CaseStatus, StatusAttachment};
-use crate::web::WebState;
+use crate::app::Error;
+use crate::web::posted::{not_utf8_problems, Failure, Posted};
+use crate::web::{Limit, WebState};
 
 pub struct MessageView {
     pub mine: bool,
@@ -38,7 +42,7 @@ pub struct StatusPage {
     pub frame: Frame,
     pub t: Tr,
     pub case: String,
-    pub status: String,
+    pub status: Status,
     pub status_label: String,
     pub first_response: String,
     pub resolution: String,
@@ -78,8 +82,8 @@ fn listed(files: &[StatusAttachment]) -> Vec<String> {
         .collect()
 }
 
-fn stamp(t: &Tr, at: DateTime<Utc>, tz: Option<Tz>) -> (String, String) {
-    (moment(t, at, Utc::now(), tz), at.to_rfc3339())
+fn stamp(t: &Tr, at: DateTime<Utc>, now: DateTime<Utc>, tz: Option<Tz>) -> (String, String) {
+    (moment(t, at, now, tz), at.to_rfc3339())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -96,7 +100,7 @@ fn page(
     let t = &prefs.t;
     let number = status.case_number.to_string();
     let category = state.app.catalog.category(&status.category);
-    let now = Utc::now();
+    let now = state.app.clock.now();
     let first_response = match status.first_response_at {
         Some(at) => t.with("status-first-response-done", "when", moment(t, at, now, prefs.tz)),
         None => t.with(
@@ -105,7 +109,7 @@ fn page(
             due_in_words(t, status.first_response_due, now, prefs.tz),
         ),
     };
-    let (when, at) = stamp(t, status.created_at, prefs.tz);
+    let (when, at) = stamp(t, status.created_at, now, prefs.tz);
     let mut messages = vec![MessageView {
         mine: true,
         who: t.msg("status-description"),
@@ -115,8 +119,8 @@ fn page(
         files: listed(&status.attachments),
     }];
     messages.extend(status.messages.iter().map(|m| {
-        let (when, at) = stamp(t, m.created_at, prefs.tz);
-        let mine = m.author == "customer";
+        let (when, at) = stamp(t, m.created_at, now, prefs.tz);
+        let mine = m.author == Author::Customer;
         MessageView {
             mine,
             who: t.msg(if mine { "status-you" } else { "status-support" }),
@@ -129,7 +133,7 @@ fn page(
     let typed_value = |id: &str| typed.fields.get(id).map_or("", String::as_str);
     // A case opened by mail asks first for what it waits for.
     let mut needed = Vec::new();
-    if status.needs.iter().any(|n| n == "phone") {
+    if status.needs.contains(&"phone") {
         let mut phone = Input::new(t, "phone", "tel")
             .required()
             .autocomplete("tel")
@@ -141,7 +145,7 @@ fn page(
         country.maxlength = 2;
         needed.extend([phone, country]);
     }
-    if status.needs.iter().any(|n| n == "device") {
+    if status.needs.contains(&"device") {
         needed.push(Input::new(t, "device", "text").required().value(typed_value("device")));
     }
     let fields: Vec<Input> = category
@@ -185,7 +189,7 @@ fn page(
             &[("t", token)],
         ),
         t: t.clone(),
-        status_label: t.msg(&format!("status-{}", status.status)),
+        status_label: t.msg(&format!("status-{}", status.status.as_str())),
         status: status.status,
         first_response,
         resolution: t.with(
@@ -215,9 +219,13 @@ pub async fn show(state: WebState, case: Option<String>, q: StatusQuery, headers
     let Some(case) = case else {
         return not_found(&prefs);
     };
-    let status = match case_status(&state.app, &case, &token).await {
-        Ok(Some(status)) => status,
-        Ok(None) => return not_found(&prefs),
+    let status = match access::customer(&state.app, &case, &token).await {
+        Ok(access) => case_status(&state.app, &access).await,
+        Err(e) => Err(e),
+    };
+    let status = match status {
+        Ok(status) => status,
+        Err(Error::NotFound) => return not_found(&prefs),
         Err(e) => return internal_error(&prefs, &headers, &e),
     };
     let notice = q.added.map(|how| {
@@ -241,20 +249,31 @@ pub async fn show(state: WebState, case: Option<String>, q: StatusQuery, headers
     html(StatusCode::OK, &page, &prefs)
 }
 
-/// `POST /status/{case}?t=…`: add information; back to the page (303) or the form with its problems.
+/// `POST /status/{case}?t=…`: add information; back to the page (303) or the form with its
+/// problems. Nothing is stored (not even a kept file) before the case, the rate limit and the
+/// form's CSRF token have all been checked.
 pub async fn add(
     State(state): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     case: Result<Path<String>, axum::extract::rejection::PathRejection>,
     Query(q): Query<StatusQuery>,
     request: Request,
 ) -> Response {
     let headers = request.headers().clone();
-    let posted = Posted::read(request, &state).await;
     let prefs = Prefs::read(&headers, None).on_site(&state.app.settings.public_url);
     let token = q.t.unwrap_or_default();
     let Ok(Path(case)) = case else {
         return not_found(&prefs);
     };
+    let access = match access::customer(&state.app, &case, &token).await {
+        Ok(access) => access,
+        Err(Error::NotFound) => return not_found(&prefs),
+        Err(e) => return internal_error(&prefs, &headers, &e),
+    };
+    if let Err(refused) = state.admit(Limit::Status, peer.ip(), &headers) {
+        return refused.into_response();
+    }
+    let posted = Posted::read(request, &state).await;
     let mut typed = Typed::default();
     for (name, value) in &posted.texts {
         match name.as_str() {
@@ -265,35 +284,36 @@ pub async fn add(
             }
         }
     }
-    let csrf_ok = prefs.csrf_ok(posted.text("csrf"));
-    let kept = restore(&state.app, &prefs, &posted.all("kept")).await;
-    let uploads: Vec<_> = kept.into_iter().chain(posted.files).collect();
     // Shows the page again with what was typed; the case is read afresh (it may have moved).
     let again = |status_code: StatusCode, banner: Option<String>, problems: Vec<Problem>, kept: Vec<Kept>| {
-        let state = state.clone();
-        let prefs = prefs.clone();
-        let (case, token, headers) = (case.clone(), token.clone(), headers.clone());
+        let (state, prefs, token, headers, access) = (
+            state.clone(),
+            prefs.clone(),
+            token.clone(),
+            headers.clone(),
+            access.clone(),
+        );
         let typed = &typed;
         async move {
-            match case_status(&state.app, &case, &token).await {
-                Ok(Some(status)) => {
+            match case_status(&state.app, &access).await {
+                Ok(status) => {
                     let mut page = page(&state, &prefs, status, &token, typed, &problems, kept, None);
                     page.banner = banner;
                     html(status_code, &page, &prefs)
                 }
-                Ok(None) => not_found(&prefs),
+                Err(Error::NotFound) => not_found(&prefs),
                 Err(e) => internal_error(&prefs, &headers, &e),
             }
         }
     };
     if let Some(failure) = posted.failure {
         let (code, banner) = match failure {
-            super::Failure::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "form-too-large"),
-            super::Failure::Unreadable => (StatusCode::BAD_REQUEST, "form-unreadable"),
+            Failure::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "form-too-large"),
+            Failure::Unreadable => (StatusCode::BAD_REQUEST, "form-unreadable"),
         };
         return again(code, Some(prefs.t.msg(banner)), Vec::new(), Vec::new()).await;
     }
-    if !csrf_ok {
+    if !prefs.csrf_ok(posted.text("csrf")) {
         return again(
             StatusCode::FORBIDDEN,
             Some(prefs.t.msg("form-expired")),
@@ -302,9 +322,11 @@ pub async fn add(
         )
         .await;
     }
+    let kept = restore(&state, &prefs, &posted.all("kept")).await;
+    let uploads: Vec<_> = kept.into_iter().chain(posted.files).collect();
     if !posted.not_utf8.is_empty() {
         let problems = not_utf8_problems(&posted.not_utf8);
-        let kept = keep(&state.app, &prefs, &uploads, &problems).await;
+        let kept = keep(&state, &prefs, &uploads, &problems).await;
         return again(StatusCode::UNPROCESSABLE_ENTITY, None, problems, kept).await;
     }
     let info = Info {
@@ -312,20 +334,20 @@ pub async fn add(
         fields: typed.fields.clone(),
         attachments: uploads.clone(),
     };
-    match add_info(&state.app, &case, &token, info).await {
+    match add_info(&state.app, &access, info).await {
         Ok(added) => {
             let how = if added.restored { "normal" } else { "1" };
             see_other(&format!("/status/{}?t={token}&added={how}", added.case))
         }
-        Err(AddInfoError::NotFound) => not_found(&prefs),
-        Err(AddInfoError::Closed) => again(StatusCode::CONFLICT, None, Vec::new(), Vec::new()).await,
-        Err(AddInfoError::Invalid(problems)) => {
-            let kept = keep(&state.app, &prefs, &uploads, &problems).await;
+        Err(Error::NotFound) => not_found(&prefs),
+        Err(Error::Conflict(_)) => again(StatusCode::CONFLICT, None, Vec::new(), Vec::new()).await,
+        Err(Error::Invalid(problems)) => {
+            let kept = keep(&state, &prefs, &uploads, &problems).await;
             again(StatusCode::UNPROCESSABLE_ENTITY, None, problems, kept).await
         }
-        Err(AddInfoError::Store(e)) if e.is_unavailable() => {
+        Err(Error::Store(e)) if e.is_unavailable() => {
             tracing::warn!(error = %e, "store unavailable");
-            let kept = keep(&state.app, &prefs, &uploads, &[]).await;
+            let kept = keep(&state, &prefs, &uploads, &[]).await;
             again(
                 StatusCode::SERVICE_UNAVAILABLE,
                 Some(prefs.t.msg("form-unavailable")),
@@ -337,7 +359,7 @@ pub async fn add(
         Err(e) => {
             let id = super::request_id(&headers);
             tracing::error!(error = %e, request_id = %id, "information could not be added");
-            let kept = keep(&state.app, &prefs, &uploads, &[]).await;
+            let kept = keep(&state, &prefs, &uploads, &[]).await;
             again(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 Some(prefs.t.with("error-page", "request_id", id)),

@@ -1,16 +1,21 @@
-//! Reading a posted form as far as it goes: what was read is never thrown away, so a refused or
-//! cut-off submit comes back with the person's values.
+//! What every channel posts over HTTP, read one way for the API and the pages alike: a
+//! multipart (or url-encoded) body read as far as it goes — what was read is never thrown away, so
+//! a refused or cut-off submit comes back with the person's values — and the names of a request's
+//! fields.
 
 use axum::extract::multipart::MultipartError;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{header, StatusCode};
+use sportello_domain::evidence;
 use sportello_domain::problem::{Problem, ProblemCode};
-use sportello_domain::request::Upload;
+use sportello_domain::request::{NewRequest, Upload, MAX_ATTACHMENTS};
 
 use crate::web::WebState;
 
-/// A value longer than this is not shown back in full (it is refused as too long anyway).
-const SHOWN_MAX_CHARS: usize = 20_000;
+/// What a posted request may weigh: its screenshots at their limit (SPEC §3.1), and room for the
+/// text fields and the multipart framing.
+pub const BODY_LIMIT: usize = MAX_ATTACHMENTS * evidence::MAX_BYTES + TEXT_ROOM;
+const TEXT_ROOM: usize = 1024 * 1024;
 
 /// Why a posted form could not be read to its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,13 +50,7 @@ impl Posted {
     /// Reads `multipart/form-data` (what the pages send) or `application/x-www-form-urlencoded`.
     pub async fn read(request: Request, state: &WebState) -> Posted {
         let mut posted = Posted::default();
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if content_type.starts_with("application/x-www-form-urlencoded") {
+        if media_type(request.headers()) == "application/x-www-form-urlencoded" {
             match axum::Form::<Vec<(String, String)>>::from_request(request, state).await {
                 Ok(axum::Form(pairs)) => posted.texts = pairs,
                 Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => posted.failure = Some(Failure::TooLarge),
@@ -117,7 +116,40 @@ pub fn not_utf8_problems(fields: &[String]) -> Vec<Problem> {
         .collect()
 }
 
-/// A value as shown back in a form.
-pub fn shown(value: &str) -> String {
-    value.chars().take(SHOWN_MAX_CHARS).collect()
+/// One place maps a submitted name to the request, for forms and JSON alike.
+pub fn set_field(request: &mut NewRequest, name: &str, value: String) {
+    match name {
+        "category" => request.category = value,
+        "subcategory" => request.subcategory = value,
+        "email" => request.email = value,
+        "phone" => request.phone = value,
+        "description" => request.description = value,
+        "device" => request.device = value,
+        "name" => request.name = Some(value),
+        "country" => request.country = Some(value),
+        "language" => request.language = Some(value),
+        "urgent" => request.urgent = is_yes(&value),
+        "email_confirmed" => request.email_confirmed = is_yes(&value),
+        _ => {
+            request.fields.insert(name.to_owned(), value);
+        }
+    }
+}
+
+fn is_yes(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "true" | "on" | "1" | "yes" | "si" | "sì"
+    )
+}
+
+/// The media type of a request, its essence in lower case (RFC 9110: types are case-insensitive).
+pub fn media_type(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }

@@ -1,0 +1,204 @@
+//! Reading cases: the case with its clock, its timeline's messages, its attachments, and whether a
+//! status token is one of its own.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sportello_domain::case::{Author, Channel, Status};
+use sportello_domain::contact::email::Email;
+use sportello_domain::contact::phone::Phone;
+use sportello_domain::problem::Warning;
+use sportello_domain::sla::Timers;
+use sportello_domain::triage::Priority;
+
+use super::columns::{corrupt, Columns};
+use super::{MessageId, Store, StoreError, TicketId};
+
+/// A case as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub id: TicketId,
+    pub status: Status,
+    pub priority: Priority,
+    pub category: String,
+    pub subcategory: String,
+    pub email: Email,
+    /// None while a case opened by mail waits for it (`needs_info`).
+    pub phone: Option<Phone>,
+    pub name: Option<String>,
+    pub country: Option<String>,
+    pub language: String,
+    /// None while a case opened by mail waits for it.
+    pub device: Option<String>,
+    pub description: String,
+    /// Catalog field → value, as the catalog's formats normalised them.
+    pub fields: BTreeMap<String, String>,
+    pub urgent_requested: bool,
+    pub penalised: bool,
+    pub warnings: Vec<Warning>,
+    pub channel: Channel,
+    pub created_at: DateTime<Utc>,
+    pub first_response_due: DateTime<Utc>,
+    pub resolution_due: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub last_bump_at: Option<DateTime<Utc>>,
+    /// Since when its resolution clock stands still (waiting on the customer).
+    pub paused_since: Option<DateTime<Utc>>,
+    /// The case this one was opened about (a stranger quoting its number, a reply to a closed
+    /// case, the same phone under another address).
+    pub related_to: Option<TicketId>,
+}
+
+impl Case {
+    /// What the service-level clock needs (SPEC §4).
+    pub fn timers(&self) -> Timers {
+        Timers {
+            status: self.status,
+            first_response_due: self.first_response_due,
+            resolution_due: self.resolution_due,
+            first_response_at: self.first_response_at,
+            resolved_at: self.resolved_at,
+            paused_since: self.paused_since,
+        }
+    }
+}
+
+/// One entry of a case's conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub id: MessageId,
+    pub author: Author,
+    /// The address a mailed follow-up came from, when it is not the case's contact.
+    pub sender: Option<String>,
+    pub body: String,
+    pub public: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An attachment as the customer sees it listed on the status page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRecord {
+    /// The message it came with; None for the request's own.
+    pub message: Option<MessageId>,
+    pub filename: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+const CASE_COLUMNS: &str = "id, status, priority, category, subcategory, email, phone, name, country, language, \
+     device, description, fields, urgent_requested, penalised, warnings, channel, created_at, first_response_due, \
+     resolution_due, first_response_at, resolved_at, last_bump_at, paused_since, related_to";
+
+/// '' is how the NOT NULL columns `phone` and `device` say "not known yet".
+fn known(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
+}
+
+fn case_of(row: &sqlx::any::AnyRow) -> Result<Case, StoreError> {
+    let c = Columns(row);
+    let phone = known(c.text("phone")?)
+        .map(|p| Phone::from_e164(&p).map_err(|e| corrupt("phone", format!("`{p}`: {e}"))))
+        .transpose()?;
+    Ok(Case {
+        id: TicketId(c.i64("id")?),
+        status: c.parsed("status")?,
+        priority: c.parsed("priority")?,
+        category: c.text("category")?,
+        subcategory: c.text("subcategory")?,
+        email: c.parsed("email")?,
+        phone,
+        name: c.opt_text("name")?,
+        country: c.opt_text("country")?,
+        language: c.text("language")?,
+        device: known(c.text("device")?),
+        description: c.text("description")?,
+        fields: c.json("fields")?,
+        urgent_requested: c.flag("urgent_requested")?,
+        penalised: c.flag("penalised")?,
+        warnings: c.json("warnings")?,
+        channel: c.parsed("channel")?,
+        created_at: c.time("created_at")?,
+        first_response_due: c.time("first_response_due")?,
+        resolution_due: c.time("resolution_due")?,
+        first_response_at: c.opt_time("first_response_at")?,
+        resolved_at: c.opt_time("resolved_at")?,
+        last_bump_at: c.opt_time("last_bump_at")?,
+        paused_since: c.opt_time("paused_since")?,
+        related_to: c.opt_i64("related_to")?.map(TicketId),
+    })
+}
+
+impl Store {
+    pub async fn case(&self, id: TicketId) -> Result<Option<Case>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM tickets WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.reads)
+            .await?;
+        row.as_ref().map(case_of).transpose()
+    }
+
+    /// Whether `token_hash` is one of the case's status tokens. Looked up by case (the link names
+    /// it), so the random hashes need no index of their own: 128 random bits do not collide.
+    pub async fn token_matches(&self, id: TicketId, token_hash: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM status_tokens WHERE ticket_id = $1 AND token_hash = $2")
+            .bind(id.0)
+            .bind(token_hash)
+            .fetch_one(&self.reads)
+            .await?;
+        Ok(Columns(&row).i64("n")? > 0)
+    }
+
+    pub async fn messages(&self, id: TicketId) -> Result<Vec<MessageRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, author, sender, body, public, created_at FROM messages WHERE ticket_id = $1 ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let c = Columns(r);
+                Ok(MessageRecord {
+                    id: MessageId(c.i64("id")?),
+                    author: c.parsed("author")?,
+                    sender: c.opt_text("sender")?,
+                    body: c.text("body")?,
+                    public: c.flag("public")?,
+                    created_at: c.time("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The case's attachments, oldest first.
+    pub async fn attachments(&self, id: TicketId) -> Result<Vec<AttachmentRecord>, StoreError> {
+        let rows =
+            sqlx::query("SELECT message_id, filename, width, height FROM evidence WHERE ticket_id = $1 ORDER BY id")
+                .bind(id.0)
+                .fetch_all(&self.reads)
+                .await?;
+        let side = |c: &Columns<'_>, column: &str| {
+            let n = c.i64(column)?;
+            u32::try_from(n).map_err(|_| corrupt(column, format!("{n} pixels")))
+        };
+        rows.iter()
+            .map(|r| {
+                let c = Columns(r);
+                Ok(AttachmentRecord {
+                    message: c.opt_i64("message_id")?.map(MessageId),
+                    filename: c.text("filename")?,
+                    width: side(&c, "width")?,
+                    height: side(&c, "height")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn count_tickets(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM tickets")
+            .fetch_one(&self.reads)
+            .await?;
+        Columns(&row).i64("n")
+    }
+}

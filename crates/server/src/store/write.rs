@@ -1,0 +1,233 @@
+//! [`WriteTx`]: the one way to change the database outside intake. A use case opens one, makes its
+//! change and the rows it causes (messages, events), and commits them together; on SQLite it holds
+//! the writer's turn from BEGIN to the end. Every update that depends on what the use case read
+//! re-checks it in its `WHERE`, so two writers racing change a case once.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sportello_domain::case::{Author, Status};
+use sportello_domain::contact::phone::Phone;
+use sportello_domain::sla::Timers;
+use sportello_domain::triage::{Due, Priority};
+
+use super::columns::{ms, Columns};
+use super::intake::{EvidenceRow, INSERT_EVIDENCE, INSERT_TOKEN};
+use super::{MessageId, StoreError, TicketId};
+
+/// A write transaction, holding the write turn until it ends.
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+/// What a customer adds to their case (a mail reply, the status page, a merged request).
+#[derive(Debug, Clone)]
+pub struct CustomerMessage {
+    pub ticket: TicketId,
+    pub body: String,
+    /// The address it came from, when it is not the case's contact's.
+    pub sender: Option<String>,
+    /// The raw message, for a follow-up by mail.
+    pub raw_sha256: Option<String>,
+    pub evidence: Vec<EvidenceRow>,
+    pub at: DateTime<Utc>,
+}
+
+/// A new priority and the due times that follow from it: a reply's bump (SPEC §4), or the way
+/// back to `normal` once nothing recommended is missing (SPEC §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriorityChange {
+    /// The priority it was decided from: if another write changed it meanwhile, nothing moves.
+    pub from: Priority,
+    pub to: Priority,
+    pub due: Due,
+}
+
+impl WriteTx {
+    pub(super) fn new(
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+        turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    ) -> WriteTx {
+        WriteTx { tx, _turn: turn }
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// The message and its attachments; the case is touched.
+    pub async fn add_customer_message(&mut self, m: &CustomerMessage) -> Result<MessageId, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO messages (ticket_id, author, body, public, created_at, raw_sha256, sender) \
+             VALUES ($1, $2, $3, 1, $4, $5, $6) RETURNING id",
+        )
+        .bind(m.ticket.get())
+        .bind(Author::Customer.as_str())
+        .bind(&m.body)
+        .bind(ms(m.at))
+        .bind(&m.raw_sha256)
+        .bind(&m.sender)
+        .fetch_one(self.conn())
+        .await?;
+        let message = MessageId(Columns(&row).i64("id")?);
+        for e in &m.evidence {
+            sqlx::query(INSERT_EVIDENCE)
+                .bind(m.ticket.get())
+                .bind(message.get())
+                .bind(e.sha256.to_hex())
+                .bind(e.kind.as_str())
+                .bind(i64::from(e.width))
+                .bind(i64::from(e.height))
+                .bind(e.byte_len)
+                .bind(&e.filename)
+                .bind(&e.editor)
+                .bind(ms(m.at))
+                .execute(self.conn())
+                .await?;
+        }
+        self.touch(m.ticket, m.at).await?;
+        Ok(message)
+    }
+
+    async fn touch(&mut self, id: TicketId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
+            .bind(ms(at))
+            .bind(id.get())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// SPEC §4's reply bump. Re-checked here, so two replies arriving together raise the case once:
+    /// the priority is still `from`, no agent has answered, and no bump happened after
+    /// `window_start`. Returns whether it was applied.
+    pub async fn bump_priority(
+        &mut self,
+        id: TicketId,
+        change: &PriorityChange,
+        at: DateTime<Utc>,
+        window_start: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tickets SET priority = $1, first_response_due = $2, resolution_due = $3, last_bump_at = $4 \
+             WHERE id = $5 AND priority = $6 AND first_response_at IS NULL \
+             AND (last_bump_at IS NULL OR last_bump_at <= $7)",
+        )
+        .bind(change.to.as_str())
+        .bind(ms(change.due.first_response_due))
+        .bind(ms(change.due.resolution_due))
+        .bind(ms(at))
+        .bind(id.get())
+        .bind(change.from.as_str())
+        .bind(ms(window_start))
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A priority change that holds only if the priority is still `from`.
+    pub async fn change_priority(&mut self, id: TicketId, change: &PriorityChange) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tickets SET priority = $1, first_response_due = $2, resolution_due = $3 \
+             WHERE id = $4 AND priority = $5",
+        )
+        .bind(change.to.as_str())
+        .bind(ms(change.due.first_response_due))
+        .bind(ms(change.due.resolution_due))
+        .bind(id.get())
+        .bind(change.from.as_str())
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The case's catalog fields become `after`, if they are still `before`: if another write
+    /// changed them meanwhile, they stay as that write made them (the values are in the message
+    /// all the same). Returns whether they changed.
+    pub async fn set_fields(
+        &mut self,
+        id: TicketId,
+        before: &BTreeMap<String, String>,
+        after: &BTreeMap<String, String>,
+    ) -> Result<bool, StoreError> {
+        let text = |fields| serde_json::to_string(fields).map_err(|e| StoreError::Other(e.to_string()));
+        let done = sqlx::query("UPDATE tickets SET fields = $1 WHERE id = $2 AND fields = $3")
+            .bind(text(after)?)
+            .bind(id.get())
+            .bind(text(before)?)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The phone and device a case opened by mail waits for; a value already known stays.
+    pub async fn fill_contact(
+        &mut self,
+        id: TicketId,
+        phone: Option<&Phone>,
+        device: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if let Some(phone) = phone {
+            sqlx::query("UPDATE tickets SET phone = $1 WHERE id = $2 AND phone = ''")
+                .bind(phone.as_str())
+                .bind(id.get())
+                .execute(self.conn())
+                .await?;
+        }
+        if let Some(device) = device {
+            sqlx::query("UPDATE tickets SET device = $1 WHERE id = $2 AND device = ''")
+                .bind(device)
+                .bind(id.get())
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Moves the case from `from` to `timers.status` with the clock the move leaves it
+    /// ([`Timers::moved`]); nothing happens if its status is no longer `from`. Returns whether it moved.
+    pub async fn move_status(
+        &mut self,
+        id: TicketId,
+        from: Status,
+        timers: &Timers,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tickets SET status = $1, updated_at = $2, resolution_due = $3, resolved_at = $4, paused_since = $5 \
+             WHERE id = $6 AND status = $7",
+        )
+        .bind(timers.status.as_str())
+        .bind(ms(at))
+        .bind(ms(timers.resolution_due))
+        .bind(timers.resolved_at.map(ms))
+        .bind(timers.paused_since.map(ms))
+        .bind(id.get())
+        .bind(from.as_str())
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Another status link for the case (the hash of its token, SPEC §3.5).
+    pub async fn add_status_token(
+        &mut self,
+        id: TicketId,
+        token_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(INSERT_TOKEN)
+            .bind(id.get())
+            .bind(token_hash)
+            .bind(ms(at))
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}
