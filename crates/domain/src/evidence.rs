@@ -64,7 +64,7 @@ pub enum EvidenceError {
     Type,
     #[error("the shorter side is under 720 pixels")]
     Resolution,
-    #[error("the image header cannot be read")]
+    #[error("the image is damaged or incomplete")]
     Corrupt,
 }
 

@@ -183,6 +183,109 @@ fn serve_on_an_empty_directory_just_works_and_stops_on_sigterm() {
     assert!(status.success(), "{status:?}");
 }
 
+/// `sportello serve` in `dir` under a file limit of `nofile` (through the shell's `ulimit`), and
+/// the address it says it listens on.
+fn serve_limited(dir: &std::path::Path, nofile: u32, extra: &[&str]) -> (std::process::Child, String) {
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", &format!("ulimit -n {nofile} && exec \"$0\" \"$@\"")])
+        .arg(env!("CARGO_BIN_EXE_sportello"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(extra)
+        .current_dir(dir)
+        .env_remove("SPORTELLO_CATALOG")
+        .env("SPORTELLO_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let logs = BufReader::new(child.stderr.take().unwrap());
+    let (found, addr_line) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in logs.lines().map_while(Result::ok) {
+            if let Some(at) = line.find("addr=") {
+                let _ = found.send(line[at + 5..].split_whitespace().next().unwrap_or("").to_owned());
+            }
+        }
+    });
+    let addr = addr_line
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the server says where it listens");
+    (child, addr)
+}
+
+/// One `GET /healthz` on a new connection: its status line, or why there is none.
+fn healthz(addr: &str) -> Result<String, String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).map_err(|e| e.to_string())?;
+    answer
+        .lines()
+        .next()
+        .map(str::to_owned)
+        .ok_or_else(|| "no answer".to_owned())
+}
+
+/// Connections that send nothing cannot deny service: under a file limit of 256 (1,024 is common
+/// in production), 400 of them open at once leave `/healthz` answering every time — the server
+/// keeps its connections under the limit by closing the idlest — and one that sends half its
+/// headers is closed after the header timeout. (`axum::serve` let such sockets take every file
+/// descriptor: `/healthz` and every customer were refused.)
+#[test]
+fn idle_connections_do_not_keep_anyone_else_out() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = serve_limited(dir.path(), 256, &["--header-timeout", "2s"]);
+    let idle: Vec<_> = (0..400).map(|_| std::net::TcpStream::connect(&addr).unwrap()).collect();
+    for round in 0..5 {
+        assert_eq!(healthz(&addr).as_deref(), Ok("HTTP/1.1 200 OK"), "round {round}");
+    }
+    // Half a request's headers, then silence: closed once the header timeout has passed.
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let read = slow.read_to_end(&mut rest);
+    assert!(read.is_ok(), "closed, not left hanging: {read:?}");
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+    drop(idle);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+/// A body that declares more than any request may carry is refused at once, before its bytes.
+#[test]
+fn a_declared_oversize_body_is_refused_before_it_is_sent() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = serve_limited(dir.path(), 1024, &[]);
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream
+        .write_all(
+            b"POST /api/v1/requests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 104857600\r\n\r\n{",
+        )
+        .unwrap();
+    let mut answer = [0u8; 64];
+    let n = stream.read(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
 #[test]
 fn every_command_has_help() {
     for args in [

@@ -107,6 +107,7 @@ status-open = Being handled
 status-pending_customer = Waiting for your answer
 status-resolved = Resolved
 status-closed = Closed
+status-merged = Added to another of your requests
 status-first-response = First answer expected { $when }
 status-first-response-done = First answer given { $when }
 status-resolution = Resolution expected { $when }

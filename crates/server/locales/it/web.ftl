@@ -107,6 +107,7 @@ status-open = In lavorazione
 status-pending_customer = In attesa di una tua risposta
 status-resolved = Risolta
 status-closed = Chiusa
+status-merged = Unita a un'altra tua richiesta
 status-first-response = Prima risposta prevista { $when }
 status-first-response-done = Prima risposta data { $when }
 status-resolution = Soluzione prevista { $when }

@@ -38,28 +38,35 @@ fn browser_available() -> bool {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("CI=true but {CHROMIUM} or {CHROMEDRIVER} is missing: install chromium and chromium-driver");
         }
-        eprintln!("skipping the browser tests: {CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)");
+        crate::helpers::say_skipped(&format!(
+            "the browser tests ({CHROMIUM} or {CHROMEDRIVER} is missing: apt-get install chromium chromium-driver)"
+        ));
     }
     present
 }
 
-async fn free_port() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-/// chromedriver on a free port, and a Chromium session at 390×844 (a phone), JavaScript on or off.
+/// chromedriver on a port it picks itself (`--port=0`, which it then names), and a Chromium
+/// session at 390×844 (a phone), JavaScript on or off.
 async fn start(javascript: bool, width: u32) -> (Driver, Client) {
-    let port = free_port().await;
-    let process = tokio::process::Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
+    use tokio::io::AsyncBufReadExt;
+    let mut process = tokio::process::Command::new(CHROMEDRIVER)
+        .arg("--port=0")
         // Due times are shown in the browser's zone: make it one that is not UTC.
         .env("TZ", "Europe/Rome")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("chromedriver starts");
+    let mut lines = tokio::io::BufReader::new(process.stdout.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next_line().await.unwrap().expect("chromedriver says its port");
+        if let Some(rest) = line.split("started successfully on port ").nth(1) {
+            break rest.trim_end_matches('.').trim().to_owned();
+        }
+    };
+    // Drained to the end, so chromedriver never writes into a closed pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let profile = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{port}");
     let mut prefs = json!({ "intl.accept_languages": "en-GB,en" });
@@ -280,12 +287,13 @@ async fn a_complete_request_with_two_screenshots_in_italian() {
         c.execute(
             "var f = document.getElementById('request-form'); window.sent = 0;\
              f.addEventListener('submit', function (e) { if (!e.defaultPrevented) { window.sent++; } e.preventDefault(); });\
-             var b = f.querySelector(':scope > button[type=submit]'); b.click(); setTimeout(function () { b.click(); }, 50);",
+             var b = f.querySelector(':scope > button[type=submit]');\
+             b.click(); setTimeout(function () { b.click(); window.clickedTwice = true; }, 50);",
             vec![],
         )
         .await
         .unwrap();
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        until(&c, "the second click", "window.clickedTwice === true").await;
         let sent = c.execute("return [window.sent, document.querySelector('#request-form > button[type=submit]').disabled]", vec![]).await.unwrap();
         assert_eq!(sent, json!([1, true]), "submissions let through, button disabled");
         c.execute("document.getElementById('request-form').submit()", vec![]).await.unwrap();

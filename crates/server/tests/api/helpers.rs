@@ -228,6 +228,18 @@ impl TestApp {
         self.app.store.count_tickets().await.unwrap()
     }
 
+    /// Files in the blob store (temporary and retired ones aside).
+    pub fn blob_count(&self) -> usize {
+        let root = self._dir.path().join("data/blobs");
+        let Ok(dirs) = std::fs::read_dir(root) else { return 0 };
+        dirs.filter_map(Result::ok)
+            .filter_map(|d| std::fs::read_dir(d.path()).ok())
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|f| !f.file_name().to_string_lossy().starts_with('.'))
+            .count()
+    }
+
     /// The case behind a case number, as stored.
     pub async fn case(&self, number: &str) -> sportello::store::Case {
         let id = sportello::store::TicketId::of(&case_number(number)).unwrap();
@@ -287,59 +299,79 @@ impl Page {
             .unwrap_or_default()
     }
 
-    /// The element with `id`'s opening tag (attributes included).
-    pub fn tag(&self, id: &str) -> String {
-        let needle = format!("id=\"{id}\"");
-        let at = self
-            .html
-            .find(&needle)
-            .unwrap_or_else(|| panic!("no #{id} in {}", self.html));
-        let start = self.html[..at].rfind('<').unwrap();
-        let end = at + self.html[at..].find('>').unwrap();
-        self.html[start..=end].to_owned()
+    /// The page, parsed (scraper: the HTML as a browser reads it, entities decoded).
+    fn document(&self) -> scraper::Html {
+        scraper::Html::parse_document(&self.html)
     }
 
-    /// An input's value, or a textarea's text, unescaped.
+    /// The element with `id`, as `<name attr="value" …>` (attributes decoded, in page order).
+    pub fn tag(&self, id: &str) -> String {
+        let document = self.document();
+        let element = by_id(&document, id).unwrap_or_else(|| panic!("no #{id} in {}", self.html));
+        let element = element.value();
+        let attrs: String = element.attrs().map(|(k, v)| format!(" {k}=\"{v}\"")).collect();
+        format!("<{}{attrs}>", element.name())
+    }
+
+    /// An attribute of the element with `id`.
+    pub fn attr(&self, id: &str, name: &str) -> Option<String> {
+        let document = self.document();
+        by_id(&document, id)?.value().attr(name).map(ToOwned::to_owned)
+    }
+
+    /// An input's value, or a textarea's text.
     pub fn value(&self, id: &str) -> String {
-        let tag = self.tag(id);
-        if tag.starts_with("<textarea") {
-            let at = self.html.find(&tag).unwrap() + tag.len();
-            let end = at + self.html[at..].find("</textarea>").unwrap();
-            return unescape(&self.html[at..end]);
+        let document = self.document();
+        let element = by_id(&document, id).unwrap_or_else(|| panic!("no #{id} in {}", self.html));
+        match element.value().name() {
+            "textarea" => element.text().collect(),
+            _ => element
+                .value()
+                .attr("value")
+                .unwrap_or_else(|| panic!("no value on #{id}"))
+                .to_owned(),
         }
-        let at = tag
-            .find(" value=\"")
-            .map(|i| i + 8)
-            .unwrap_or_else(|| panic!("no value in {tag}"));
-        unescape(&tag[at..at + tag[at..].find('"').unwrap()])
+    }
+
+    /// The text of the element with `id`.
+    pub fn text_of(&self, id: &str) -> String {
+        let document = self.document();
+        by_id(&document, id)
+            .unwrap_or_else(|| panic!("no #{id} in {}", self.html))
+            .text()
+            .collect()
+    }
+
+    /// The values of the form inputs called `name`, in page order.
+    pub fn inputs(&self, name: &str) -> Vec<String> {
+        let document = self.document();
+        let Ok(selector) = scraper::Selector::parse(&format!("input[name=\"{name}\"]")) else {
+            return Vec::new();
+        };
+        document
+            .select(&selector)
+            .filter_map(|e| e.value().attr("value").map(ToOwned::to_owned))
+            .collect()
     }
 
     /// The text of the problem shown beside a field.
     pub fn error(&self, id: &str) -> Option<String> {
-        let needle = format!("id=\"{id}-error\"");
-        let at = self.html.find(&needle)?;
-        let at = at + self.html[at..].find('>')? + 1;
-        let text = unescape(self.html[at..at + self.html[at..].find("</p>").unwrap()].trim());
+        let document = self.document();
+        let text: String = by_id(&document, &format!("{id}-error"))?.text().collect();
+        let text = text.trim().to_owned();
         (!text.is_empty()).then_some(text)
     }
 
+    /// What the page says: its text, as a reader sees it.
     pub fn text(&self) -> String {
-        unescape(&self.html)
+        self.document().root_element().text().collect::<Vec<_>>().join(" ")
     }
 }
 
-/// The entities askama writes, back to text.
-pub fn unescape(html: &str) -> String {
-    html.replace("&#60;", "<")
-        .replace("&lt;", "<")
-        .replace("&#62;", ">")
-        .replace("&gt;", ">")
-        .replace("&#34;", "\"")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&#38;", "&")
-        .replace("&amp;", "&")
+fn by_id<'a>(document: &'a scraper::Html, id: &str) -> Option<scraper::ElementRef<'a>> {
+    // Ids are ours (letters, digits, `-`, `_`), so the selector is always valid.
+    let selector = scraper::Selector::parse(&format!("[id=\"{id}\"]")).ok()?;
+    document.select(&selector).next()
 }
 
 impl Visitor {

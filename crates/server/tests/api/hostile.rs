@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{backends, complete, read};
+use crate::helpers::{backends, codes, complete, read};
 
 #[tokio::test]
 async fn a_20_mb_body_is_refused_with_413() {
@@ -95,6 +95,66 @@ async fn bodies_that_are_not_their_declared_type_are_400_or_415() {
             .unwrap()
             .status();
         assert_eq!(status, 400);
+        assert_eq!(app.tickets().await, 0);
+    }
+}
+
+/// RFC 9110: media types are case-insensitive; `Application/JSON` is JSON.
+#[tokio::test]
+async fn media_types_are_read_whatever_their_case() {
+    for app in backends().await {
+        for (n, ct) in ["Application/JSON", "APPLICATION/JSON; Charset=UTF-8"]
+            .into_iter()
+            .enumerate()
+        {
+            let mut request = complete(21 + u32::try_from(n).unwrap() * 100);
+            request["device"] = json!("Pixel 8, Android 15");
+            let response = app
+                .client
+                .post(format!("{}/api/v1/requests", app.address))
+                .header("content-type", ct)
+                .body(serde_json::to_vec(&request).unwrap())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201, "{}: {ct}", app.backend);
+        }
+        let multipart =
+            b"--XYZ\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\npayments\r\n--XYZ--\r\n".to_vec();
+        let response = app
+            .client
+            .post(format!("{}/api/v1/requests", app.address))
+            .header("content-type", "Multipart/Form-Data; boundary=XYZ")
+            .body(multipart)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "read as multipart, refused for what it lacks");
+    }
+}
+
+/// What intake accepts, delivery must deliver: an address no mail library sends to (a quoted local
+/// part with spaces is valid RFC 5322, and its confirmation was given up), or one with bidi
+/// controls or invisible characters, is refused at the door with the reason.
+#[tokio::test]
+async fn addresses_mail_cannot_reach_are_refused_at_the_door() {
+    for app in backends().await {
+        for address in [
+            "\"mario rossi x\"@gmail.com",
+            "\"mario\"@gmail.com",
+            "mario\u{202e}moc.liamg@gmail.com",
+            "mario\u{200b}rossi@gmail.com",
+        ] {
+            let mut request = complete(22);
+            request["email"] = json!(address);
+            let (status, body) = read(app.post_json(&request).await).await;
+            assert_eq!(status, 422, "{}: {address:?}: {body}", app.backend);
+            assert_eq!(
+                codes(&body),
+                [("email".to_owned(), "email_invalid".to_owned())],
+                "{address:?}"
+            );
+        }
         assert_eq!(app.tickets().await, 0);
     }
 }

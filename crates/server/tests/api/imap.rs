@@ -38,7 +38,7 @@ impl Dovecot {
                 std::env::var("CI").as_deref() != Ok("true"),
                 "CI=true but Dovecot is missing: .ci/run installs dovecot-imapd"
             );
-            eprintln!("skipping the IMAP tests: /usr/sbin/dovecot is missing (apt-get install dovecot-imapd)");
+            crate::helpers::say_skipped("the IMAP tests (/usr/sbin/dovecot is missing: apt-get install dovecot-imapd)");
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -52,7 +52,6 @@ impl Dovecot {
             .status()
             .unwrap();
         std::fs::write(root.join("passwd"), format!("{USER}:{{PLAIN}}{PASSWORD}\n")).unwrap();
-        let (port, imaps_port) = (free_port(), free_port());
         let ssl = if tls {
             // A certificate authority of the test's own, and the server's certificate from it.
             let openssl = |args: &[&str]| {
@@ -119,43 +118,54 @@ impl Dovecot {
         } else {
             "ssl = no\n".to_owned()
         };
-        let config = format!(
-            "base_dir = {r}/run\nstate_dir = {r}/state\nlog_path = {r}/dovecot.log\nprotocols = imap\n\
-             listen = 127.0.0.1\n{ssl}disable_plaintext_auth = no\nauth_mechanisms = plain login\n\
-             first_valid_uid = 1\n\
-             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {r}/passwd\n}}\n\
-             userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={r}/home/%u\n}}\n\
-             mail_location = maildir:~/Maildir\ndefault_login_user = dovenull\ndefault_internal_user = dovecot\n\
-             service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n\
-             inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps}\n  }}\n}}\n\
-             service anvil {{\n  chroot =\n}}\n",
-            r = root.display(),
-            imaps = if tls { imaps_port } else { 0 },
-        );
-        std::fs::write(root.join("dovecot.conf"), config).unwrap();
-        let child = Command::new("/usr/sbin/dovecot")
-            .arg("-F")
-            .arg("-c")
-            .arg(root.join("dovecot.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            let log = std::fs::read_to_string(root.join("dovecot.log")).unwrap_or_default();
-            assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "Dovecot did not start: {log}"
+        // Dovecot cannot be given port 0 (0 turns a listener off) and say which it got: it gets
+        // ports that were free a moment ago, and starts over on others if one was taken since.
+        for _ in 0..5 {
+            let (port, imaps_port) = (free_port(), free_port());
+            let config = format!(
+                "base_dir = {r}/run\nstate_dir = {r}/state\nlog_path = {r}/dovecot.log\nprotocols = imap\n\
+                 listen = 127.0.0.1\n{ssl}disable_plaintext_auth = no\nauth_mechanisms = plain login\n\
+                 first_valid_uid = 1\n\
+                 passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {r}/passwd\n}}\n\
+                 userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={r}/home/%u\n}}\n\
+                 mail_location = maildir:~/Maildir\ndefault_login_user = dovenull\ndefault_internal_user = dovecot\n\
+                 service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n\
+                 inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps}\n  }}\n}}\n\
+                 service anvil {{\n  chroot =\n}}\n",
+                r = root.display(),
+                imaps = if tls { imaps_port } else { 0 },
             );
-            std::thread::sleep(Duration::from_millis(50));
+            std::fs::write(root.join("dovecot.conf"), config).unwrap();
+            let mut child = Command::new("/usr/sbin/dovecot")
+                .arg("-F")
+                .arg("-c")
+                .arg(root.join("dovecot.conf"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let started = Instant::now();
+            loop {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Some(Dovecot {
+                        port,
+                        imaps_port,
+                        dir,
+                        child,
+                    });
+                }
+                if child.try_wait().unwrap().is_some() {
+                    break; // it could not listen: another port
+                }
+                let log = std::fs::read_to_string(root.join("dovecot.log")).unwrap_or_default();
+                assert!(
+                    started.elapsed() < Duration::from_secs(15),
+                    "Dovecot did not start: {log}"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
-        Some(Dovecot {
-            port,
-            imaps_port,
-            dir,
-            child,
-        })
+        panic!("Dovecot could not listen on five pairs of free ports")
     }
 
     pub fn url(&self) -> MailboxUrl {
@@ -349,6 +359,79 @@ async fn every_message_is_filed_once_and_marked_only_after_its_commit() {
     }
 }
 
+/// A fetch the server answers without the message (here: another client expunged it between the
+/// search and the fetch) files nothing — no empty message, nothing kept aside — and the progress
+/// stays below it, so a message the server does have is asked for again; the others go on.
+#[tokio::test]
+async fn a_fetch_without_the_message_files_nothing_and_is_asked_for_again() {
+    for app in backends().await {
+        let Some(dovecot) = Dovecot::start(false) else { return };
+        for subject in ["Primo", "Secondo"] {
+            let body = format!("{subject} messaggio: l'app si chiude quando apro le impostazioni.");
+            dovecot
+                .deliver(
+                    &mail(&format!("{}@example.org", subject.to_lowercase()), subject, "", &body),
+                    None,
+                )
+                .await;
+        }
+        let uids: Vec<u32> = dovecot.flags().await.into_iter().map(|(uid, _)| uid).collect();
+        assert_eq!(uids.len(), 2);
+        // Another client deletes the first one.
+        let mut other = dovecot.url().login(&default_tls()).await.unwrap();
+        other.select("INBOX").await.unwrap();
+        let _: Vec<_> = other
+            .uid_store(uids[0].to_string(), "+FLAGS.SILENT (\\Deleted)")
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        let _: Vec<_> = other.expunge().await.unwrap().try_collect().await.unwrap();
+        other.logout().await.unwrap();
+
+        let tickets = app.tickets().await;
+        let mut poller = MailboxPoller::new(app.app.clone(), dovecot.url(), default_tls());
+        let mut session = poller.connect().await.unwrap();
+        // The UIDs as a search made just before the expunge had them.
+        let pass = poller.file_uids(&mut session, &uids).await.unwrap();
+        assert_eq!(
+            pass,
+            Pass {
+                filed: 1,
+                unfetched: 1,
+                ..Pass::default()
+            },
+            "{}",
+            app.backend
+        );
+        assert_eq!(
+            app.tickets().await,
+            tickets + 1,
+            "{}: only the message that exists",
+            app.backend
+        );
+        assert!(
+            app.app.store.mail_aside(10).await.unwrap().is_empty(),
+            "no empty message kept aside"
+        );
+        let progress = app.app.store.mailbox_progress(&dovecot.url().key()).await.unwrap();
+        assert_eq!(
+            progress.map(|(_, last)| last),
+            Some(i64::from(uids[0]) - 1),
+            "held below it"
+        );
+        // The next pass finds it gone for good and moves on; the filed one is not filed again.
+        assert_eq!(
+            poller.pass(&mut session).await.unwrap(),
+            Pass::default(),
+            "{}",
+            app.backend
+        );
+        assert_eq!(app.tickets().await, tickets + 1);
+    }
+}
+
 #[tokio::test]
 async fn idle_brings_new_mail_in_within_seconds() {
     for app in backends().await {
@@ -356,8 +439,22 @@ async fn idle_brings_new_mail_in_within_seconds() {
         let tickets = app.tickets().await;
         let poller = MailboxPoller::new(app.app.clone(), dovecot.url(), default_tls());
         let running = tokio::spawn(poller.run());
-        // Let it file what is there and settle into IDLE.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Its first pass is over once it has recorded the mailbox: then it waits in IDLE.
+        let started = Instant::now();
+        while app
+            .app
+            .store
+            .mailbox_progress(&dovecot.url().key())
+            .await
+            .unwrap()
+            .is_none()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the poller never read the mailbox"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         let sent = Instant::now();
         dovecot
             .deliver(

@@ -274,6 +274,36 @@ async fn a_reply_to_a_closed_case_opens_a_new_one_about_it() {
     }
 }
 
+/// A case opened by mail waits for the phone and device; the same person's request from the form
+/// within the day joins it and brings them, and the case leaves `needs_info`.
+#[tokio::test]
+async fn a_form_request_completes_the_case_its_mail_opened() {
+    for app in backends().await {
+        let raw = reply(
+            "mario.verdi@gmail.com",
+            "L'app si chiude",
+            None,
+            "Da ieri l'app si chiude appena apro una chat di gruppo, anche dopo il riavvio.",
+        );
+        let Ingested::Opened { case, .. } = ingest(&app.app, raw).await.unwrap() else {
+            panic!("{}: opened nothing", app.backend)
+        };
+        assert_eq!(stored(&app, &case).await.status, Status::NeedsInfo);
+        let request = serde_json::json!({
+            "category": "technical", "subcategory": "crash", "email": "mario.verdi@gmail.com",
+            "phone": "+39 345 222 3333", "device": "Galaxy S23, Android 14",
+            "description": "Vi avevo scritto per e-mail: l'app si chiude appena apro una chat di gruppo.",
+        });
+        let (status, body) = read(app.post_json(&request).await).await;
+        assert_eq!(status, 200, "{}: {body}", app.backend);
+        assert_eq!(body["merged_into"], case.to_string());
+        let after = stored(&app, &case).await;
+        assert_eq!(after.status, Status::New, "{}", app.backend);
+        assert_eq!(after.phone.as_ref().map(|p| p.as_str()), Some("+393452223333"));
+        assert_eq!(after.device.as_deref(), Some("Galaxy S23, Android 14"));
+    }
+}
+
 /// Closes a case (resolved, then closed) as the desk will.
 async fn close(app: &TestApp, case: &Case) {
     let calendar = sportello_domain::calendar::Calendar::always();

@@ -2,7 +2,7 @@
 //! confirmations arrive with what the customer needs; an SMTP server that dies loses nothing and
 //! sends nothing twice once it is back.
 
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -36,12 +36,11 @@ impl SmtpSink {
                 std::env::var("CI").as_deref() != Ok("true"),
                 "CI=true but aiosmtpd is missing: .ci/run installs it (pip install aiosmtpd)"
             );
-            eprintln!("skipping an SMTP test: python3 -m aiosmtpd is missing (pip install aiosmtpd)");
+            crate::helpers::say_skipped("the SMTP tests (python3 -m aiosmtpd is missing: pip install aiosmtpd)");
             return None;
         }
-        let port = free_port();
         let mut sink = SmtpSink {
-            port,
+            port: 0,
             dir: tempfile::tempdir().unwrap(),
             child: None,
         };
@@ -49,29 +48,26 @@ impl SmtpSink {
         Some(sink)
     }
 
-    /// (Re)starts the server on the same port and Maildir.
+    /// (Re)starts the server on its port (any free one the first time) and its Maildir. The
+    /// server binds the port itself, listens, and only then says which it is: nothing else can
+    /// take it in between.
     pub fn restart(&mut self) {
-        let child = Command::new("python3")
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{}", self.port),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
+        let mut child = Command::new("python3")
+            .args(["-c", AIOSMTPD, &self.port.to_string()])
             .arg(self.dir.path().join("maildir"))
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("python3 -m aiosmtpd (pip install aiosmtpd): the mail tests need a real SMTP server");
+            .expect("python3 with aiosmtpd (pip install aiosmtpd): the mail tests need a real SMTP server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        self.port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("aiosmtpd did not start: {line:?}"));
         self.child = Some(child);
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(15), "aiosmtpd did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
     }
 
     pub fn stop(&mut self) {
@@ -127,9 +123,23 @@ fn message_ids(messages: &[Vec<u8>]) -> std::collections::HashSet<String> {
         .collect()
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+/// aiosmtpd's Maildir handler on a socket bound before the port is told (argv: port, 0 for any;
+/// the Maildir). Written for the test: aiosmtpd's command line cannot say which port 0 picked.
+const AIOSMTPD: &str = "\
+import asyncio, socket, sys
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import SMTP
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.bind(('127.0.0.1', int(sys.argv[1])))
+sock.listen(128)
+handler = Mailbox(sys.argv[2])
+loop = asyncio.new_event_loop()
+asyncio.set_event_loop(loop)
+loop.run_until_complete(loop.create_server(lambda: SMTP(handler), sock=sock))
+print(sock.getsockname()[1], flush=True)
+loop.run_forever()
+";
 
 fn delivery(app: &TestApp, smtp_url: &str) -> Delivery {
     Delivery {
@@ -274,7 +284,13 @@ async fn an_smtp_server_that_dies_loses_nothing_and_sends_nothing_twice() {
 #[tokio::test]
 async fn undeliverable_mail_is_given_up_visibly_after_the_give_up_time() {
     for app in backends().await {
-        let dead = format!("smtp://127.0.0.1:{}", free_port());
+        // A port that was ours a moment ago and that nothing listens on now: connections refused.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dead = format!("smtp://127.0.0.1:{closed}");
         let delivery = delivery(&app, &dead);
         let (_, body) = read(app.post_json(&complete(90)).await).await;
         let case = body["case_number"].as_str().unwrap().to_lowercase();

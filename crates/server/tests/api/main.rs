@@ -7,6 +7,8 @@ mod hostile;
 mod imap;
 mod ingest;
 mod intake;
+mod lifecycle;
+mod limits;
 mod mail;
 mod pages;
 mod status;

@@ -160,12 +160,7 @@ async fn a_refused_form_comes_back_with_every_value_and_each_problem_beside_its_
         assert!(page.html.contains("name=\"use_email\" value=\"mario.rossi@gmail.com\""));
         assert!(page.html.contains("name=\"use_phone\" value=\"+393451234567\""));
         // The good screenshot is kept; the small one is not.
-        let kept: Vec<&str> = page
-            .html
-            .split("name=\"kept\" value=\"")
-            .skip(1)
-            .map(|s| &s[..s.find('"').unwrap()])
-            .collect();
+        let kept = page.inputs("kept");
         assert_eq!(kept.len(), 1, "{kept:?}");
         assert!(kept[0].ends_with(".large-png-3840x2160-exoplanet.png"));
 
@@ -182,7 +177,7 @@ async fn a_refused_form_comes_back_with_every_value_and_each_problem_beside_its_
             ("device", "iPhone 14, iOS 17.1"),
             ("transaction_id", "WA123456789"),
             ("amount", "12,50 EUR"),
-            ("kept", kept[0]),
+            ("kept", kept[0].as_str()),
         ]);
         let page = visitor.post("/", form).await;
         assert_eq!(page.status, 303, "{}", page.text());
@@ -207,12 +202,11 @@ async fn a_kept_file_cannot_be_claimed_by_another_browser() {
         let form = text_form(&[("category", "payments"), ("email", "x")])
             .part("attachment", png("large-png-3840x2160-exoplanet.png"));
         let page = first.post("/", form).await;
-        let kept = page.html.split("name=\"kept\" value=\"").nth(1).unwrap();
-        let kept = &kept[..kept.find('"').unwrap()];
+        let kept = page.inputs("kept").remove(0);
         let mut second = Visitor::new(&app);
         second.get("/").await;
         let mut request = complete(7);
-        request["kept"] = Value::String(kept.to_owned());
+        request["kept"] = Value::String(kept);
         let page = second.post("/", form_of(&request)).await;
         assert_eq!(page.status, 303);
         assert!(app
@@ -320,8 +314,7 @@ async fn the_confirmation_shows_the_case_its_due_time_what_is_missing_and_the_wa
         let case = location.split('/').nth(2).unwrap().split('?').next().unwrap();
         assert!(page.tag("case-number").contains("output"));
         assert!(text.contains(case));
-        let due = page.html.split("id=\"first-response\">").nth(1).unwrap();
-        let due = &due[..due.find("</p>").unwrap()];
+        let due = page.text_of("first-response");
         assert!(due.contains("entro") && due.contains("Europe/Rome"), "{due}");
         assert!(text.contains("Importo"), "the missing field by its Italian label");
         assert!(page.html.contains(&format!("href=\"/status/{case}?t=")));
@@ -597,17 +590,12 @@ async fn hostile_form_input_never_breaks_a_page_nor_loses_what_was_valid() {
         let page = visitor.post("/", form_of(&request)).await;
         assert_eq!(page.status, 303);
         let page = visitor.get(&page.location()).await;
-        let status = page.html.split("id=\"status-link\" href=\"").nth(1).unwrap();
-        let status = unescape_href(&status[..status.find('"').unwrap()]);
+        let status = page.attr("status-link", "href").unwrap();
         let page = visitor.get(&status).await;
         assert!(!page.html.contains("<script>alert") && !page.html.contains("<img src=x"));
         assert!(page.text().contains("<script>alert(1)</script>"));
         assert_eq!(app.tickets().await, 1);
     }
-}
-
-fn unescape_href(href: &str) -> String {
-    crate::helpers::unescape(href)
 }
 
 #[tokio::test]

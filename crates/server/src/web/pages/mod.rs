@@ -256,7 +256,9 @@ mod tests {
         used.extend((1..=7).map(|d| format!("day-{d}")));
         used.extend((1..=12).map(|m| format!("month-{m}")));
         used.extend(
-            ["new", "needs_info", "open", "pending_customer", "resolved", "closed"].map(|s| format!("status-{s}")),
+            sportello_domain::case::Status::ALL
+                .iter()
+                .map(|s| format!("status-{s}")),
         );
         for id in [
             "category",
