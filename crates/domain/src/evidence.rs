@@ -377,19 +377,24 @@ fn names_an_editor(software: &str) -> bool {
     EDITORS.iter().any(|e| lower.contains(e))
 }
 
+/// Bytes in lower-case hexadecimal, by table: content addresses, token hashes and MACs alike.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    hex
+}
+
 /// SHA-256 of a blob: its address in the blob store and how repeats are recognised.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ContentHash([u8; 32]);
 
 impl ContentHash {
     pub fn to_hex(&self) -> String {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut hex = String::with_capacity(64);
-        for b in self.0 {
-            hex.push(char::from(DIGITS[usize::from(b >> 4)]));
-            hex.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-        }
-        hex
+        hex(&self.0)
     }
 
     pub fn from_hex(hex: &str) -> Option<ContentHash> {

@@ -50,6 +50,29 @@ impl BlobStore {
 
     /// The blobs last written or refreshed in `[after, before)`: what the sweeper looks at.
     pub async fn touched_between(&self, after: SystemTime, before: SystemTime) -> std::io::Result<Vec<ContentHash>> {
+        let files = self.files().await?;
+        Ok(files
+            .into_iter()
+            .filter(|(_, modified, _)| *modified >= after && *modified < before)
+            .filter_map(|(name, _, _)| ContentHash::from_hex(&name))
+            .collect())
+    }
+
+    /// Removes what a write or a sweep that was cut short left (temporary and retired files)
+    /// untouched since `before`; how many.
+    pub async fn remove_leftovers(&self, before: SystemTime) -> std::io::Result<usize> {
+        let mut removed = 0;
+        for (name, modified, path) in self.files().await? {
+            if (name.starts_with(".tmp-") || name.starts_with(".retired-")) && modified < before {
+                tokio::fs::remove_file(path).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Every file of the store, with its time: blobs by their hash, and the others by name.
+    async fn files(&self) -> std::io::Result<Vec<(String, SystemTime, PathBuf)>> {
         let root = self.root.clone();
         tokio::task::spawn_blocking(move || {
             let mut found = Vec::new();
@@ -60,13 +83,8 @@ impl BlobStore {
                 }
                 for file in std::fs::read_dir(dir.path())? {
                     let file = file?;
-                    let Some(hash) = file.file_name().to_str().and_then(ContentHash::from_hex) else {
-                        continue; // a temporary or retired file
-                    };
-                    let modified = file.metadata()?.modified()?;
-                    if modified >= after && modified < before {
-                        found.push(hash);
-                    }
+                    let name = file.file_name().to_string_lossy().into_owned();
+                    found.push((name, file.metadata()?.modified()?, file.path()));
                 }
             }
             Ok(found)

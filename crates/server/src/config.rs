@@ -137,8 +137,10 @@ impl Settings {
             bail!("database_url: use sqlite://FILE or postgres://…");
         }
         let public_url = pick(&args.public_url, file.public_url).unwrap_or_else(|| format!("http://{addr}"));
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            bail!("public_url: `{public_url}` must start with http:// or https://");
+        let parsed = url::Url::parse(&public_url)
+            .map_err(|e| anyhow::anyhow!("public_url: `{public_url}` is not a URL ({e})"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || !parsed.has_host() || parsed.query().is_some() {
+            bail!("public_url: `{public_url}` must be http:// or https://, a host, and no query");
         }
         let support_address =
             pick(&args.support_address, file.support_address).unwrap_or_else(|| "support@localhost".to_owned());
@@ -383,6 +385,15 @@ mod tests {
         })
         .unwrap_err();
         assert!(format!("{err:#}").starts_with("database_url"), "{err:#}");
+        for bad in ["ftp://x", "localhost:8080", "https://", "https://x/?a=1"] {
+            let err = Settings::load(&SettingsArgs {
+                config: Some(PathBuf::from("/dev/null")),
+                public_url: Some(bad.into()),
+                ..Default::default()
+            })
+            .unwrap_err();
+            assert!(format!("{err:#}").starts_with("public_url"), "{bad}: {err:#}");
+        }
         let err = Settings::load(&SettingsArgs {
             config: Some(PathBuf::from("/dev/null")),
             intake_rate_limit: Some("lots".into()),

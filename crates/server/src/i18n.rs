@@ -92,38 +92,11 @@ mod tests {
     use super::*;
     use sportello_domain::problem::{ProblemCode, WarningCode};
 
-    const PROBLEMS: [ProblemCode; 16] = [
-        ProblemCode::Required,
-        ProblemCode::UnknownCategory,
-        ProblemCode::UnknownSubcategory,
-        ProblemCode::EmailInvalid,
-        ProblemCode::EmailSuspect,
-        ProblemCode::PhoneInvalid,
-        ProblemCode::PhoneMissingCountryCode,
-        ProblemCode::FieldFormat,
-        ProblemCode::DescriptionTooVague,
-        ProblemCode::AttachmentTooMany,
-        ProblemCode::AttachmentTooLarge,
-        ProblemCode::AttachmentType,
-        ProblemCode::AttachmentResolution,
-        ProblemCode::AttachmentCorrupt,
-        ProblemCode::AttachmentDuplicate,
-        ProblemCode::TooLong,
-    ];
-    const WARNINGS: [WarningCode; 6] = [
-        WarningCode::MissingRecommended,
-        WarningCode::UrgentNotEligible,
-        WarningCode::AttachmentEdited,
-        WarningCode::AttachmentRepeated,
-        WarningCode::SensitiveDataMasked,
-        WarningCode::PossibleScamReport,
-    ];
-
     fn ids() -> Vec<String> {
-        PROBLEMS
+        ProblemCode::ALL
             .iter()
             .map(|p| format!("problem-{}", p.as_str()))
-            .chain(WARNINGS.iter().map(|w| format!("warning-{}", w.as_str())))
+            .chain(WarningCode::ALL.iter().map(|w| format!("warning-{}", w.as_str())))
             .collect()
     }
 

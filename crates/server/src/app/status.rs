@@ -9,7 +9,7 @@ use sportello_domain::case_number::CaseNumber;
 use sportello_domain::problem::WarningCode;
 use sportello_domain::triage::Priority;
 
-use super::access::CustomerAccess;
+use super::access::{self, CustomerAccess};
 use super::{App, Error};
 use crate::store::MessageId;
 
@@ -59,6 +59,13 @@ pub struct StatusAttachment {
     pub filename: String,
     pub width: u32,
     pub height: u32,
+}
+
+/// The status behind a status link (its case number and token, checked as [`access::customer`]
+/// checks them).
+pub async fn by_link(app: &App, case: &str, token: &str) -> Result<CaseStatus, Error> {
+    let access = access::customer(app, case, token).await?;
+    case_status(app, &access).await
 }
 
 #[tracing::instrument(skip_all, fields(case = %access.case()))]

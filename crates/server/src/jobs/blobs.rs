@@ -52,6 +52,7 @@ impl BlobSweeper {
                 swept.removed += 1;
             }
         }
+        swept.removed += self.app.blobs.remove_leftovers(before).await?;
         self.horizon = before;
         Ok(swept)
     }

@@ -6,12 +6,12 @@
 //! `<wa0000000013.confirmation.3f…c1@desk.example>` is a Message-ID; the envelope sender of the
 //! same mail is `bounce+wa0000000013.confirmation.3f…c1@desk.example`.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use sportello_domain::case_number::{CaseNumber, CasePrefix};
+use sportello_domain::evidence::hex;
 use subtle::ConstantTimeEq;
 
 /// Bytes of MAC kept: 96 bits, far beyond guessing by sending mail.
@@ -113,12 +113,7 @@ impl MailIds {
         mac.update(case.as_str().to_ascii_lowercase().as_bytes());
         mac.update(b".");
         mac.update(event.as_bytes());
-        let digest = mac.finalize().into_bytes();
-        let mut hex = String::with_capacity(2 * TAG_BYTES);
-        for byte in &digest[..TAG_BYTES] {
-            let _ = write!(hex, "{byte:02x}");
-        }
-        hex
+        hex(&mac.finalize().into_bytes()[..TAG_BYTES])
     }
 }
 

@@ -216,7 +216,7 @@ pub(super) const INSERT_TOKEN: &str =
 const INSERT_MESSAGE: &str = insert_message!();
 const INSERT_MESSAGE_RETURNING_ID: &str = concat!(insert_message!(), " RETURNING id");
 const TOUCH_TICKET: &str = "UPDATE tickets SET updated_at = $1 WHERE id = $2";
-pub(super) const INSERT_EVIDENCE: &str = "INSERT INTO evidence (ticket_id, message_id, sha256, kind, width, height, \
+const INSERT_EVIDENCE: &str = "INSERT INTO evidence (ticket_id, message_id, sha256, kind, width, height, \
      byte_len, filename, editor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 const INSERT_STRIKE: &str = "INSERT INTO strikes (contact, ticket_id, created_at) VALUES ($1, $2, $3)";
 /// A joined case waiting for the phone and device (opened by mail): what it lacks.
@@ -429,22 +429,34 @@ impl Store {
         message: Option<i64>,
     ) -> Result<(), StoreError> {
         for e in &r.evidence {
-            sqlx::query(INSERT_EVIDENCE)
-                .bind(ticket)
-                .bind(message)
-                .bind(e.sha256.to_hex())
-                .bind(e.kind.as_str())
-                .bind(i64::from(e.width))
-                .bind(i64::from(e.height))
-                .bind(e.byte_len)
-                .bind(&e.filename)
-                .bind(&e.editor)
-                .bind(ms(r.now))
-                .execute(&mut **tx)
-                .await?;
+            insert_evidence(tx, ticket, message, e, r.now).await?;
         }
         Ok(())
     }
+}
+
+/// One attachment's row, in the caller's transaction (the SQLite writer binds the same SQL).
+pub(super) async fn insert_evidence(
+    conn: &mut sqlx::AnyConnection,
+    ticket: i64,
+    message: Option<i64>,
+    e: &EvidenceRow,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(INSERT_EVIDENCE)
+        .bind(ticket)
+        .bind(message)
+        .bind(e.sha256.to_hex())
+        .bind(e.kind.as_str())
+        .bind(i64::from(e.width))
+        .bind(i64::from(e.height))
+        .bind(e.byte_len)
+        .bind(&e.filename)
+        .bind(&e.editor)
+        .bind(ms(at))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The same flow on a rusqlite connection, inside the writer thread's transaction.

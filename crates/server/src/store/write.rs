@@ -12,7 +12,7 @@ use sportello_domain::sla::Timers;
 use sportello_domain::triage::{Due, Priority};
 
 use super::columns::{ms, Columns};
-use super::intake::{EvidenceRow, INSERT_EVIDENCE, INSERT_TOKEN};
+use super::intake::{insert_evidence, EvidenceRow, INSERT_TOKEN};
 use super::{MessageId, StoreError, TicketId};
 
 /// A write transaction, holding the write turn until it ends.
@@ -77,19 +77,7 @@ impl WriteTx {
         .await?;
         let message = MessageId(Columns(&row).i64("id")?);
         for e in &m.evidence {
-            sqlx::query(INSERT_EVIDENCE)
-                .bind(m.ticket.get())
-                .bind(message.get())
-                .bind(e.sha256.to_hex())
-                .bind(e.kind.as_str())
-                .bind(i64::from(e.width))
-                .bind(i64::from(e.height))
-                .bind(e.byte_len)
-                .bind(&e.filename)
-                .bind(&e.editor)
-                .bind(ms(m.at))
-                .execute(self.conn())
-                .await?;
+            insert_evidence(self.conn(), m.ticket.get(), Some(message.get()), e, m.at).await?;
         }
         self.touch(m.ticket, m.at).await?;
         Ok(message)

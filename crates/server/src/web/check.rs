@@ -51,16 +51,9 @@ async fn email(
     Query(q): Query<CheckQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, AppError> {
-    state.admit(Limit::Check, peer.ip(), &headers)?;
-    let lang = language_of(q.lang.as_deref(), &headers);
-    let value = q.value.unwrap_or_default();
-    if value.trim().is_empty() || value.len() > MAX_CHECKED {
-        return Ok(Json(json!({ "status": "empty" })));
-    }
-    Ok(Json(answer(
-        request::check_email(&value, false).map(|e| e.as_str().to_owned()),
-        &lang,
-    )))
+    checked(&state, peer, q, &headers, |value, _| {
+        request::check_email(value, false).map(|e| e.as_str().to_owned())
+    })
 }
 
 /// `{"status":"ok","value":"+39…"}` (the E.164 reading) or the problem with its suggestion.
@@ -70,15 +63,25 @@ async fn phone(
     Query(q): Query<CheckQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, AppError> {
-    state.admit(Limit::Check, peer.ip(), &headers)?;
-    let lang = language_of(q.lang.as_deref(), &headers);
+    checked(&state, peer, q, &headers, |value, country| {
+        request::check_phone(value, country).map(|p| p.as_str().to_owned())
+    })
+}
+
+/// One check, under the checks' rate limit, answered in the reader's language.
+fn checked(
+    state: &WebState,
+    peer: SocketAddr,
+    q: CheckQuery,
+    headers: &HeaderMap,
+    check: impl FnOnce(&str, Option<&str>) -> Result<String, Problem>,
+) -> Result<Json<Value>, AppError> {
+    state.admit(Limit::Check, peer.ip(), headers)?;
+    let lang = language_of(q.lang.as_deref(), headers);
     let value = q.value.unwrap_or_default();
     if value.trim().is_empty() || value.len() > MAX_CHECKED {
         return Ok(Json(json!({ "status": "empty" })));
     }
     let country = q.country.filter(|c| !c.trim().is_empty());
-    Ok(Json(answer(
-        request::check_phone(&value, country.as_deref()).map(|p| p.as_str().to_owned()),
-        &lang,
-    )))
+    Ok(Json(answer(check(&value, country.as_deref()), &lang)))
 }

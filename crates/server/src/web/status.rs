@@ -12,8 +12,7 @@ use super::error::AppError;
 use super::pages::status::StatusQuery;
 use super::pages::{self, wants_html};
 use super::WebState;
-use crate::app::access;
-use crate::app::status::case_status;
+use crate::app::status::by_link;
 
 pub fn router() -> Router<WebState> {
     Router::new().route("/status/{case}", get(show).post(pages::status::add))
@@ -31,6 +30,6 @@ async fn show(
         return Ok(pages::status::show(state, case, q, headers).await);
     }
     let case = case.ok_or(AppError::NotFound)?;
-    let access = access::customer(&state.app, &case, q.t.as_deref().unwrap_or_default()).await?;
-    Ok(Json(case_status(&state.app, &access).await?).into_response())
+    let token = q.t.as_deref().unwrap_or_default();
+    Ok(Json(by_link(&state.app, &case, token).await?).into_response())
 }

@@ -142,6 +142,23 @@ async fn uploads_are_stored_only_once_the_request_is_allowed() {
     }
 }
 
+/// Only what the evidence rules accept is kept across a refused form: a file that is not an image
+/// never reaches the disk, whatever button sent it.
+#[tokio::test]
+async fn files_that_are_not_screenshots_are_never_kept() {
+    for app in backends_with(Options::default()).await {
+        let mut visitor = Visitor::new(&app);
+        visitor.get("/").await;
+        let pdf = Part::bytes(b"%PDF-1.7 a document, not a screenshot".to_vec()).file_name("a.png");
+        let page = visitor
+            .post("/", form_of(&complete(322)).text("update", "1").part("attachment", pdf))
+            .await;
+        assert_eq!(page.status, 200, "{}", app.backend);
+        assert!(page.inputs("kept").is_empty());
+        assert_eq!(app.blob_count(), 0, "{}", app.backend);
+    }
+}
+
 /// A refused form's kept file that no case comes to name is swept after its grace period; the
 /// files cases name stay, however old.
 #[tokio::test]

@@ -11,8 +11,7 @@ use serde::Deserialize;
 use sportello_domain::problem::WarningCode;
 
 use super::{due_in_words, html, internal_error, not_found, Frame, Prefs, Tr};
-use crate::app::access;
-use crate::app::status::case_status;
+use crate::app::status::by_link;
 use crate::app::Error;
 use crate::web::WebState;
 
@@ -79,11 +78,7 @@ pub async fn show(
     let Ok(Path(case)) = case else {
         return not_found(&prefs);
     };
-    let status = match access::customer(&state.app, &case, &token).await {
-        Ok(access) => case_status(&state.app, &access).await,
-        Err(e) => Err(e),
-    };
-    let status = match status {
+    let status = match by_link(&state.app, &case, &token).await {
         Ok(status) => status,
         Err(Error::NotFound) => return not_found(&prefs),
         Err(e) => return internal_error(&prefs, &headers, &e),

@@ -3,11 +3,9 @@
 //! name), so nobody else can claim them and nobody can name a blob they did not send. Kept files
 //! that no case ends up naming are removed by the blob sweeper after its grace period.
 
-use std::fmt::Write as _;
-
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use sportello_domain::evidence::{content_hash, ContentHash};
+use sportello_domain::evidence::{self, content_hash, inspect, ContentHash};
 use sportello_domain::problem::{Problem, ProblemCode};
 use sportello_domain::request::Upload;
 use subtle::ConstantTimeEq;
@@ -34,24 +32,25 @@ fn kept_mac(key: &[u8; 32], csrf: &[u8], hex: &str, name: &str) -> String {
         mac.update(&(part.len() as u64).to_be_bytes());
         mac.update(part);
     }
-    let mut out = String::with_capacity(32);
-    for byte in &mac.finalize().into_bytes()[..16] {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
+    evidence::hex(&mac.finalize().into_bytes()[..16])
 }
 
-/// Stores the uploads no problem names and returns them as kept files. Called only once every
-/// check of the submit has passed but the request's own rules (rate limit, CSRF, access): a
-/// request that may not be made stores nothing.
+/// Stores the uploads that pass the evidence rules and that no problem names, and returns them
+/// as kept files. Callers keep files only for a request that may be made (its access, rate limit
+/// and CSRF token checked): one that may not stores nothing.
 pub async fn keep(state: &WebState, prefs: &Prefs, uploads: &[Upload], problems: &[Problem]) -> Vec<Kept> {
     if problems.iter().any(|p| p.code == ProblemCode::AttachmentTooMany) {
         return Vec::new();
     }
     let mut kept = Vec::new();
-    for (index, upload) in uploads.iter().enumerate() {
+    for (index, upload) in uploads
+        .iter()
+        .enumerate()
+        .take(sportello_domain::request::MAX_ATTACHMENTS)
+    {
         let field = format!("attachment[{index}]");
-        if problems.iter().any(|p| p.field == field) {
+        // Only what the evidence rules accept is worth keeping (and may reach the disk).
+        if problems.iter().any(|p| p.field == field) || inspect(&upload.bytes).is_err() {
             continue;
         }
         let hash = content_hash(&upload.bytes);

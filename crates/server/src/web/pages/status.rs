@@ -21,7 +21,7 @@ use super::form::{Files, Input, SummaryItem};
 use super::{due_in_words, html, internal_error, keep, moment, not_found, restore, see_other, Frame, Kept, Prefs, Tr};
 use crate::app::access;
 use crate::app::add_info::{add_info, Info};
-use crate::app::status::{case_status, CaseStatus, StatusAttachment};
+use crate::app::status::{by_link, case_status, CaseStatus, StatusAttachment};
 use crate::app::Error;
 use crate::web::posted::{not_utf8_problems, Failure, Posted};
 use crate::web::{Limit, WebState};
@@ -219,11 +219,7 @@ pub async fn show(state: WebState, case: Option<String>, q: StatusQuery, headers
     let Some(case) = case else {
         return not_found(&prefs);
     };
-    let status = match access::customer(&state.app, &case, &token).await {
-        Ok(access) => case_status(&state.app, &access).await,
-        Err(e) => Err(e),
-    };
-    let status = match status {
+    let status = match by_link(&state.app, &case, &token).await {
         Ok(status) => status,
         Err(Error::NotFound) => return not_found(&prefs),
         Err(e) => return internal_error(&prefs, &headers, &e),
