@@ -7,6 +7,9 @@
 # `wrk`), psql and sqlite3 for the counts; PostgreSQL at $PG_ADMIN_URL.
 #
 #   bench/run.sh [SECONDS] [CONNECTIONS] [ROUNDS]
+#
+# BINS="before=/path/to/sportello after=target/release/sportello" compares builds in the same
+# rounds (each round runs every load of every build in turn); by default, this tree's release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -17,8 +20,10 @@ for tool in wrk sqlite3 psql; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool (apt-get install wrk sqlite3 postgresql-client)" >&2; exit 1; }
 done
 
-cargo build --release -p sportello >/dev/null
-bin=target/release/sportello
+if [ -z "${BINS:-}" ]; then
+  cargo build --release -p sportello >/dev/null
+  BINS="this=target/release/sportello"
+fi
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -49,34 +54,42 @@ median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+
 echo "machine: $(nproc) cores; load from the same host; wrk -t2 -c$conns -d${secs}s; $rounds rounds"
 row round run "req/s" p50 p99 "peak RSS" check
 for round in $(seq 1 "$rounds"); do
-  start "sqlite://$work/bench-$round.db" 18181
-  load ceiling 18181
-  row "$round" "healthz (ceiling)" "$(rps ceiling)" "$(pct ceiling 50%)" "$(pct ceiling 99%)" "$(rss $server)"
-  rps ceiling >>"$work/ceiling.all"
-  load sqlite 18181 -s bench/intake.lua
-  stored=$(sqlite3 "$work/bench-$round.db" 'select count(*) from tickets')
-  row "$round" "intake sqlite" "$(rps sqlite)" "$(pct sqlite 50%)" "$(pct sqlite 99%)" "$(rss $server)" \
-    "2xx=$(answered sqlite) stored=$stored"
-  rps sqlite >>"$work/sqlite.all"
-  stop
+  for named in $BINS; do
+    name=${named%%=*}
+    bin=${named#*=}
+    start "sqlite://$work/bench-$round.db" 18181
+    load "$name-ceiling" 18181
+    row "$round" "$name healthz (ceiling)" "$(rps "$name-ceiling")" "$(pct "$name-ceiling" 50%)" \
+      "$(pct "$name-ceiling" 99%)" "$(rss $server)"
+    rps "$name-ceiling" >>"$work/$name-ceiling.all"
+    load "$name-sqlite" 18181 -s bench/intake.lua
+    stored=$(sqlite3 "$work/bench-$round.db" 'select count(*) from tickets')
+    row "$round" "$name intake sqlite" "$(rps "$name-sqlite")" "$(pct "$name-sqlite" 50%)" \
+      "$(pct "$name-sqlite" 99%)" "$(rss $server)" "2xx=$(answered "$name-sqlite") stored=$stored"
+    rps "$name-sqlite" >>"$work/$name-sqlite.all"
+    stop
 
-  db="sportello_bench_$$_$round"
-  psql -q "$pg_admin" -c "create database $db" >/dev/null
-  pg_url="${pg_admin%/*}/$db"
-  start "$pg_url" 18182
-  load postgres 18182 -s bench/intake.lua
-  stored=$(psql -tA "$pg_url" -c 'select count(*) from tickets')
-  row "$round" "intake postgres" "$(rps postgres)" "$(pct postgres 50%)" "$(pct postgres 99%)" "$(rss $server)" \
-    "2xx=$(answered postgres) stored=$stored"
-  rps postgres >>"$work/postgres.all"
-  stop
-  psql -q "$pg_admin" -c "drop database $db" >/dev/null
-  rm -rf "$work"/bench-"$round".db* "$work"/data-*-"$round"
+    db="sportello_bench_$$_$round"
+    psql -q "$pg_admin" -c "create database $db" >/dev/null
+    pg_url="${pg_admin%/*}/$db"
+    start "$pg_url" 18182
+    load "$name-postgres" 18182 -s bench/intake.lua
+    stored=$(psql -tA "$pg_url" -c 'select count(*) from tickets')
+    row "$round" "$name intake postgres" "$(rps "$name-postgres")" "$(pct "$name-postgres" 50%)" \
+      "$(pct "$name-postgres" 99%)" "$(rss $server)" "2xx=$(answered "$name-postgres") stored=$stored"
+    rps "$name-postgres" >>"$work/$name-postgres.all"
+    stop
+    psql -q "$pg_admin" -c "drop database $db" >/dev/null
+    rm -rf "$work"/bench-"$round".db* "$work"/data-*-"$round"
+  done
 done
 
-ceiling=$(median <"$work/ceiling.all")
-sqlite_rps=$(median <"$work/sqlite.all")
-pg_rps=$(median <"$work/postgres.all")
-awk -v c="$ceiling" -v s="$sqlite_rps" -v p="$pg_rps" 'BEGIN {
-  printf "medians: ceiling %.0f req/s, sqlite %.0f req/s, postgres %.0f req/s\n", c, s, p
-  printf "ratio to ceiling: sqlite %.1f %%, postgres %.1f %%\n", 100*s/c, 100*p/c }'
+for named in $BINS; do
+  name=${named%%=*}
+  ceiling=$(median <"$work/$name-ceiling.all")
+  sqlite_rps=$(median <"$work/$name-sqlite.all")
+  pg_rps=$(median <"$work/$name-postgres.all")
+  awk -v n="$name" -v c="$ceiling" -v s="$sqlite_rps" -v p="$pg_rps" 'BEGIN {
+    printf "%s medians: ceiling %.0f req/s, sqlite %.0f req/s, postgres %.0f req/s\n", n, c, s, p
+    printf "%s ratio to ceiling: sqlite %.1f %%, postgres %.1f %%\n", n, 100*s/c, 100*p/c }'
+done

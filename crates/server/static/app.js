@@ -106,7 +106,8 @@
       var mine = ++asked;
       if (!value) { hint(input, out, '', ''); return; }
       fetch(url(value), { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
-        .then(function (r) { return r.json(); })
+        // A refusal (the checks' rate limit, say) shows nothing: the server checks again on submit.
+        .then(function (r) { if (!r.ok) { throw r.status; } return r.json(); })
         .then(function (answer) { if (mine === asked) { render(answer, out, final); } })
         .catch(function () { /* the server checks again on submit */ });
     };

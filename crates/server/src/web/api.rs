@@ -26,6 +26,7 @@ use crate::i18n::Lang;
 pub fn router() -> Router<WebState> {
     Router::new()
         .route("/api/v1/requests", post(create_request))
+        .layer(axum::extract::DefaultBodyLimit::max(super::posted::BODY_LIMIT))
         .route("/api/v1/catalog", get(catalog))
 }
 

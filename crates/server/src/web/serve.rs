@@ -29,6 +29,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tower::ServiceExt as _;
+use tower_http::timeout::TimeoutBody;
 
 /// What the server allows each client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,7 +172,6 @@ pub async fn serve(
         max: limits.max_connections.max(1),
         epoch: Instant::now(),
     });
-    let router = router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(limits.header_timeout));
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -213,7 +213,18 @@ pub async fn serve(
             stopping.clone(),
         );
         tasks.spawn(async move {
-            serve_one(stream, peer, router, &builder, &conn, &connections, &mut stopping).await;
+            let timeout = limits.header_timeout;
+            serve_one(
+                stream,
+                peer,
+                router,
+                timeout,
+                &builder,
+                &conn,
+                &connections,
+                &mut stopping,
+            )
+            .await;
             connections.leave(id);
         });
     }
@@ -224,18 +235,23 @@ pub async fn serve(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn serve_one(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
     router: Router,
+    body_timeout: Duration,
     builder: &hyper_util::server::conn::auto::Builder<TokioExecutor>,
     conn: &Arc<Conn>,
     connections: &Arc<Connections>,
     stopping: &mut tokio::sync::watch::Receiver<bool>,
 ) {
     let (for_service, connections) = (Arc::clone(conn), Arc::clone(connections));
-    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let busy = Busy::enter(&for_service, &connections);
+        // A body that stops arriving ends its request (wrapped here rather than as a layer of
+        // every route, which would cost each request a boxed service more).
+        let mut request = request.map(|body| TimeoutBody::new(body_timeout, body));
         request.extensions_mut().insert(ConnectInfo(peer));
         let router = router.clone();
         async move {

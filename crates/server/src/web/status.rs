@@ -15,7 +15,9 @@ use super::WebState;
 use crate::app::status::by_link;
 
 pub fn router() -> Router<WebState> {
-    Router::new().route("/status/{case}", get(show).post(pages::status::add))
+    Router::new()
+        .route("/status/{case}", get(show).post(pages::status::add))
+        .layer(axum::extract::DefaultBodyLimit::max(super::posted::BODY_LIMIT))
 }
 
 async fn show(

@@ -2,14 +2,12 @@
 //! its cookies, redirects, and the error pages that show the request id the logs carry.
 
 use askama::Template;
-use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::assets::ASSET_VERSION;
 use super::prefs::percent_encode;
-use super::{wants_html, Prefs, Tr};
+use super::{Prefs, Tr};
 use crate::i18n::Lang;
 use crate::web::error::Refusal;
 use crate::web::WebState;
@@ -151,20 +149,19 @@ pub fn internal_error(prefs: &Prefs, headers: &HeaderMap, error: &dyn std::fmt::
     )
 }
 
-/// Error answers (those that carry a [`Refusal`]) as pages for a browser: the same error in the
-/// reader's language, with the request id the logs carry. Other clients keep the JSON.
-pub async fn html_errors(State(state): State<WebState>, request: Request, next: Next) -> Response {
-    let asked = wants_html(request.headers()).then(|| request.headers().clone());
-    let response = next.run(request).await;
-    let (Some(headers), Some(refusal)) = (asked, response.extensions().get::<Refusal>()) else {
+/// An error answer (one that carries a [`Refusal`]) to a browser's request (`headers`) as a page:
+/// the same error in the reader's language, with the request id the logs carry. Any other answer
+/// is returned as it is.
+pub fn as_page(state: &WebState, headers: &HeaderMap, response: Response) -> Response {
+    let Some(refusal) = response.extensions().get::<Refusal>() else {
         return response;
     };
-    let prefs = Prefs::read(&headers, None).on_site(&state.app.settings.public_url);
+    let prefs = Prefs::read(headers, None).on_site(&state.app.settings.public_url);
     let (heading, message) = match refusal.code {
         "not_found" => ("not-found-title", prefs.t.msg("not-found")),
         "internal" => (
             "error-title",
-            prefs.t.with("error-page", "request_id", request_id(&headers)),
+            prefs.t.with("error-page", "request_id", request_id(headers)),
         ),
         _ => ("error-title", refusal.message(prefs.t.lang())),
     };

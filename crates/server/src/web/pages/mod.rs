@@ -13,8 +13,8 @@ mod kept;
 mod prefs;
 pub mod status;
 
-pub use assets::{security_headers, CSP};
-pub use frame::{error_page, html, html_errors, internal_error, not_found, request_id, see_other, Frame, LanguageLink};
+pub use assets::{secure, CSP};
+pub use frame::{as_page, error_page, html, internal_error, not_found, request_id, see_other, Frame, LanguageLink};
 pub use kept::{keep, restore, Kept};
 pub use prefs::{percent_encode, Prefs};
 
@@ -32,6 +32,7 @@ use crate::i18n::Lang;
 pub fn router() -> Router<WebState> {
     Router::new()
         .route("/", get(form::show).post(form::send))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::web::posted::BODY_LIMIT))
         .route("/confirmation/{case}", get(confirmation::show))
         .route("/merged/{case}", get(confirmation::merged))
         .route("/static/{file}", get(assets::asset))
