@@ -9,7 +9,8 @@
 #   bench/run.sh [SECONDS] [CONNECTIONS] [ROUNDS]
 #
 # BINS="before=/path/to/sportello after=target/release/sportello" compares builds in the same
-# rounds (each round runs every load of every build in turn); by default, this tree's release build.
+# rounds (each round runs every load of every build in turn, in the reverse order every other
+# round, so that going second costs each build alike); by default, this tree's release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -54,7 +55,9 @@ median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+
 echo "machine: $(nproc) cores; load from the same host; wrk -t2 -c$conns -d${secs}s; $rounds rounds"
 row round run "req/s" p50 p99 "peak RSS" check
 for round in $(seq 1 "$rounds"); do
-  for named in $BINS; do
+  order=$BINS
+  if [ $((round % 2)) -eq 0 ]; then order=$(printf '%s\n' $BINS | tac | tr '\n' ' '); fi
+  for named in $order; do
     name=${named%%=*}
     bin=${named#*=}
     start "sqlite://$work/bench-$round.db" 18181

@@ -5,7 +5,8 @@
 //! for what a mail cannot give (`needs_info`), linked to the case it quotes or answers when there
 //! is one: a stranger never joins someone else's case, and a closed case is not reopened by mail.
 //! A bounce that names one of our mails marks that case's address undeliverable; automatic mail is
-//! ignored; what cannot be read is kept aside with its reason. The raw message is kept as a blob.
+//! ignored; what cannot be read is kept aside with its reason. The raw message is kept as a blob
+//! (that of a mail nothing names, an ignored one, goes with the blob sweeper's grace period).
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};

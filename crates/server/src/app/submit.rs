@@ -216,9 +216,10 @@ fn merged_notice(
         token.clone(),
         valid.email.clone(),
     );
-    // Each merge is its own mail: the nonce keeps their Message-IDs apart.
-    let event = format!("merged-{:016x}", rand::random::<u64>());
     Box::new(move |id: TicketId| {
+        // Each merge is its own mail: the nonce keeps their Message-IDs apart. Made here, not
+        // for every intake: most never merge.
+        let event = format!("merged-{:016x}", rand::random::<u64>());
         let case = display_number(catalog.case_prefix(), id);
         NewOutboxEvent {
             ticket_id: id,

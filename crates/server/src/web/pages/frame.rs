@@ -157,12 +157,15 @@ pub fn as_page(state: &WebState, headers: &HeaderMap, response: Response) -> Res
         return response;
     };
     let prefs = Prefs::read(headers, None).on_site(&state.app.settings.public_url);
+    // A heading of the refusal's own where there is one ("Too many requests"), else the general one.
+    let own = format!("error-title-{}", refusal.code);
     let (heading, message) = match refusal.code {
         "not_found" => ("not-found-title", prefs.t.msg("not-found")),
         "internal" => (
             "error-title",
             prefs.t.with("error-page", "request_id", request_id(headers)),
         ),
+        _ if prefs.t.msg(&own) != own => (own.as_str(), refusal.message(prefs.t.lang())),
         _ => ("error-title", refusal.message(prefs.t.lang())),
     };
     let mut page = error_page(&prefs, response.status(), heading, message);
