@@ -132,6 +132,61 @@ impl Channel {
     }
 }
 
+/// What the queue marks on a case's row (SPEC §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    NeedsInfo,
+    UrgencyStrike,
+    EditedScreenshot,
+    RepeatedScreenshot,
+    PossibleScam,
+    Undeliverable,
+    Masked,
+}
+
+text_enum!(Flag, "flag", {
+    NeedsInfo => "needs_info",
+    UrgencyStrike => "urgency_strike",
+    EditedScreenshot => "edited_screenshot",
+    RepeatedScreenshot => "repeated_screenshot",
+    PossibleScam => "possible_scam",
+    Undeliverable => "undeliverable",
+    Masked => "masked",
+});
+
+impl Flag {
+    /// A case's flags, from its status, its strike, what intake warned of and whether its address
+    /// bounces; in a fixed order.
+    pub fn of(status: Status, penalised: bool, warnings: &[crate::problem::Warning], undeliverable: bool) -> Vec<Flag> {
+        use crate::problem::WarningCode as W;
+        let warned = |code: W| warnings.iter().any(|w| w.code == code);
+        let mut flags = Vec::new();
+        if status == Status::NeedsInfo || warned(W::MissingRecommended) {
+            flags.push(Flag::NeedsInfo);
+        }
+        if penalised {
+            flags.push(Flag::UrgencyStrike);
+        }
+        if warned(W::AttachmentEdited) {
+            flags.push(Flag::EditedScreenshot);
+        }
+        if warned(W::AttachmentRepeated) {
+            flags.push(Flag::RepeatedScreenshot);
+        }
+        if warned(W::PossibleScamReport) {
+            flags.push(Flag::PossibleScam);
+        }
+        if undeliverable {
+            flags.push(Flag::Undeliverable);
+        }
+        if warned(W::SensitiveDataMasked) {
+            flags.push(Flag::Masked);
+        }
+        flags
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

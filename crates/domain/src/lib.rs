@@ -6,6 +6,8 @@
 #[macro_use]
 mod text_enum;
 
+pub mod access;
+pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod case_number;

@@ -25,6 +25,8 @@ pub enum ProblemCode {
     AttachmentCorrupt,
     AttachmentDuplicate,
     TooLong,
+    /// An agent's password shorter than the desk accepts.
+    PasswordTooShort,
 }
 
 /// Accepted, but the customer and the agent are told: SPEC §3.2. Stored with the case (JSON).
@@ -56,6 +58,7 @@ text_enum!(ProblemCode, "problem code", {
     AttachmentCorrupt => "attachment_corrupt",
     AttachmentDuplicate => "attachment_duplicate",
     TooLong => "too_long",
+    PasswordTooShort => "password_too_short",
 });
 
 text_enum!(WarningCode, "warning code", {

@@ -70,10 +70,9 @@ impl Timers {
             (Some(at), _) if self.ended() => judged(at, self.resolution_due),
             _ if self.ended() => ClockState::Met,
             // Waiting on the customer: a target missed before the wait stays missed.
-            (_, Some(since)) if self.status.pauses_resolution() => match since > self.resolution_due {
-                true => ClockState::Breached,
-                false => ClockState::Paused,
-            },
+            _ if self.waiting() => ClockState::Paused,
+            // Waiting, but the target was missed before the wait began.
+            (_, Some(_)) if self.status.pauses_resolution() => ClockState::Breached,
             _ if now > self.resolution_due => ClockState::Breached,
             _ => ClockState::Running,
         }
@@ -123,14 +122,27 @@ impl Timers {
         t
     }
 
+    /// Waiting on the customer with its resolution clock standing still (a target missed before
+    /// the wait stays missed, and is not "paused").
+    fn waiting(&self) -> bool {
+        self.status.pauses_resolution() && self.paused_since.is_some_and(|since| since <= self.resolution_due)
+    }
+
     /// Where the case goes in the queue (SPEC §7): running clocks before paused ones, then by next
     /// due time, then by priority; `tie` (the case's sequence) decides the rest. Ended cases last.
-    pub fn queue_key(&self, priority: Priority, tie: u64, now: DateTime<Utc>) -> QueueKey {
-        let paused = self.current(now).is_none_or(|(_, state)| state == ClockState::Paused);
+    /// A case waiting on the customer before any public reply still owes its first response, so it
+    /// stays among the running ones.
+    pub fn queue_key(&self, priority: Priority, tie: u64) -> QueueKey {
+        let band = if self.ended() {
+            Band::Ended
+        } else if self.first_response_at.is_some() && self.waiting() {
+            Band::Paused
+        } else {
+            Band::Running
+        };
         QueueKey {
-            ended: self.ended(),
-            paused,
-            due: self.next_due().unwrap_or(DateTime::<Utc>::MAX_UTC),
+            band,
+            due: self.next_due().unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
             priority,
             tie,
         }
@@ -145,14 +157,68 @@ pub enum Target {
     Resolution,
 }
 
+text_enum!(Target, "target", {
+    FirstResponse => "first_response",
+    Resolution => "resolution",
+});
+
 /// A case's place in the queue: compare keys to sort (smallest first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct QueueKey {
-    ended: bool,
-    paused: bool,
+    band: Band,
+    /// The next due time; the epoch for ended cases (they sort among themselves by priority).
     due: DateTime<Utc>,
     priority: Priority,
     tie: u64,
+}
+
+/// The queue's three bands, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Band {
+    Running,
+    Paused,
+    Ended,
+}
+
+/// Bits of [`QueueKey::position`] below the band: the due time in milliseconds (enough until the
+/// year 3000) above two bits of priority.
+const DUE_SHIFT: u32 = 2;
+const BAND_SHIFT: u32 = 57;
+
+impl QueueKey {
+    /// The key without its tie as one number whose order is the key's: what the store indexes, so
+    /// the queue, its views and its pages are one index range each (the tie is the case's id, the
+    /// index's second column).
+    pub fn position(&self) -> i64 {
+        let band = match self.band {
+            Band::Running => 0,
+            Band::Paused => 1,
+            Band::Ended => 2,
+        };
+        let due = self
+            .due
+            .timestamp_millis()
+            .clamp(0, (1 << (BAND_SHIFT - DUE_SHIFT)) - 1);
+        let priority = match self.priority {
+            Priority::Urgent => 0,
+            Priority::High => 1,
+            Priority::Normal => 2,
+            Priority::Low => 3,
+        };
+        (band << BAND_SHIFT) | (due << DUE_SHIFT) | priority
+    }
+
+    /// Every open case with a position below this one is overdue at `now` on its current target:
+    /// running, and due before `now`.
+    pub fn overdue_below(now: DateTime<Utc>) -> i64 {
+        QueueKey {
+            band: Band::Running,
+            due: now,
+            priority: Priority::Urgent,
+            tie: 0,
+        }
+        .position()
+    }
 }
 
 fn judged(done_at: DateTime<Utc>, due: DateTime<Utc>) -> ClockState {
@@ -320,7 +386,6 @@ mod tests {
 
     #[test]
     fn the_queue_puts_running_before_paused_then_soonest_due_then_priority() {
-        let now = at(2, 0);
         let soon = open(at(2, 6), at(4, 0));
         let later = open(at(2, 9), at(4, 0));
         let paused = Timers {
@@ -335,12 +400,12 @@ mod tests {
             ..open(at(1, 6), at(1, 7))
         };
         let mut keys = [
-            (done.queue_key(Priority::Urgent, 1, now), "done"),
-            (paused.queue_key(Priority::Urgent, 2, now), "paused"),
-            (later.queue_key(Priority::Urgent, 3, now), "later"),
-            (soon.queue_key(Priority::Low, 4, now), "soon, low"),
-            (soon.queue_key(Priority::High, 5, now), "soon, high"),
-            (soon.queue_key(Priority::High, 6, now), "soon, high, newer"),
+            (done.queue_key(Priority::Urgent, 1), "done"),
+            (paused.queue_key(Priority::Urgent, 2), "paused"),
+            (later.queue_key(Priority::Urgent, 3), "later"),
+            (soon.queue_key(Priority::Low, 4), "soon, low"),
+            (soon.queue_key(Priority::High, 5), "soon, high"),
+            (soon.queue_key(Priority::High, 6), "soon, high, newer"),
         ];
         keys.sort();
         let order: Vec<_> = keys.iter().map(|(_, name)| *name).collect();
@@ -365,6 +430,29 @@ mod tests {
         (0i64..60 * 24).prop_map(|minutes| at(1, 0) + Duration::minutes(minutes * 30))
     }
 
+    fn priority() -> impl Strategy<Value = Priority> {
+        prop::sample::select(Priority::ALL.to_vec())
+    }
+
+    fn timers() -> impl Strategy<Value = Timers> {
+        (
+            status(),
+            instant(),
+            instant(),
+            proptest::option::of(instant()),
+            proptest::option::of(instant()),
+            proptest::option::of(instant()),
+        )
+            .prop_map(|(status, frd, rd, answered, resolved, paused)| Timers {
+                status,
+                first_response_due: frd,
+                resolution_due: rd,
+                first_response_at: answered,
+                resolved_at: resolved,
+                paused_since: paused,
+            })
+    }
+
     proptest! {
         /// Whatever the history, a target done is never Running or Paused, an open case always has
         /// a next due time, and only a waiting case is paused.
@@ -385,6 +473,26 @@ mod tests {
             if let Some((_, ClockState::Running)) = t.current(now) {
                 prop_assert!(now <= t.next_due().unwrap_or(now));
             }
+        }
+
+        /// The stored position orders cases exactly as the key does (ties aside), and a case is
+        /// below the overdue bound exactly when its current target is breached now.
+        #[test]
+        fn positions_order_as_keys_and_bound_the_overdue(
+            a in timers(), b in timers(), pa in priority(), pb in priority(), now in instant(),
+        ) {
+            // A history lies in the past of the instant it is judged at.
+            let past = |t: Option<DateTime<Utc>>| t.map(|t| t.min(now));
+            let a = Timers {
+                paused_since: past(a.paused_since),
+                first_response_at: past(a.first_response_at),
+                resolved_at: past(a.resolved_at),
+                ..a
+            };
+            let (ka, kb) = (a.queue_key(pa, 0), b.queue_key(pb, 0));
+            prop_assert_eq!(ka.cmp(&kb), ka.position().cmp(&kb.position()));
+            let overdue = matches!(a.current(now), Some((_, ClockState::Breached)));
+            prop_assert_eq!(overdue, ka.position() < QueueKey::overdue_below(now), "{:?} at {}", a, now);
         }
 
         /// A pause never brings the target forward, and costs at most the time waited.

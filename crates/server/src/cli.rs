@@ -12,9 +12,11 @@ use sportello_domain::triage::{due, Priority};
 use crate::config::{Settings, SettingsArgs};
 use std::io::Read as _;
 
+use crate::app::agents::{self, AgentInput, TeamInput};
 use crate::app::ingest::{ingest, Ingested};
 use crate::app::Clock;
 use crate::startup::{build_app, load_catalog, open_store, shutdown_signal, Application};
+use sportello_domain::access::{Principal, Role, Scope};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +46,74 @@ enum Command {
     Mail {
         #[command(subcommand)]
         command: MailCommand,
+    },
+    /// Manage the agents who answer (SPEC §6).
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
+    /// Manage teams.
+    Team {
+        #[command(subcommand)]
+        command: TeamCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentCommand {
+    /// Create an agent; prints a set-password link (valid 7 days) unless --password-stdin.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, lead or agent.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// A team the agent belongs to (repeatable).
+        #[arg(long = "team")]
+        teams: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// Print a new API token for the agent, once.
+    Token {
+        #[arg(long)]
+        email: String,
+        /// read or write.
+        #[arg(long, default_value = "read")]
+        scope: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// Disable the agent: their sessions and tokens stop at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TeamCommand {
+    /// Create a team.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// A category, or CATEGORY/SUBCATEGORY, the team owns (repeatable).
+        #[arg(long)]
+        owns: Vec<String>,
+        /// Its cases are visible only to its members and admins.
+        #[arg(long)]
+        restricted: bool,
+        #[command(flatten)]
+        settings: SettingsArgs,
     },
 }
 
@@ -146,10 +216,112 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", describe(&outcome));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Agent { command } => agent(command),
+        Command::Team {
+            command:
+                TeamCommand::Add {
+                    name,
+                    owns,
+                    restricted,
+                    settings,
+                },
+        } => with_app(&settings, |app| async move {
+            let input = TeamInput { name, owns, restricted };
+            agents::add_team(&app, &Principal::System, input).await?;
+            Ok("team added".to_owned())
+        }),
         Command::Sla(args) => {
             println!("{}", sla(&args)?);
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Runs `work` on the application the settings describe; prints its answer, or its refusal.
+fn with_app<F, Fut>(args: &SettingsArgs, work: F) -> anyhow::Result<ExitCode>
+where
+    F: FnOnce(crate::app::App) -> Fut,
+    Fut: std::future::Future<Output = Result<String, crate::app::Error>>,
+{
+    let settings = Settings::load(args)?;
+    init_tracing();
+    let answer = runtime()?.block_on(async {
+        let app = build_app(&settings, Clock::system()).await?;
+        anyhow::Ok(work(app).await)
+    })?;
+    match answer {
+        Ok(text) => {
+            println!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(crate::app::Error::Invalid(problems)) => {
+            let lang = crate::i18n::Lang::english();
+            for p in &problems {
+                eprintln!(
+                    "sportello: {}: {}",
+                    p.field,
+                    crate::web::error::problem_message(p, &lang)
+                );
+            }
+            Ok(ExitCode::from(2))
+        }
+        Err(crate::app::Error::NotFound) => bail!("no such agent"),
+        Err(e) => bail!("{e}"),
+    }
+}
+
+fn agent(command: AgentCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AgentCommand::Add {
+            email,
+            name,
+            role,
+            teams,
+            password_stdin,
+            settings,
+        } => {
+            let role: Role = role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("cannot read the password from standard input")?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            with_app(&settings, |app| async move {
+                let input = AgentInput {
+                    email,
+                    name,
+                    role,
+                    teams,
+                    password,
+                };
+                let added = agents::add_agent(&app, &Principal::System, input).await?;
+                Ok(match added.link {
+                    Some(link) => format!("agent added; set the password within 7 days at {link}"),
+                    None => "agent added".to_owned(),
+                })
+            })
+        }
+        AgentCommand::Token {
+            email,
+            scope,
+            name,
+            settings,
+        } => {
+            let scope: Scope = scope.parse().map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
+            with_app(&settings, |app| async move {
+                agents::issue_token(&app, &Principal::System, &email, scope, &name).await
+            })
+        }
+        AgentCommand::Disable { email, settings } => with_app(&settings, |app| async move {
+            Ok(match agents::disable_agent(&app, &Principal::System, &email).await? {
+                true => "agent disabled; their sessions and tokens have ended".to_owned(),
+                false => "agent was already disabled".to_owned(),
+            })
+        }),
     }
 }
 

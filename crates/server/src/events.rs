@@ -16,6 +16,8 @@ pub enum OutboxEvent {
     Confirmation(Confirmation),
     /// SPEC §3.3: a request was added to the contact's open case.
     Merged(MergedNotice),
+    /// SPEC §7: an agent's public reply.
+    Reply(AgentReply),
 }
 
 impl OutboxEvent {
@@ -24,6 +26,7 @@ impl OutboxEvent {
         match self {
             OutboxEvent::Confirmation(_) => "confirmation",
             OutboxEvent::Merged(_) => "merged",
+            OutboxEvent::Reply(_) => "reply",
         }
     }
 
@@ -33,6 +36,7 @@ impl OutboxEvent {
         match &mut self {
             OutboxEvent::Confirmation(c) => c.status_url = None,
             OutboxEvent::Merged(m) => m.status_url = None,
+            OutboxEvent::Reply(r) => r.status_url = None,
         }
         self
     }
@@ -64,6 +68,21 @@ pub struct MergedNotice {
     pub case_number: String,
     pub to: Email,
     pub language: String,
+    /// None once delivered.
+    pub status_url: Option<String>,
+}
+
+/// SPEC §7: an agent's public reply, mailed in the case's language on the customer's thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentReply {
+    pub case_number: String,
+    pub to: Email,
+    pub language: String,
+    pub agent_name: String,
+    pub body: String,
+    /// The Message-IDs the reply answers (`In-Reply-To`, the last) and its thread (`References`).
+    pub references: Vec<String>,
     /// None once delivered.
     pub status_url: Option<String>,
 }

@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::jobs::blobs::BlobSweeper;
 use crate::jobs::delivery::{Delivery, BATCH};
 use crate::jobs::mailbox::MailboxPoller;
+use crate::jobs::sla::SlaWatcher;
 use crate::mail::ids::MailIds;
 use crate::mail::imap::{default_tls, MailboxUrl};
 use crate::mail::Composer;
@@ -101,6 +102,10 @@ impl Application {
             }
         };
         let blobs = BlobSweeper::new(App::clone(&self.state.app), self.settings.blob_grace).run();
+        let watcher = SlaWatcher {
+            app: App::clone(&self.state.app),
+        }
+        .run();
         let limits = ConnectionLimits {
             header_timeout: self.settings.header_timeout,
             max_connections: self.settings.max_connections.unwrap_or_else(default_max_connections),
@@ -113,6 +118,7 @@ impl Application {
             () = deliver => Ok(()),
             () = poll => Ok(()),
             () = blobs => Ok(()),
+            () = watcher => Ok(()),
         }
     }
 
@@ -167,7 +173,14 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         .secret("message_ids", clock.now())
         .await
         .context("database: cannot read the server's secrets")?;
-    Ok(App {
+    let filled = store
+        .fill_queue_positions()
+        .await
+        .context("database: cannot place older cases in the queue")?;
+    if filled > 0 {
+        tracing::info!(cases = filled, "placed cases written before the desk in its queue");
+    }
+    let app = App {
         catalog: Arc::new(catalog),
         store,
         blobs,
@@ -179,7 +192,11 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         mail_ids: MailIds::new(message_ids, &settings.support_address),
         clock,
         outbox_wake: Arc::new(tokio::sync::Notify::new()),
-    })
+    };
+    crate::app::agents::default_teams(&app)
+        .await
+        .context("database: cannot create the default teams")?;
+    Ok(app)
 }
 
 /// Connects and migrates; the one place that knows a fresh directory needs nothing else.

@@ -14,3 +14,5 @@ mail-missing-description = a description of the problem: what you did, what you 
 # The mail to a contact whose new request joined their open case (SPEC §3.3). Variables: $case.
 mail-merged-subject = [{ $case }] Your new request was added to your open case
 mail-merged-body = We received another request from this address while your case { $case } is still open, so we added it to that case instead of opening a new one.
+mail-reply-subject = Re: [{ $case }] Your support request
+mail-reply-signature = { $agent }, Support

@@ -14,3 +14,5 @@ mail-missing-description = una descrizione del problema: cosa hai fatto, cosa ti
 # La mail a chi ha inviato una nuova richiesta mentre il suo caso è ancora aperto (SPEC §3.3). Variabili: $case.
 mail-merged-subject = [{ $case }] La tua nuova richiesta è stata aggiunta al tuo caso aperto
 mail-merged-body = Abbiamo ricevuto un'altra richiesta da questo indirizzo mentre il tuo caso { $case } è ancora aperto, quindi l'abbiamo aggiunta a quel caso invece di aprirne uno nuovo.
+mail-reply-subject = Re: [{ $case }] La tua richiesta di assistenza
+mail-reply-signature = { $agent }, Assistenza

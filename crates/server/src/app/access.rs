@@ -2,6 +2,7 @@
 //! proof is made only here: whoever cannot show one gets the same answer as for a case that does
 //! not exist.
 
+use sportello_domain::access::{Denied, Principal};
 use sportello_domain::case_number::CaseNumber;
 
 use super::{App, Error, StatusToken};
@@ -34,4 +35,57 @@ pub async fn customer(app: &App, case: &str, token: &str) -> Result<CustomerAcce
         return Err(Error::NotFound);
     }
     Ok(CustomerAccess { case: number, id })
+}
+
+/// Proof that an agent (or the system) may see one case, with the case as it was read: made only
+/// by [`staff`], after the principal's access was checked against the case's team.
+#[derive(Debug, Clone)]
+pub struct StaffAccess {
+    case: crate::store::Case,
+    number: CaseNumber,
+}
+
+impl StaffAccess {
+    pub fn case(&self) -> &crate::store::Case {
+        &self.case
+    }
+
+    pub fn number(&self) -> &CaseNumber {
+        &self.number
+    }
+}
+
+/// What the caller wants to do with the case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Read,
+    Work,
+}
+
+/// The principal's access to `case`: [`Error::NotFound`] for a case that does not exist and for
+/// one they may not see alike (SPEC §6), [`Error::Forbidden`] for one they may see but not change.
+pub async fn staff(app: &App, who: &Principal, case: &str, intent: Intent) -> Result<StaffAccess, Error> {
+    let number = app.catalog.case_prefix().parse(case).map_err(|_| Error::NotFound)?;
+    let id = TicketId::of(&number).ok_or(Error::NotFound)?;
+    let found = app.store.case(id).await?.ok_or(Error::NotFound)?;
+    let team = match found.team {
+        Some(team) => app
+            .store
+            .teams()
+            .await?
+            .into_iter()
+            .find(|t| t.id == team)
+            .map(|t| t.as_ref()),
+        None => None,
+    };
+    let allowed = match intent {
+        Intent::Read if who.may_see(team) => Ok(()),
+        Intent::Read => Err(Denied::Hidden),
+        Intent::Work => who.may_work(team),
+    };
+    match allowed {
+        Ok(()) => Ok(StaffAccess { case: found, number }),
+        Err(Denied::Hidden) => Err(Error::NotFound),
+        Err(Denied::Forbidden) => Err(Error::Forbidden),
+    }
 }

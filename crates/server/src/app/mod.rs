@@ -4,8 +4,14 @@
 
 pub mod access;
 pub mod add_info;
+pub mod agents;
+pub mod answer;
+pub mod change;
+pub mod desk_case;
 pub mod ingest;
+pub mod queue;
 pub mod reply;
+pub mod sign_in;
 pub mod status;
 pub mod submit;
 

@@ -13,7 +13,7 @@ use lettre::{Address, Message};
 use sportello_domain::catalog::Catalog;
 use sportello_domain::contact::email::Email;
 
-use crate::events::{Confirmation, MergedNotice, OutboxEvent};
+use crate::events::{AgentReply, Confirmation, MergedNotice, OutboxEvent};
 use crate::i18n::Lang;
 
 #[derive(Debug, thiserror::Error)]
@@ -128,18 +128,30 @@ impl Composer {
         let (to, subject, text, html) = match event {
             OutboxEvent::Confirmation(c) => self.confirmation(catalog, c)?,
             OutboxEvent::Merged(m) => self.merged(m)?,
+            OutboxEvent::Reply(r) => self.reply(r)?,
+        };
+        let references = match event {
+            OutboxEvent::Reply(r) => r.references.clone(),
+            _ => Vec::new(),
         };
         let bounce = ids::bounce_address_of(message_id)
             .and_then(|a| a.parse::<Address>().ok())
             .or_else(|| Some(self.from.email.clone()));
         let envelope = Envelope::new(bounce, vec![to.clone()]).map_err(|e| ComposeError::Build(e.to_string()))?;
-        Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(Mailbox::new(None, to))
             .subject(subject)
             .message_id(Some(message_id.to_owned()))
-            .header(AutoSubmitted)
-            .envelope(envelope)
+            .envelope(envelope);
+        // A person's reply is not an automatic one: the customer's mail client may answer it.
+        if !matches!(event, OutboxEvent::Reply(_)) {
+            builder = builder.header(AutoSubmitted);
+        }
+        if let Some(last) = references.last() {
+            builder = builder.in_reply_to(last.clone()).references(references.join(" "));
+        }
+        builder
             .multipart(MultiPart::alternative_plain_html(text, html))
             .map_err(|e| ComposeError::Build(e.to_string()))
     }
@@ -220,6 +232,65 @@ impl Composer {
         .map_err(|e| ComposeError::Build(e.to_string()))?;
         Ok((recipient(&m.to)?, subject, text, html))
     }
+}
+
+impl Composer {
+    fn reply(&self, r: &AgentReply) -> Result<(Address, String, String, String), ComposeError> {
+        let status_url = r.status_url.as_deref().ok_or(ComposeError::NoLink)?;
+        let lang = Lang::negotiate([r.language.as_str()]);
+        let code = lang.code();
+        let case = ("case", r.case_number.clone());
+        let t = ReplyTexts {
+            signature: lang.message("mail-reply-signature", &[("agent", r.agent_name.clone())]),
+            status_intro: lang.message("mail-status-intro", &[]),
+            reply_hint: lang.message("mail-reply-hint", &[]),
+            warning: lang.message("mail-warning", &[]),
+        };
+        let subject = lang.message("mail-reply-subject", &[case]);
+        let paragraphs: Vec<&str> = r.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect();
+        let text = ReplyText {
+            t: &t,
+            body: &r.body,
+            status_url,
+        }
+        .render()
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+        let html = ReplyHtml {
+            t: &t,
+            lang: &code,
+            subject: &subject,
+            paragraphs: &paragraphs,
+            status_url,
+        }
+        .render()
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+        Ok((recipient(&r.to)?, subject, text, html))
+    }
+}
+
+struct ReplyTexts {
+    signature: String,
+    status_intro: String,
+    reply_hint: String,
+    warning: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reply.txt", escape = "none")]
+struct ReplyText<'a> {
+    t: &'a ReplyTexts,
+    body: &'a str,
+    status_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reply.html")]
+struct ReplyHtml<'a> {
+    t: &'a ReplyTexts,
+    lang: &'a str,
+    subject: &'a str,
+    paragraphs: &'a [&'a str],
+    status_url: &'a str,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use sportello_domain::access::{AgentId, TeamId};
 use sportello_domain::case::{Author, Channel, Status};
 use sportello_domain::contact::email::Email;
 use sportello_domain::contact::phone::Phone;
@@ -48,6 +49,9 @@ pub struct Case {
     /// The case this one was opened about (a stranger quoting its number, a reply to a closed
     /// case, the same phone under another address).
     pub related_to: Option<TicketId>,
+    pub assignee: Option<AgentId>,
+    /// The team that owns it (SPEC §6); a restricted team's case is hidden from non-members.
+    pub team: Option<TeamId>,
 }
 
 impl Case {
@@ -74,6 +78,8 @@ pub struct MessageRecord {
     pub body: String,
     pub public: bool,
     pub created_at: DateTime<Utc>,
+    /// The agent who wrote a reply or note, with their name.
+    pub agent: Option<(AgentId, String)>,
 }
 
 /// An attachment as the customer sees it listed on the status page.
@@ -84,11 +90,15 @@ pub struct AttachmentRecord {
     pub filename: String,
     pub width: u32,
     pub height: u32,
+    pub byte_len: i64,
+    /// The editing program its metadata names, if any.
+    pub editor: Option<String>,
+    pub sha256: String,
 }
 
 const CASE_COLUMNS: &str = "id, status, priority, category, subcategory, email, phone, name, country, language, \
      device, description, fields, urgent_requested, penalised, warnings, channel, created_at, first_response_due, \
-     resolution_due, first_response_at, resolved_at, last_bump_at, paused_since, related_to";
+     resolution_due, first_response_at, resolved_at, last_bump_at, paused_since, related_to, assignee_id, team_id";
 
 /// '' is how the NOT NULL columns `phone` and `device` say "not known yet".
 fn known(value: String) -> Option<String> {
@@ -126,6 +136,8 @@ fn case_of(row: &sqlx::any::AnyRow) -> Result<Case, StoreError> {
         last_bump_at: c.opt_time("last_bump_at")?,
         paused_since: c.opt_time("paused_since")?,
         related_to: c.opt_i64("related_to")?.map(TicketId),
+        assignee: c.opt_i64("assignee_id")?.map(AgentId),
+        team: c.opt_i64("team_id")?.map(TeamId),
     })
 }
 
@@ -151,7 +163,8 @@ impl Store {
 
     pub async fn messages(&self, id: TicketId) -> Result<Vec<MessageRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, author, sender, body, public, created_at FROM messages WHERE ticket_id = $1 ORDER BY id",
+            "SELECT m.id, m.author, m.sender, m.body, m.public, m.created_at, m.agent_id, g.name AS agent_name \
+             FROM messages m LEFT JOIN agents g ON g.id = m.agent_id WHERE m.ticket_id = $1 ORDER BY m.id",
         )
         .bind(id.0)
         .fetch_all(&self.reads)
@@ -166,6 +179,10 @@ impl Store {
                     body: c.text("body")?,
                     public: c.flag("public")?,
                     created_at: c.time("created_at")?,
+                    agent: match (c.opt_i64("agent_id")?, c.opt_text("agent_name")?) {
+                        (Some(id), Some(name)) => Some((AgentId(id), name)),
+                        _ => None,
+                    },
                 })
             })
             .collect()
@@ -173,11 +190,13 @@ impl Store {
 
     /// The case's attachments, oldest first.
     pub async fn attachments(&self, id: TicketId) -> Result<Vec<AttachmentRecord>, StoreError> {
-        let rows =
-            sqlx::query("SELECT message_id, filename, width, height FROM evidence WHERE ticket_id = $1 ORDER BY id")
-                .bind(id.0)
-                .fetch_all(&self.reads)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT message_id, filename, width, height, byte_len, editor, sha256 FROM evidence \
+                 WHERE ticket_id = $1 ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.reads)
+        .await?;
         let side = |c: &Columns<'_>, column: &str| {
             let n = c.i64(column)?;
             u32::try_from(n).map_err(|_| corrupt(column, format!("{n} pixels")))
@@ -190,7 +209,47 @@ impl Store {
                     filename: c.text("filename")?,
                     width: side(&c, "width")?,
                     height: side(&c, "height")?,
+                    byte_len: c.i64("byte_len")?,
+                    editor: c.opt_text("editor")?,
+                    sha256: c.text("sha256")?,
                 })
+            })
+            .collect()
+    }
+
+    /// The contact's other cases (same e-mail), newest first, without those of `hidden` teams.
+    pub async fn cases_of_contact(
+        &self,
+        email: &Email,
+        except: TicketId,
+        hidden: &[TeamId],
+        limit: i64,
+    ) -> Result<Vec<(TicketId, Status, String, DateTime<Utc>)>, StoreError> {
+        let hide = if hidden.is_empty() {
+            String::new()
+        } else {
+            // Ids are numbers: safe to write into the statement.
+            let ids: Vec<String> = hidden.iter().map(|t| t.0.to_string()).collect();
+            format!(" AND (team_id IS NULL OR team_id NOT IN ({}))", ids.join(", "))
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT id, status, category, created_at FROM tickets WHERE email = $1 AND id <> $2{hide} \
+             ORDER BY created_at DESC, id DESC LIMIT $3"
+        ))
+        .bind(email.as_str())
+        .bind(except.0)
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let c = Columns(r);
+                Ok((
+                    TicketId(c.i64("id")?),
+                    c.parsed("status")?,
+                    c.text("category")?,
+                    c.time("created_at")?,
+                ))
             })
             .collect()
     }

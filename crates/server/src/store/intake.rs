@@ -16,6 +16,7 @@ use sportello_domain::contact::phone::Phone;
 use sportello_domain::evidence::{ContentHash, ImageKind};
 use sportello_domain::problem::Warning;
 use sportello_domain::request::Evidence;
+use sportello_domain::sla::Timers;
 use sportello_domain::triage::{Due, Priority};
 use sqlx::Row;
 
@@ -112,6 +113,20 @@ pub struct NewCase {
 }
 
 impl NewCase {
+    /// Its place in the queue (SPEC §7), as the domain orders cases.
+    pub(super) fn queue_position(&self) -> i64 {
+        Timers {
+            status: self.status,
+            first_response_due: self.due.first_response_due,
+            resolution_due: self.due.resolution_due,
+            first_response_at: None,
+            resolved_at: None,
+            paused_since: None,
+        }
+        .queue_key(self.priority, 0)
+        .position()
+    }
+
     /// The JSON columns, written once per intake.
     pub(super) fn json(&self) -> Result<(String, String), StoreError> {
         let text = |e: serde_json::Error| StoreError::Other(e.to_string());
@@ -199,8 +214,10 @@ macro_rules! insert_ticket {
     () => {
         "INSERT INTO tickets (status, priority, category, subcategory, email, phone, name, country, language, \
          device, description, fields, urgent_requested, penalised, warnings, channel, created_at, updated_at, \
-         first_response_due, resolution_due, related_to, raw_sha256) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19, $20, $21)"
+         first_response_due, resolution_due, related_to, raw_sha256, queue_position, team_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19, $20, $21, \
+         $22, (SELECT team_id FROM team_owns WHERE category = $3 AND subcategory IN ($4, '') \
+         ORDER BY subcategory DESC LIMIT 1))"
     };
 }
 macro_rules! insert_message {
@@ -392,6 +409,7 @@ impl Store {
             .bind(ms(t.due.resolution_due))
             .bind(t.related_to.map(TicketId::get))
             .bind(&r.raw_sha256)
+            .bind(t.queue_position())
             .fetch_one(&mut *tx)
             .await?
             .try_get("id")?;
@@ -544,7 +562,8 @@ pub(super) fn intake_sqlite<T>(
         ms(t.due.first_response_due),
         ms(t.due.resolution_due),
         t.related_to.map(TicketId::get),
-        r.raw_sha256
+        r.raw_sha256,
+        t.queue_position()
     ])?;
     let id = conn.last_insert_rowid();
     sqlite_evidence_and_token(conn, r, id, None)?;

@@ -8,11 +8,14 @@
 //! never a default. Every write runs in a [`WriteTx`] (on SQLite, in the one writer's turn) except
 //! intake, which SQLite runs on its own writer thread ([`sqlite_writer`]).
 
+mod agents;
+mod audit;
 mod cases;
 mod columns;
 mod inbound;
 mod intake;
 mod outbox;
+mod queue;
 mod secrets;
 mod sqlite_writer;
 mod write;
@@ -23,10 +26,13 @@ use sportello_domain::case_number::{CaseNumber, CaseNumberError, CasePrefix};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use agents::{AgentRecord, NewAgent, SessionRecord, TeamRecord, TokenRecord};
+pub use audit::{AuditEntry, AuditQuery, AuditRecord};
 pub use cases::{AttachmentRecord, Case, MessageRecord};
 pub use intake::{CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest, NewCase};
 pub use outbox::{NewOutboxEvent, OutboxId, OutboxRecord};
-pub use write::{CustomerMessage, PriorityChange, WriteTx};
+pub use queue::{Assigned, QueueQuery, QueueRow};
+pub use write::{AgentMessage, Assignment, CustomerMessage, PriorityChange, WriteTx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

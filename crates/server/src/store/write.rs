@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use sportello_domain::access::{AgentId, TeamId};
 use sportello_domain::case::{Author, Status};
 use sportello_domain::contact::phone::Phone;
 use sportello_domain::sla::Timers;
@@ -32,6 +33,26 @@ pub struct CustomerMessage {
     pub raw_sha256: Option<String>,
     pub evidence: Vec<EvidenceRow>,
     pub at: DateTime<Utc>,
+}
+
+/// A reply or an internal note (SPEC §7).
+#[derive(Debug, Clone)]
+pub struct AgentMessage {
+    pub ticket: TicketId,
+    pub agent: AgentId,
+    pub body: String,
+    /// A public reply (mailed to the customer) rather than an internal note.
+    pub public: bool,
+    /// The same key twice writes one message.
+    pub idempotency_key: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Who works a case: an agent, a team, both or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Assignment {
+    pub agent: Option<AgentId>,
+    pub team: Option<TeamId>,
 }
 
 /// A new priority and the due times that follow from it: a reply's bump (SPEC §4), or the way
@@ -116,7 +137,7 @@ impl WriteTx {
         .bind(ms(window_start))
         .execute(self.conn())
         .await?;
-        Ok(done.rows_affected() == 1)
+        self.requeued(id, done.rows_affected() == 1).await
     }
 
     /// A priority change that holds only if the priority is still `from`.
@@ -132,7 +153,7 @@ impl WriteTx {
         .bind(change.from.as_str())
         .execute(self.conn())
         .await?;
-        Ok(done.rows_affected() == 1)
+        self.requeued(id, done.rows_affected() == 1).await
     }
 
     /// The case's catalog fields become `after`, if they are still `before`: if another write
@@ -198,6 +219,53 @@ impl WriteTx {
         .bind(timers.paused_since.map(ms))
         .bind(id.get())
         .bind(from.as_str())
+        .execute(self.conn())
+        .await?;
+        self.requeued(id, done.rows_affected() == 1).await
+    }
+
+    /// After an update that may have moved the case's clock: its queue position follows.
+    async fn requeued(&mut self, id: TicketId, changed: bool) -> Result<bool, StoreError> {
+        if changed {
+            self.requeue(id).await?;
+        }
+        Ok(changed)
+    }
+
+    /// A reply or note by `agent`; None when a message with the same idempotency key exists (a
+    /// double submit: the first one stands).
+    pub async fn add_agent_message(&mut self, m: &AgentMessage) -> Result<Option<MessageId>, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO messages (ticket_id, author, body, public, created_at, agent_id, idempotency_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL \
+             DO NOTHING RETURNING id",
+        )
+        .bind(m.ticket.get())
+        .bind(Author::Agent.as_str())
+        .bind(&m.body)
+        .bind(i64::from(m.public))
+        .bind(ms(m.at))
+        .bind(m.agent.0)
+        .bind(&m.idempotency_key)
+        .fetch_optional(self.conn())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id = MessageId(Columns(&row).i64("id")?);
+        self.touch(m.ticket, m.at).await?;
+        Ok(Some(id))
+    }
+
+    /// The case's assignee and team become `to`, if they are still `from`. Returns whether they did.
+    pub async fn assign(&mut self, id: TicketId, from: Assignment, to: Assignment) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tickets SET assignee_id = $1, team_id = $2 WHERE id = $3 \
+             AND COALESCE(assignee_id, 0) = $4 AND COALESCE(team_id, 0) = $5",
+        )
+        .bind(to.agent.map(|a| a.0))
+        .bind(to.team.map(|t| t.0))
+        .bind(id.get())
+        .bind(from.agent.map_or(0, |a| a.0))
+        .bind(from.team.map_or(0, |t| t.0))
         .execute(self.conn())
         .await?;
         Ok(done.rows_affected() == 1)

@@ -28,6 +28,9 @@ pub enum AppError {
     /// No such thing, or one the caller may not see (SPEC §6: the same answer).
     #[error("not found")]
     NotFound,
+    /// No credentials, or ones that are no longer good (an agents' API call).
+    #[error("unauthorized")]
+    Unauthorized,
     #[error("forbidden")]
     Forbidden,
     #[error("conflict: {0}")]
@@ -153,10 +156,11 @@ impl AppError {
                 None,
             ),
             AppError::NotFound => (StatusCode::NOT_FOUND, plain("not_found", Vec::new()), None),
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, plain("unauthorized", Vec::new()), None),
             AppError::Forbidden => (StatusCode::FORBIDDEN, plain("forbidden", Vec::new()), None),
             AppError::Conflict(why) => {
                 tracing::info!(%why, "conflict");
-                (StatusCode::CONFLICT, plain("conflict", Vec::new()), None)
+                (StatusCode::CONFLICT, plain("conflict", vec![("detail", why)]), None)
             }
             AppError::Unavailable(why) => {
                 tracing::warn!(%why, "unavailable");
@@ -179,6 +183,7 @@ impl IntoResponse for AppError {
             AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
+        let unauthorized = matches!(self, AppError::Unauthorized);
         let (status, refusal, body) = self.parts();
         let body =
             body.unwrap_or_else(|| json!({ "error": refusal.code, "message": refusal.message(&Lang::english()) }));
@@ -187,6 +192,11 @@ impl IntoResponse for AppError {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
+        }
+        if unauthorized {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response.extensions_mut().insert(refusal);
         response

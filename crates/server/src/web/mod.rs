@@ -2,13 +2,16 @@
 
 pub mod api;
 pub mod check;
+pub mod desk;
 pub mod error;
+pub mod extract;
 pub mod health;
 pub mod limits;
 pub mod pages;
 pub mod posted;
 pub mod serve;
 pub mod status;
+pub mod tickets;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -155,6 +158,8 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .merge(api::router())
         .merge(check::router())
+        .merge(desk::router())
+        .merge(tickets::router())
         .merge(pages::router())
         .merge(status::router())
         .merge(health::router())

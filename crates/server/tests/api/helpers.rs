@@ -16,6 +16,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub app: App,
     pub backend: &'static str,
+    /// The database the server runs on (tests that go behind its back connect to it).
+    pub database_url: String,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
     /// PostgreSQL: the database to drop afterwards, and the server to drop it on.
@@ -109,6 +111,7 @@ pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
             (url, "postgres", Some((admin, database)))
         }
     };
+    let url = database_url.clone();
     let settings = Settings {
         addr: "127.0.0.1:0".parse().unwrap(),
         database_url: Secret::new(database_url),
@@ -142,6 +145,7 @@ pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
         client: reqwest::Client::new(),
         app,
         backend: name,
+        database_url: url,
         _dir: dir,
         _shutdown: tx,
         dropped,

@@ -1,0 +1,71 @@
+//! What the audit log records (SPEC §6): one action per row, written in the transaction of the
+//! change it records. Stored as its text; a case's timeline shows its rows as system events.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    SignIn,
+    SignOut,
+    SignOutEverywhere,
+    AgentCreated,
+    AgentDisabled,
+    AgentRole,
+    AgentTeams,
+    PasswordSet,
+    TokenCreated,
+    TokenRevoked,
+    TeamCreated,
+    CaseReply,
+    CaseNote,
+    CaseRequestInfo,
+    CaseStatus,
+    CasePriority,
+    CaseCategory,
+    CaseAssigned,
+    CaseMerged,
+    CaseLinked,
+    SlaBreached,
+}
+
+text_enum!(Action, "audit action", {
+    SignIn => "sign_in",
+    SignOut => "sign_out",
+    SignOutEverywhere => "sign_out_everywhere",
+    AgentCreated => "agent_created",
+    AgentDisabled => "agent_disabled",
+    AgentRole => "agent_role",
+    AgentTeams => "agent_teams",
+    PasswordSet => "password_set",
+    TokenCreated => "token_created",
+    TokenRevoked => "token_revoked",
+    TeamCreated => "team_created",
+    CaseReply => "case_reply",
+    CaseNote => "case_note",
+    CaseRequestInfo => "case_request_info",
+    CaseStatus => "case_status",
+    CasePriority => "case_priority",
+    CaseCategory => "case_category",
+    CaseAssigned => "case_assigned",
+    CaseMerged => "case_merged",
+    CaseLinked => "case_linked",
+    SlaBreached => "sla_breached",
+});
+
+impl Action {
+    /// Shown in a case's timeline as a system event (replies and notes are shown as themselves).
+    pub fn is_case_event(self) -> bool {
+        matches!(
+            self,
+            Action::CaseStatus
+                | Action::CasePriority
+                | Action::CaseCategory
+                | Action::CaseAssigned
+                | Action::CaseMerged
+                | Action::CaseLinked
+                | Action::CaseRequestInfo
+                | Action::SlaBreached
+        )
+    }
+}

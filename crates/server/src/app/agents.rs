@@ -1,0 +1,220 @@
+//! Accounts and teams (SPEC §6): add an agent (with a set-password link or a password), give them
+//! an API token, disable them, add a team with what it owns. Each change is audited in its own
+//! transaction. The command line acts as [`Principal::System`]; the admin pages as the admin.
+
+use chrono::Duration;
+use sportello_domain::access::{AgentId, Principal, Role, Scope, TeamId};
+use sportello_domain::audit::Action;
+use sportello_domain::contact::email::Email;
+
+use super::sign_in::{hash_password, secret_hash, Secret};
+use super::{App, Error};
+use crate::store::{AuditEntry, NewAgent, StoreError};
+
+/// How long a set-password link works (SPEC §6).
+pub const PASSWORD_LINK_VALID: Duration = Duration::days(7);
+
+/// A new agent as an admin (or the command line) describes them.
+#[derive(Debug, Clone)]
+pub struct AgentInput {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// Team names.
+    pub teams: Vec<String>,
+    /// None: a set-password link is made instead.
+    pub password: Option<String>,
+}
+
+/// The agent made, and their set-password link when no password was given.
+#[derive(Debug, Clone)]
+pub struct Added {
+    pub id: AgentId,
+    pub link: Option<String>,
+}
+
+fn invalid(field: &str, code: sportello_domain::problem::ProblemCode) -> Error {
+    Error::Invalid(vec![sportello_domain::problem::Problem::new(field, code)])
+}
+
+/// Shortest password accepted (OWASP's minimum for a password with a second factor optional).
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+fn check_password(password: &str) -> Result<(), Error> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(invalid(
+            "password",
+            sportello_domain::problem::ProblemCode::PasswordTooShort,
+        ));
+    }
+    Ok(())
+}
+
+pub async fn add_agent(app: &App, by: &Principal, input: AgentInput) -> Result<Added, Error> {
+    by.may_administer().map_err(|_| Error::Forbidden)?;
+    let email: Email = input
+        .email
+        .parse()
+        .map_err(|_| invalid("email", sportello_domain::problem::ProblemCode::EmailInvalid))?;
+    let name = input.name.trim().to_owned();
+    if name.is_empty() {
+        return Err(invalid("name", sportello_domain::problem::ProblemCode::Required));
+    }
+    let teams = app.store.teams().await?;
+    let mut team_ids = Vec::new();
+    for wanted in &input.teams {
+        let team = teams
+            .iter()
+            .find(|t| t.name == *wanted)
+            .ok_or_else(|| Error::Conflict(format!("no team is called `{wanted}`")))?;
+        team_ids.push(team.id);
+    }
+    let password_hash = match &input.password {
+        Some(p) => {
+            check_password(p)?;
+            Some(hash_password(p).await?)
+        }
+        None => None,
+    };
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    let id = tx
+        .add_agent(&NewAgent {
+            email,
+            name,
+            role: input.role,
+            password_hash,
+            language: "en".to_owned(),
+            time_zone: "UTC".to_owned(),
+            at: now,
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => Error::Conflict("an agent with this e-mail exists already".to_owned()),
+            other => Error::Store(other),
+        })?;
+    for team in &team_ids {
+        tx.add_member(*team, id).await?;
+    }
+    tx.audit(&AuditEntry::agent(now, by.agent(), Action::AgentCreated, id).change(None::<&str>, Some(input.role)))
+        .await?;
+    let link = if input.password.is_none() {
+        let secret = Secret::generate();
+        tx.add_password_link(id, &secret_hash(secret.as_str()), now, now + PASSWORD_LINK_VALID)
+            .await?;
+        Some(format!("{}/desk/password/{}", app.settings.public_url, secret.as_str()))
+    } else {
+        None
+    };
+    tx.commit().await?;
+    Ok(Added { id, link })
+}
+
+/// A new API token for the agent with `email`, shown once.
+pub async fn issue_token(app: &App, by: &Principal, email: &str, scope: Scope, name: &str) -> Result<String, Error> {
+    let agent = agent_named(app, email).await?;
+    if by.agent() != Some(agent) {
+        by.may_administer().map_err(|_| Error::Forbidden)?;
+    }
+    let secret = Secret::generate();
+    let token = format!("sp_{}", secret.as_str());
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    let id = tx.add_token(agent, name, scope, &secret_hash(&token), now).await?;
+    tx.audit(
+        &AuditEntry::agent(now, by.agent(), Action::TokenCreated, agent)
+            .change(None::<&str>, Some(format!("{id} {scope}"))),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// Disables the agent: their sessions and tokens stop at once (SPEC §6).
+pub async fn disable_agent(app: &App, by: &Principal, email: &str) -> Result<bool, Error> {
+    by.may_administer().map_err(|_| Error::Forbidden)?;
+    let agent = agent_named(app, email).await?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    let changed = tx.disable_agent(agent, now).await?;
+    if changed {
+        tx.audit(&AuditEntry::agent(now, by.agent(), Action::AgentDisabled, agent))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
+async fn agent_named(app: &App, email: &str) -> Result<AgentId, Error> {
+    let email: Email = email.parse().map_err(|_| Error::NotFound)?;
+    Ok(app.store.agent_by_email(&email).await?.ok_or(Error::NotFound)?.id)
+}
+
+/// A new team as an admin describes it.
+#[derive(Debug, Clone, Default)]
+pub struct TeamInput {
+    pub name: String,
+    /// `category` or `category/subcategory`, checked against the catalog.
+    pub owns: Vec<String>,
+    pub restricted: bool,
+}
+
+pub async fn add_team(app: &App, by: &Principal, input: TeamInput) -> Result<TeamId, Error> {
+    by.may_administer().map_err(|_| Error::Forbidden)?;
+    let name = input.name.trim();
+    if name.is_empty() {
+        return Err(invalid("name", sportello_domain::problem::ProblemCode::Required));
+    }
+    let mut owns = Vec::new();
+    for spec in &input.owns {
+        let (category, sub) = spec.split_once('/').unwrap_or((spec.as_str(), ""));
+        let Some(c) = app.catalog.category(category) else {
+            return Err(Error::Conflict(format!(
+                "`{category}` is not a category of the catalog"
+            )));
+        };
+        if !sub.is_empty() && c.subcategory(sub).is_none() {
+            return Err(Error::Conflict(format!("`{sub}` is not a sub-category of {category}")));
+        }
+        owns.push((category.to_owned(), sub.to_owned()));
+    }
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    let id = tx.add_team(name, input.restricted, now).await.map_err(|e| match e {
+        StoreError::Conflict(_) => Error::Conflict(format!("a team called `{name}` exists already")),
+        other => Error::Store(other),
+    })?;
+    for (category, sub) in &owns {
+        tx.own(id, category, sub).await?;
+    }
+    let mut entry = AuditEntry::new(now, by.agent(), Action::TeamCreated);
+    entry.team = Some(id);
+    entry.new_value = Some(format!("{name} owns {}", input.owns.join(", ")));
+    tx.audit(&entry).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// SPEC §6's default: one team per category. Each category that no team owns (in whole or in
+/// part) gets a team of its own name; on a fresh desk that is all six.
+pub async fn default_teams(app: &App) -> Result<(), Error> {
+    let teams = app.store.teams().await?;
+    for category in app.catalog.categories() {
+        let owned = teams.iter().any(|t| t.owns.iter().any(|(c, _)| *c == category.id));
+        let name_taken = teams.iter().any(|t| t.name == category.id);
+        if owned || name_taken {
+            continue;
+        }
+        let input = TeamInput {
+            name: category.id.clone(),
+            owns: vec![category.id.clone()],
+            restricted: false,
+        };
+        match add_team(app, &Principal::System, input).await {
+            // Another instance starting at the same moment made it.
+            Ok(_) | Err(Error::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

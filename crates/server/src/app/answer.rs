@@ -1,0 +1,171 @@
+//! An agent writes on a case (SPEC §7): a public reply — mailed on the customer's thread, the
+//! first one recorded as the first response, optionally leaving the case waiting on the customer —
+//! or an internal note. One transaction: the message, its audit row, the status it moves the case
+//! to, and the mail. The same idempotency key twice writes and sends once.
+
+use chrono::{DateTime, Utc};
+use sportello_domain::access::Principal;
+use sportello_domain::audit::Action;
+use sportello_domain::case::Status;
+use sportello_domain::problem::{Problem, ProblemCode};
+use sportello_domain::triage;
+
+use super::access::{staff, Intent, StaffAccess};
+use super::{App, Error, StatusToken};
+use crate::events::{AgentReply, OutboxEvent};
+use crate::store::{AgentMessage, AuditEntry, MessageId, NewOutboxEvent, WriteTx};
+
+/// What the agent wrote.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    pub body: String,
+    /// A reply to the customer; false for an internal note.
+    pub public: bool,
+    /// "Reply and wait": the case waits on the customer (`pending_customer`).
+    pub wait_for_customer: bool,
+    /// A form's token or an `Idempotency-Key`: the same key twice is one message.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answered {
+    pub message: Option<MessageId>,
+    /// The key was used before: nothing new was written or sent.
+    pub repeated: bool,
+}
+
+/// Longest reply or note accepted.
+pub const MAX_BODY_CHARS: usize = 20_000;
+
+pub async fn answer(app: &App, who: &Principal, case: &str, a: Answer) -> Result<Answered, Error> {
+    let access = staff(app, who, case, Intent::Work).await?;
+    let agent = who.agent().ok_or(Error::Forbidden)?;
+    let body = a.body.trim();
+    if body.is_empty() {
+        return Err(Error::Invalid(vec![Problem::new("body", ProblemCode::Required)]));
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(Error::Invalid(vec![Problem::new("body", ProblemCode::TooLong)]));
+    }
+    let c = access.case();
+    if matches!(c.status, Status::Closed | Status::Merged) {
+        return Err(Error::Conflict(format!("the case is {}", c.status)));
+    }
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    // Keys are the agent's own: another agent's key never collides with theirs.
+    let key = a.idempotency_key.as_ref().map(|k| format!("agent-{}:{k}", agent.0));
+    let Some(message) = tx
+        .add_agent_message(&AgentMessage {
+            ticket: c.id,
+            agent,
+            body: body.to_owned(),
+            public: a.public,
+            idempotency_key: key,
+            at: now,
+        })
+        .await?
+    else {
+        return Ok(Answered {
+            message: None,
+            repeated: true,
+        });
+    };
+    let action = if a.public { Action::CaseReply } else { Action::CaseNote };
+    tx.audit(&AuditEntry::case(now, Some(agent), action, c.id).change(None::<&str>, Some(message.get())))
+        .await?;
+    if a.public {
+        tx.first_response(c.id, now).await?;
+        mail_reply(app, &mut tx, &access, who, body, message, now).await?;
+        let to = if a.wait_for_customer {
+            Status::PendingCustomer
+        } else {
+            match c.status {
+                Status::New | Status::NeedsInfo => Status::Open,
+                other => other,
+            }
+        };
+        move_to(app, &mut tx, &access, who, to, now).await?;
+    }
+    tx.commit().await?;
+    app.outbox_wake.notify_one();
+    Ok(Answered {
+        message: Some(message),
+        repeated: false,
+    })
+}
+
+/// The reply's mail, on the thread our confirmation began, with a fresh status link.
+async fn mail_reply(
+    app: &App,
+    tx: &mut WriteTx,
+    access: &StaffAccess,
+    who: &Principal,
+    body: &str,
+    message: MessageId,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let c = access.case();
+    let number = access.number();
+    let token = StatusToken::generate();
+    tx.add_status_token(c.id, &StatusToken::hash(token.as_str()), now)
+        .await?;
+    let agent_name = match who {
+        Principal::Agent(s) => s.name.clone(),
+        Principal::System => String::new(),
+    };
+    let event = OutboxEvent::Reply(AgentReply {
+        case_number: number.to_string(),
+        to: c.email.clone(),
+        language: c.language.clone(),
+        agent_name,
+        body: body.to_owned(),
+        references: vec![app.mail_ids.message_id(number, "confirmation")],
+        status_url: Some(format!(
+            "{}/status/{number}?t={}",
+            app.settings.public_url,
+            token.as_str()
+        )),
+    });
+    tx.enqueue(&NewOutboxEvent {
+        ticket_id: c.id,
+        event,
+        idempotency_key: app.mail_ids.message_id(number, &format!("reply-{}", message.get())),
+        created_at: now,
+    })
+    .await?;
+    Ok(())
+}
+
+/// Moves the case to `to` (if it is not there already and SPEC §4 allows it), with its audit row.
+pub(super) async fn move_to(
+    app: &App,
+    tx: &mut WriteTx,
+    access: &StaffAccess,
+    who: &Principal,
+    to: Status,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let c = access.case();
+    if c.status == to {
+        return Ok(false);
+    }
+    if !c.status.can_become(to) {
+        return Err(Error::Conflict(format!("a {} case cannot become {to}", c.status)));
+    }
+    let calendar = app
+        .catalog
+        .category(&c.category)
+        .map_or(&app.catalog.triage().urgent_calendar, |cat| {
+            triage::calendar(&app.catalog, cat, c.priority)
+        });
+    if !tx
+        .move_status(c.id, c.status, &c.timers().moved(to, now, calendar), now)
+        .await?
+    {
+        return Err(Error::Conflict("the case changed meanwhile; reload it".to_owned()));
+    }
+    tx.audit(&AuditEntry::case(now, who.agent(), Action::CaseStatus, c.id).change(Some(c.status), Some(to)))
+        .await?;
+    Ok(true)
+}

@@ -1,0 +1,164 @@
+//! An agent changes a case (SPEC §7): its status (resolve, reopen, wait on the customer), its
+//! priority (with a reason; due times counted again from the creation), who works it (assign,
+//! take). Each is one transaction with its audit row.
+
+use sportello_domain::access::{AgentId, Principal, TeamId};
+use sportello_domain::audit::Action;
+use sportello_domain::case::Status;
+use sportello_domain::problem::{Problem, ProblemCode};
+use sportello_domain::triage::{due, Priority};
+
+use super::access::{staff, Intent};
+use super::answer::move_to;
+use super::{App, Error};
+use crate::store::{Assignment, AuditEntry, PriorityChange};
+
+pub async fn set_status(app: &App, who: &Principal, case: &str, to: Status) -> Result<bool, Error> {
+    if to == Status::Merged {
+        // A merge names its target: it has its own verb.
+        return Err(Error::Conflict("merge the case into another instead".to_owned()));
+    }
+    let access = staff(app, who, case, Intent::Work).await?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    let moved = move_to(app, &mut tx, &access, who, to, now).await?;
+    tx.commit().await?;
+    Ok(moved)
+}
+
+fn reason_required() -> Error {
+    Error::Invalid(vec![Problem::new("reason", ProblemCode::Required)])
+}
+
+pub async fn set_priority(app: &App, who: &Principal, case: &str, to: Priority, reason: &str) -> Result<bool, Error> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(reason_required());
+    }
+    let access = staff(app, who, case, Intent::Work).await?;
+    let c = access.case();
+    if c.priority == to {
+        return Ok(false);
+    }
+    let category = app
+        .catalog
+        .category(&c.category)
+        .ok_or_else(|| Error::Conflict(format!("`{}` is no longer in the catalog", c.category)))?;
+    if to == Priority::Urgent && !category.urgent_allowed {
+        return Err(Error::Conflict(format!("{} cases cannot be urgent", c.category)));
+    }
+    let change = PriorityChange {
+        from: c.priority,
+        to,
+        due: due(&app.catalog, category, &c.subcategory, to, c.penalised, c.created_at),
+    };
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    if !tx.change_priority(c.id, &change).await? {
+        return Err(Error::Conflict("the case changed meanwhile; reload it".to_owned()));
+    }
+    let mut entry = AuditEntry::case(now, who.agent(), Action::CasePriority, c.id).change(Some(c.priority), Some(to));
+    entry.new_value = Some(format!("{to}: {reason}"));
+    tx.audit(&entry).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Who should work the case: an agent (who must be enabled), a team, or nobody.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AssignTo {
+    pub agent: Option<AgentId>,
+    pub team: Option<TeamId>,
+}
+
+pub async fn assign(app: &App, who: &Principal, case: &str, to: AssignTo) -> Result<bool, Error> {
+    let access = staff(app, who, case, Intent::Work).await?;
+    let c = access.case();
+    let team = match to.team {
+        Some(id) => Some(
+            app.store
+                .teams()
+                .await?
+                .into_iter()
+                .find(|t| t.id == id)
+                .ok_or_else(|| Error::Conflict("no such team".to_owned()))?,
+        ),
+        None => None,
+    };
+    if let Some(agent) = to.agent {
+        let record = app
+            .store
+            .agent(agent)
+            .await?
+            .filter(|a| a.disabled_at.is_none())
+            .ok_or_else(|| Error::Conflict("no such agent".to_owned()))?;
+        // A restricted team's case goes only to one of its members (or an admin).
+        let owner = team.as_ref().map(|t| t.as_ref()).or(match c.team {
+            Some(id) => app
+                .store
+                .teams()
+                .await?
+                .into_iter()
+                .find(|t| t.id == id)
+                .map(|t| t.as_ref()),
+            None => None,
+        });
+        let as_them = Principal::Agent(sportello_domain::access::Staff {
+            id: record.id,
+            name: record.name,
+            role: record.role,
+            teams: record.teams,
+            scope: sportello_domain::access::Scope::Write,
+        });
+        if !as_them.may_see(owner) {
+            return Err(Error::Conflict("that agent may not see this case".to_owned()));
+        }
+    }
+    let from = Assignment {
+        agent: c.assignee,
+        team: c.team,
+    };
+    let target = Assignment {
+        agent: to.agent,
+        // Assigning an agent keeps the case's team unless another is named.
+        team: to.team.or(c.team),
+    };
+    if from == target {
+        return Ok(false);
+    }
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    if !tx.assign(c.id, from, target).await? {
+        return Err(Error::Conflict("the case changed meanwhile; reload it".to_owned()));
+    }
+    let show = |a: Assignment| {
+        format!(
+            "agent {} team {}",
+            a.agent.map_or(0, |a| a.0),
+            a.team.map_or(0, |t| t.0)
+        )
+    };
+    let mut entry = AuditEntry::case(now, who.agent(), Action::CaseAssigned, c.id);
+    entry.old_value = Some(show(from));
+    entry.new_value = Some(show(target));
+    entry.agent = target.agent;
+    entry.team = target.team;
+    tx.audit(&entry).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// "Take": the agent assigns the case to themselves.
+pub async fn take(app: &App, who: &Principal, case: &str) -> Result<bool, Error> {
+    let me = who.agent().ok_or(Error::Forbidden)?;
+    assign(
+        app,
+        who,
+        case,
+        AssignTo {
+            agent: Some(me),
+            team: None,
+        },
+    )
+    .await
+}

@@ -1,0 +1,135 @@
+//! A case as the desk shows it (SPEC §7): its timeline (messages, replies, notes and the system's
+//! events, in order), fields, evidence facts, the contact and their other cases, the clock.
+
+use chrono::{DateTime, Utc};
+use sportello_domain::access::Principal;
+use sportello_domain::case::Flag;
+use sportello_domain::case_number::CaseNumber;
+use sportello_domain::sla::ClockState;
+
+use super::access::{staff, Intent, StaffAccess};
+use super::{App, Error};
+use crate::store::{AttachmentRecord, AuditQuery, AuditRecord, Case, MessageRecord, TeamRecord};
+
+/// One entry of the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// The request the case was opened with (its description).
+    Request { body: String, at: DateTime<Utc> },
+    /// A customer's message, an agent's reply or note.
+    Message(MessageRecord),
+    /// A change recorded in the audit log (status, priority, assignment, a breach…).
+    Event(AuditRecord),
+}
+
+impl Entry {
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            Entry::Request { at, .. } => *at,
+            Entry::Message(m) => m.created_at,
+            Entry::Event(e) => e.entry.at,
+        }
+    }
+}
+
+/// Another case of the same contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherCase {
+    pub number: CaseNumber,
+    pub status: sportello_domain::case::Status,
+    pub category: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeskCase {
+    pub access: StaffAccess,
+    pub team: Option<TeamRecord>,
+    pub assignee_name: Option<String>,
+    pub timeline: Vec<Entry>,
+    pub attachments: Vec<AttachmentRecord>,
+    pub others: Vec<OtherCase>,
+    pub undeliverable: bool,
+    pub flags: Vec<Flag>,
+    pub first_response: ClockState,
+    pub resolution: ClockState,
+    /// The id of the newest public entry (a collision check compares it on send).
+    pub last_public: Option<i64>,
+}
+
+impl DeskCase {
+    pub fn case(&self) -> &Case {
+        self.access.case()
+    }
+}
+
+/// How many of the contact's other cases the page lists.
+const OTHER_CASES: i64 = 20;
+/// How many events of the audit log a timeline shows.
+const EVENTS: i64 = 500;
+
+pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCase, Error> {
+    let access = staff(app, who, case, Intent::Read).await?;
+    let c = access.case();
+    let now = app.clock.now();
+    let teams = app.store.teams().await?;
+    let team = c.team.and_then(|id| teams.iter().find(|t| t.id == id).cloned());
+    let restricted: Vec<_> = teams.iter().filter(|t| t.restricted).map(|t| t.id).collect();
+    let assignee_name = match c.assignee {
+        Some(a) => app.store.agent(a).await?.map(|a| a.name),
+        None => None,
+    };
+    let messages = app.store.messages(c.id).await?;
+    let last_public = messages.iter().filter(|m| m.public).map(|m| m.id.get()).max();
+    let events = app
+        .store
+        .audit_log(AuditQuery {
+            ticket: Some(c.id),
+            limit: EVENTS,
+            ..AuditQuery::default()
+        })
+        .await?;
+    let mut timeline = vec![Entry::Request {
+        body: c.description.clone(),
+        at: c.created_at,
+    }];
+    timeline.extend(messages.into_iter().map(Entry::Message));
+    timeline.extend(
+        events
+            .into_iter()
+            .filter(|e| e.entry.action.is_case_event())
+            .map(Entry::Event),
+    );
+    // Stable: at the same second, a message comes before the events it caused.
+    timeline.sort_by_key(Entry::at);
+    let prefix = app.catalog.case_prefix();
+    let others = app
+        .store
+        .cases_of_contact(&c.email, c.id, &who.hidden_teams(&restricted), OTHER_CASES)
+        .await?
+        .into_iter()
+        .filter_map(|(id, status, category, created_at)| {
+            Some(OtherCase {
+                number: id.number(prefix).ok()?,
+                status,
+                category,
+                created_at,
+            })
+        })
+        .collect();
+    let undeliverable = app.store.is_undeliverable(&c.email).await?;
+    let timers = c.timers();
+    Ok(DeskCase {
+        team,
+        assignee_name,
+        attachments: app.store.attachments(c.id).await?,
+        others,
+        undeliverable,
+        flags: Flag::of(c.status, c.penalised, &c.warnings, undeliverable),
+        first_response: timers.first_response(now),
+        resolution: timers.resolution(now),
+        last_public,
+        timeline,
+        access,
+    })
+}

@@ -1,0 +1,551 @@
+//! The people who answer (SPEC §6): agents and their teams, what the teams own, sessions, API
+//! tokens, set-password links and failed sign-ins. Secrets handed out are kept as hashes only.
+
+use chrono::{DateTime, Utc};
+use sportello_domain::access::{AgentId, Role, Scope, TeamId, TeamRef};
+use sportello_domain::contact::email::Email;
+
+use super::columns::{ms, Columns};
+use super::{Store, StoreError, WriteTx};
+
+/// An agent's account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRecord {
+    pub id: AgentId,
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    /// Argon2id in PHC form; None until the agent sets a password.
+    pub password_hash: Option<String>,
+    pub totp_secret: Option<String>,
+    pub language: String,
+    pub time_zone: String,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub teams: Vec<TeamId>,
+}
+
+/// A team and what it owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamRecord {
+    pub id: TeamId,
+    pub name: String,
+    pub restricted: bool,
+    /// (category, sub-category) pairs; '' for the whole category.
+    pub owns: Vec<(String, String)>,
+}
+
+impl TeamRecord {
+    pub fn as_ref(&self) -> TeamRef {
+        TeamRef {
+            id: self.id,
+            restricted: self.restricted,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: Option<String>,
+    pub language: String,
+    pub time_zone: String,
+    pub at: DateTime<Utc>,
+}
+
+/// An API token as its owner sees it listed (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub name: String,
+    pub scope: Scope,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A live session as its owner sees it listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub ip: Option<String>,
+}
+
+const AGENT_COLUMNS: &str = "id, email, name, role, password_hash, totp_secret, language, time_zone, disabled_at, \
+     last_seen_at, created_at";
+
+const AGENT_BY_EMAIL: &str = "SELECT id, email, name, role, password_hash, totp_secret, language, time_zone, \
+     disabled_at, last_seen_at, created_at FROM agents WHERE email = $1";
+const AGENT_BY_ID: &str = "SELECT id, email, name, role, password_hash, totp_secret, language, time_zone, \
+     disabled_at, last_seen_at, created_at FROM agents WHERE id = $1";
+
+enum AgentKey<'a> {
+    Email(&'a Email),
+    Id(AgentId),
+}
+
+fn agent_of(row: &sqlx::any::AnyRow, teams: Vec<TeamId>) -> Result<AgentRecord, StoreError> {
+    let c = Columns(row);
+    Ok(AgentRecord {
+        id: AgentId(c.i64("id")?),
+        email: c.parsed("email")?,
+        name: c.text("name")?,
+        role: c.parsed("role")?,
+        password_hash: c.opt_text("password_hash")?,
+        totp_secret: c.opt_text("totp_secret")?,
+        language: c.text("language")?,
+        time_zone: c.text("time_zone")?,
+        disabled_at: c.opt_time("disabled_at")?,
+        last_seen_at: c.opt_time("last_seen_at")?,
+        created_at: c.time("created_at")?,
+        teams,
+    })
+}
+
+fn token_of(c: &Columns<'_>) -> Result<TokenRecord, StoreError> {
+    Ok(TokenRecord {
+        id: c.i64("id")?,
+        name: c.text("name")?,
+        scope: c.parsed("scope")?,
+        created_at: c.time("created_at")?,
+        last_used_at: c.opt_time("last_used_at")?,
+    })
+}
+
+impl Store {
+    async fn teams_of(&self, agent: AgentId) -> Result<Vec<TeamId>, StoreError> {
+        let rows = sqlx::query("SELECT team_id FROM team_members WHERE agent_id = $1 ORDER BY team_id")
+            .bind(agent.0)
+            .fetch_all(&self.reads)
+            .await?;
+        rows.iter().map(|r| Ok(TeamId(Columns(r).i64("team_id")?))).collect()
+    }
+
+    async fn agent_where(&self, key: AgentKey<'_>) -> Result<Option<AgentRecord>, StoreError> {
+        let query = match key {
+            AgentKey::Email(email) => sqlx::query(AGENT_BY_EMAIL).bind(email.as_str()),
+            AgentKey::Id(id) => sqlx::query(AGENT_BY_ID).bind(id.0),
+        };
+        let row = query.fetch_optional(&self.reads).await?;
+        let Some(row) = row else { return Ok(None) };
+        let id = AgentId(Columns(&row).i64("id")?);
+        Ok(Some(agent_of(&row, self.teams_of(id).await?)?))
+    }
+
+    pub async fn agent_by_email(&self, email: &Email) -> Result<Option<AgentRecord>, StoreError> {
+        self.agent_where(AgentKey::Email(email)).await
+    }
+
+    pub async fn agent(&self, id: AgentId) -> Result<Option<AgentRecord>, StoreError> {
+        self.agent_where(AgentKey::Id(id)).await
+    }
+
+    /// Every agent, by name.
+    pub async fn agents(&self) -> Result<Vec<AgentRecord>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY name, id"))
+            .fetch_all(&self.reads)
+            .await?;
+        let members = sqlx::query("SELECT agent_id, team_id FROM team_members ORDER BY team_id")
+            .fetch_all(&self.reads)
+            .await?;
+        let mut teams: std::collections::HashMap<i64, Vec<TeamId>> = std::collections::HashMap::new();
+        for m in &members {
+            let c = Columns(m);
+            teams
+                .entry(c.i64("agent_id")?)
+                .or_default()
+                .push(TeamId(c.i64("team_id")?));
+        }
+        rows.iter()
+            .map(|r| {
+                let id = Columns(r).i64("id")?;
+                agent_of(r, teams.remove(&id).unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// Every team with what it owns, by name.
+    pub async fn teams(&self) -> Result<Vec<TeamRecord>, StoreError> {
+        let rows = sqlx::query("SELECT id, name, restricted FROM teams ORDER BY name")
+            .fetch_all(&self.reads)
+            .await?;
+        let owns = sqlx::query("SELECT team_id, category, subcategory FROM team_owns ORDER BY category, subcategory")
+            .fetch_all(&self.reads)
+            .await?;
+        let mut owned: std::collections::HashMap<i64, Vec<(String, String)>> = std::collections::HashMap::new();
+        for o in &owns {
+            let c = Columns(o);
+            owned
+                .entry(c.i64("team_id")?)
+                .or_default()
+                .push((c.text("category")?, c.text("subcategory")?));
+        }
+        rows.iter()
+            .map(|r| {
+                let c = Columns(r);
+                let id = c.i64("id")?;
+                Ok(TeamRecord {
+                    id: TeamId(id),
+                    name: c.text("name")?,
+                    restricted: c.flag("restricted")?,
+                    owns: owned.remove(&id).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// The restricted teams: what lists must leave out for those outside them (SPEC §6).
+    pub async fn restricted_teams(&self) -> Result<Vec<TeamId>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM teams WHERE restricted = 1 ORDER BY id")
+            .fetch_all(&self.reads)
+            .await?;
+        rows.iter().map(|r| Ok(TeamId(Columns(r).i64("id")?))).collect()
+    }
+
+    /// The agent a live session belongs to: not ended, used within `idle`, begun within
+    /// `absolute`, its agent not disabled.
+    pub async fn session_agent(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle: chrono::Duration,
+        absolute: chrono::Duration,
+    ) -> Result<Option<(AgentRecord, DateTime<Utc>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT agent_id, last_seen_at FROM agent_sessions s WHERE token_hash = $1 AND ended_at IS NULL \
+             AND last_seen_at >= $2 AND created_at >= $3",
+        )
+        .bind(token_hash)
+        .bind(ms(now - idle))
+        .bind(ms(now - absolute))
+        .fetch_optional(&self.reads)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let c = Columns(&row);
+        let (agent, seen) = (AgentId(c.i64("agent_id")?), c.time("last_seen_at")?);
+        Ok(self
+            .agent(agent)
+            .await?
+            .filter(|a| a.disabled_at.is_none())
+            .map(|a| (a, seen)))
+    }
+
+    /// The agent and scope of an API token that is not revoked, its agent not disabled.
+    pub async fn token_agent(&self, token_hash: &str) -> Result<Option<(AgentRecord, TokenRecord)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, agent_id, name, scope, created_at, last_used_at FROM api_tokens WHERE token_hash = $1 \
+             AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.reads)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let c = Columns(&row);
+        let agent = AgentId(c.i64("agent_id")?);
+        let token = token_of(&c)?;
+        Ok(self
+            .agent(agent)
+            .await?
+            .filter(|a| a.disabled_at.is_none())
+            .map(|a| (a, token)))
+    }
+
+    /// The agent's live API tokens.
+    pub async fn tokens_of(&self, agent: AgentId) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, scope, created_at, last_used_at FROM api_tokens WHERE agent_id = $1 \
+             AND revoked_at IS NULL ORDER BY id",
+        )
+        .bind(agent.0)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(|r| token_of(&Columns(r))).collect()
+    }
+
+    /// The agent's sessions that have not ended, newest first.
+    pub async fn sessions_of(&self, agent: AgentId) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT created_at, last_seen_at, ip FROM agent_sessions WHERE agent_id = $1 AND ended_at IS NULL \
+             ORDER BY last_seen_at DESC",
+        )
+        .bind(agent.0)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let c = Columns(r);
+                Ok(SessionRecord {
+                    created_at: c.time("created_at")?,
+                    last_seen_at: c.time("last_seen_at")?,
+                    ip: c.opt_text("ip")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Failed sign-ins under `key` since `since`, and the oldest of them.
+    pub async fn failures_since(
+        &self,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM sign_in_failures WHERE key = $1 AND at >= $2")
+                .bind(key)
+                .bind(ms(since))
+                .fetch_one(&self.reads)
+                .await?;
+        let c = Columns(&row);
+        Ok((c.i64("n")?, c.opt_time("oldest")?))
+    }
+
+    /// The agent a set-password link is for, if it is unused and not expired.
+    pub async fn password_link(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<AgentId>, StoreError> {
+        let row = sqlx::query(
+            "SELECT agent_id FROM password_links WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(ms(now))
+        .fetch_optional(&self.reads)
+        .await?;
+        row.map(|r| Ok(AgentId(Columns(&r).i64("agent_id")?))).transpose()
+    }
+}
+
+impl WriteTx {
+    pub async fn add_agent(&mut self, a: &NewAgent) -> Result<AgentId, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO agents (email, name, role, password_hash, language, time_zone, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(a.email.as_str())
+        .bind(&a.name)
+        .bind(a.role.as_str())
+        .bind(&a.password_hash)
+        .bind(&a.language)
+        .bind(&a.time_zone)
+        .bind(ms(a.at))
+        .fetch_one(self.conn())
+        .await?;
+        Ok(AgentId(Columns(&row).i64("id")?))
+    }
+
+    pub async fn add_member(&mut self, team: TeamId, agent: AgentId) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO team_members (team_id, agent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(team.0)
+            .bind(agent.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_password(&mut self, agent: AgentId, hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(agent.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Disables the agent and ends every session and token at once (SPEC §6). Returns whether the
+    /// agent was enabled.
+    pub async fn disable_agent(&mut self, agent: AgentId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE agents SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
+            .bind(ms(at))
+            .bind(agent.0)
+            .execute(self.conn())
+            .await?;
+        self.end_sessions(agent, at).await?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE agent_id = $2 AND revoked_at IS NULL")
+            .bind(ms(at))
+            .bind(agent.0)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn add_team(&mut self, name: &str, restricted: bool, at: DateTime<Utc>) -> Result<TeamId, StoreError> {
+        let row = sqlx::query("INSERT INTO teams (name, restricted, created_at) VALUES ($1, $2, $3) RETURNING id")
+            .bind(name)
+            .bind(i64::from(restricted))
+            .bind(ms(at))
+            .fetch_one(self.conn())
+            .await?;
+        Ok(TeamId(Columns(&row).i64("id")?))
+    }
+
+    /// `team` owns the category (subcategory '') or sub-category from now on; open cases of it
+    /// without a team, or with the previous owner, move to it.
+    pub async fn own(&mut self, team: TeamId, category: &str, subcategory: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO team_owns (category, subcategory, team_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (category, subcategory) DO UPDATE SET team_id = excluded.team_id",
+        )
+        .bind(category)
+        .bind(subcategory)
+        .bind(team.0)
+        .execute(self.conn())
+        .await?;
+        let scope = if subcategory.is_empty() {
+            "category = $2 AND NOT EXISTS (SELECT 1 FROM team_owns o WHERE o.category = tickets.category \
+             AND o.subcategory = tickets.subcategory AND o.subcategory <> '')"
+        } else {
+            "category = $2 AND subcategory = $3"
+        };
+        let sql = format!("UPDATE tickets SET team_id = $1 WHERE {scope}");
+        let mut q = sqlx::query(&sql).bind(team.0).bind(category);
+        if !subcategory.is_empty() {
+            q = q.bind(subcategory);
+        }
+        q.execute(self.conn()).await?;
+        Ok(())
+    }
+
+    pub async fn add_session(
+        &mut self,
+        agent: AgentId,
+        token_hash: &str,
+        at: DateTime<Utc>,
+        ip: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO agent_sessions (token_hash, agent_id, created_at, last_seen_at, ip) VALUES ($1, $2, $3, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(agent.0)
+        .bind(ms(at))
+        .bind(ip)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn end_session(&mut self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE agent_sessions SET ended_at = $1 WHERE token_hash = $2 AND ended_at IS NULL")
+            .bind(ms(at))
+            .bind(token_hash)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn end_sessions(&mut self, agent: AgentId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE agent_sessions SET ended_at = $1 WHERE agent_id = $2 AND ended_at IS NULL")
+            .bind(ms(at))
+            .bind(agent.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// A session was used: it stays alive for another idle period, and so does its agent.
+    pub async fn session_seen(
+        &mut self,
+        token_hash: &str,
+        agent: AgentId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE agent_sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(ms(at))
+            .bind(token_hash)
+            .execute(self.conn())
+            .await?;
+        self.agent_seen(agent, at).await
+    }
+
+    pub async fn agent_seen(&mut self, agent: AgentId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE agents SET last_seen_at = $1 WHERE id = $2")
+            .bind(ms(at))
+            .bind(agent.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn token_used(&mut self, token: i64, agent: AgentId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(ms(at))
+            .bind(token)
+            .execute(self.conn())
+            .await?;
+        self.agent_seen(agent, at).await
+    }
+
+    pub async fn add_token(
+        &mut self,
+        agent: AgentId,
+        name: &str,
+        scope: Scope,
+        token_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO api_tokens (agent_id, name, scope, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id",
+        )
+        .bind(agent.0)
+        .bind(name)
+        .bind(scope.as_str())
+        .bind(token_hash)
+        .bind(ms(at))
+        .fetch_one(self.conn())
+        .await?;
+        Columns(&row).i64("id")
+    }
+
+    /// Revokes one of the agent's tokens; returns whether it was live.
+    pub async fn revoke_token(&mut self, agent: AgentId, token: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND agent_id = $3 AND revoked_at IS NULL")
+                .bind(ms(at))
+                .bind(token)
+                .bind(agent.0)
+                .execute(self.conn())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn add_password_link(
+        &mut self,
+        agent: AgentId,
+        token_hash: &str,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO password_links (token_hash, agent_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(agent.0)
+        .bind(ms(at))
+        .bind(ms(expires_at))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Uses a set-password link once; returns whether it was still usable.
+    pub async fn use_password_link(&mut self, token_hash: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE password_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(ms(at))
+        .bind(token_hash)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn add_failure(&mut self, key: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(ms(at))
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}

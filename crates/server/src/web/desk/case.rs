@@ -1,0 +1,318 @@
+//! `/desk/cases/{case}`: the case page and its actions, each a form that redirects back.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sportello_domain::case::Status;
+use sportello_domain::triage::Priority;
+
+use super::queue::{time_left, Choice};
+use super::{DeskFrame, Fields};
+use crate::app::answer::{answer, Answer};
+use crate::app::change;
+use crate::app::desk_case::{desk_case, Entry};
+use crate::app::sign_in::Secret;
+use crate::web::error::AppError;
+use crate::web::extract::DeskAgent;
+use crate::web::pages::{html, moment, see_other, Tr};
+use crate::web::WebState;
+
+pub struct EntryView {
+    pub kind: &'static str,
+    pub who: String,
+    pub at: String,
+    pub at_iso: String,
+    pub body: String,
+}
+
+#[derive(Template)]
+#[template(path = "desk/case.html")]
+struct CasePage {
+    frame: DeskFrame,
+    number: String,
+    category: String,
+    priority: String,
+    priority_code: &'static str,
+    status: String,
+    channel: String,
+    flags: Vec<String>,
+    notice: Option<String>,
+    entries: Vec<EntryView>,
+    action_base: String,
+    form_key: String,
+    first_response_state: &'static str,
+    first_response_state_label: String,
+    first_response_due: String,
+    first_response_exact: String,
+    resolution_state: &'static str,
+    resolution_state_label: String,
+    resolution_due: String,
+    resolution_exact: String,
+    assignee: String,
+    team: String,
+    statuses: Vec<Choice>,
+    priorities: Vec<Choice>,
+    fields: Vec<(String, String)>,
+    email: String,
+    undeliverable: bool,
+    phone: String,
+    others: Vec<(String, String, String)>,
+    attachments: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+fn event_text(t: &Tr, e: &crate::store::AuditRecord) -> String {
+    let action = e.entry.action.as_str();
+    let old = e.entry.old_value.clone().unwrap_or_default();
+    let new = e.entry.new_value.clone().unwrap_or_default();
+    t.args(&format!("event-{action}"), &[("old", old), ("new", new)])
+}
+
+pub async fn show(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path(case): Path<String>,
+    Query(done): Query<Done>,
+) -> Response {
+    let view = match desk_case(&state.app, &me.principal, &case).await {
+        Ok(v) => v,
+        Err(e) => return AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    };
+    let t = &me.prefs.t;
+    let now = state.app.clock.now();
+    let lang = me.prefs.code();
+    let c = view.case();
+    let number = view.access.number().to_string();
+    let category = state.app.catalog.category(&c.category);
+    let label = category.map_or(c.category.clone(), |cat| {
+        let sub = cat
+            .subcategory(&c.subcategory)
+            .map_or(c.subcategory.clone(), |s| s.label.get(&lang).to_owned());
+        format!("{} / {sub}", cat.label.get(&lang))
+    });
+    let entries = view
+        .timeline
+        .iter()
+        .map(|e| match e {
+            Entry::Request { body, at } => EntryView {
+                kind: "customer",
+                who: c.name.clone().unwrap_or_else(|| c.email.to_string()),
+                at: moment(t, *at, now, me.prefs.tz),
+                at_iso: at.to_rfc3339(),
+                body: body.clone(),
+            },
+            Entry::Message(m) => EntryView {
+                kind: match (m.author, m.public) {
+                    (sportello_domain::case::Author::Customer, _) => "customer",
+                    (_, true) => "reply",
+                    (_, false) => "note",
+                },
+                who: match (&m.agent, m.author) {
+                    (Some((_, name)), _) => name.clone(),
+                    (None, sportello_domain::case::Author::Customer) => {
+                        m.sender.clone().unwrap_or_else(|| c.email.to_string())
+                    }
+                    _ => t.msg("desk-system"),
+                },
+                at: moment(t, m.created_at, now, me.prefs.tz),
+                at_iso: m.created_at.to_rfc3339(),
+                body: m.body.clone(),
+            },
+            Entry::Event(a) => EntryView {
+                kind: "event",
+                who: a.actor_name.clone().unwrap_or_else(|| t.msg("desk-system")),
+                at: moment(t, a.entry.at, now, me.prefs.tz),
+                at_iso: a.entry.at.to_rfc3339(),
+                body: event_text(t, a),
+            },
+        })
+        .collect();
+    let mut fields = vec![(
+        t.msg("field-device"),
+        c.device.clone().unwrap_or_else(|| "—".to_owned()),
+    )];
+    if let Some(cat) = category {
+        for (id, value) in &c.fields {
+            let name = cat.field(id).map_or(id.clone(), |f| f.label.get(&lang).to_owned());
+            fields.push((name, value.clone()));
+        }
+    }
+    let statuses = Status::ALL
+        .iter()
+        .filter(|s| **s == c.status || (c.status.can_become(**s) && **s != Status::Merged))
+        .map(|s| Choice {
+            value: s.as_str().to_owned(),
+            label: t.msg(&format!("status-{s}")),
+            selected: *s == c.status,
+        })
+        .collect();
+    let priorities = Priority::ALL
+        .iter()
+        .filter(|p| **p != Priority::Urgent || category.is_some_and(|cat| cat.urgent_allowed))
+        .map(|p| Choice {
+            value: p.as_str().to_owned(),
+            label: t.msg(&format!("priority-{p}")),
+            selected: *p == c.priority,
+        })
+        .collect();
+    let state_code = |s: sportello_domain::sla::ClockState| s.as_str();
+    let page = CasePage {
+        frame: DeskFrame::new(&me.prefs, number.clone(), Some(me.agent.name.clone())),
+        category: label,
+        priority: t.msg(&format!("priority-{}", c.priority)),
+        priority_code: c.priority.as_str(),
+        status: t.msg(&format!("status-{}", c.status)),
+        channel: t.msg(&format!("channel-{}", c.channel)),
+        flags: view.flags.iter().map(|f| t.msg(&format!("flag-{f}"))).collect(),
+        notice: done.done.as_deref().map(|d| {
+            t.msg(&format!(
+                "desk-done-{}",
+                d.chars().filter(char::is_ascii_lowercase).collect::<String>()
+            ))
+        }),
+        entries,
+        action_base: format!("/desk/cases/{number}"),
+        form_key: Secret::generate().as_str().to_owned(),
+        first_response_state: state_code(view.first_response),
+        first_response_state_label: t.msg(&format!("clock-{}", view.first_response)),
+        first_response_due: time_left(t, c.first_response_due, now),
+        first_response_exact: moment(t, c.first_response_due, now, me.prefs.tz),
+        resolution_state: state_code(view.resolution),
+        resolution_state_label: t.msg(&format!("clock-{}", view.resolution)),
+        resolution_due: time_left(t, c.resolution_due, now),
+        resolution_exact: moment(t, c.resolution_due, now, me.prefs.tz),
+        assignee: view.assignee_name.clone().unwrap_or_else(|| t.msg("desk-unassigned")),
+        team: view
+            .team
+            .as_ref()
+            .map_or_else(|| "—".to_owned(), |team| team.name.clone()),
+        statuses,
+        priorities,
+        fields,
+        email: c.email.to_string(),
+        undeliverable: view.undeliverable,
+        phone: c
+            .phone
+            .as_ref()
+            .map_or_else(|| "—".to_owned(), |p| p.as_str().to_owned()),
+        others: view
+            .others
+            .iter()
+            .map(|o| {
+                (
+                    format!("/desk/cases/{}", o.number),
+                    o.number.to_string(),
+                    t.msg(&format!("status-{}", o.status)),
+                )
+            })
+            .collect(),
+        attachments: view
+            .attachments
+            .iter()
+            .map(|a| {
+                let editor = a
+                    .editor
+                    .as_deref()
+                    .map(|e| format!(" · {}", t.with("desk-edited-with", "editor", e)))
+                    .unwrap_or_default();
+                format!(
+                    "{} · {}×{} · {} KiB{editor}",
+                    a.filename,
+                    a.width,
+                    a.height,
+                    a.byte_len / 1024
+                )
+            })
+            .collect(),
+        number,
+    };
+    html(StatusCode::OK, &page, &me.prefs)
+}
+
+fn refused_csrf() -> Response {
+    AppError::Forbidden.into_response()
+}
+
+fn back(case: &str, done: &str) -> Response {
+    see_other(&format!("/desk/cases/{case}?done={done}"))
+}
+
+pub async fn reply(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path(case): Path<String>,
+    Fields(form): Fields,
+) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return refused_csrf();
+    }
+    let public = form.text("kind") != Some("note");
+    let a = Answer {
+        body: form.text("body").unwrap_or_default().to_owned(),
+        public,
+        wait_for_customer: public && form.text("wait").is_some(),
+        idempotency_key: form.text("key").filter(|k| !k.is_empty()).map(ToOwned::to_owned),
+    };
+    match answer(&state.app, &me.principal, &case, a).await {
+        Ok(_) => back(&case, if public { "reply" } else { "note" }),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn status(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path(case): Path<String>,
+    Fields(form): Fields,
+) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return refused_csrf();
+    }
+    let Some(to) = form.text("status").and_then(|s| s.parse::<Status>().ok()) else {
+        return AppError::BadRequest("status".to_owned()).into_response();
+    };
+    match change::set_status(&state.app, &me.principal, &case, to).await {
+        Ok(_) => back(&case, "status"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn priority(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path(case): Path<String>,
+    Fields(form): Fields,
+) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return refused_csrf();
+    }
+    let Some(to) = form.text("priority").and_then(|s| s.parse::<Priority>().ok()) else {
+        return AppError::BadRequest("priority".to_owned()).into_response();
+    };
+    let reason = form.text("reason").unwrap_or_default();
+    match change::set_priority(&state.app, &me.principal, &case, to, reason).await {
+        Ok(_) => back(&case, "priority"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn take(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path(case): Path<String>,
+    Fields(form): Fields,
+) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return refused_csrf();
+    }
+    match change::take(&state.app, &me.principal, &case).await {
+        Ok(_) => back(&case, "take"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}

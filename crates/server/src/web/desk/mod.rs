@@ -1,0 +1,207 @@
+//! The agents' desk (SPEC §6, §7): sign-in, the queue and the case page, every action a plain
+//! form (CSRF-checked with the customer pages' own mechanism, [`Prefs::csrf_ok`]) that ends in a
+//! redirect back to the case; the script only adds keys and live updates.
+
+mod case;
+pub(crate) mod queue;
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::error::AppError;
+use super::extract::{cleared_session_cookie, session_cookie, session_token};
+use super::pages::{html, see_other, Prefs, Tr};
+use super::posted::{Failure, Posted};
+use super::WebState;
+use crate::app::sign_in::{self, Credentials, Refused};
+use crate::web::limits::client_ip;
+
+pub fn router() -> Router<WebState> {
+    Router::new()
+        .route("/desk/login", get(login_page).post(login))
+        .route("/desk/logout", post(logout))
+        .route("/desk", get(queue::show))
+        .route("/desk/cases/{case}", get(case::show))
+        .route("/desk/cases/{case}/reply", post(case::reply))
+        .route("/desk/cases/{case}/status", post(case::status))
+        .route("/desk/cases/{case}/priority", post(case::priority))
+        .route("/desk/cases/{case}/take", post(case::take))
+        .route("/static/desk.css", get(|| async { assets::css() }))
+        .route("/static/desk.js", get(|| async { assets::js() }))
+}
+
+mod assets {
+    use axum::http::{header, HeaderValue};
+    use axum::response::{IntoResponse, Response};
+
+    pub const CSS: &str = include_str!("../../../static/desk.css");
+    pub const JS: &str = include_str!("../../../static/desk.js");
+
+    fn asset(body: &'static str, content_type: &'static str) -> Response {
+        let mut response = body.into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+        response
+    }
+
+    pub fn css() -> Response {
+        asset(CSS, "text/css; charset=utf-8")
+    }
+
+    pub fn js() -> Response {
+        asset(JS, "text/javascript; charset=utf-8")
+    }
+
+    /// Changes whenever the desk's assets do.
+    pub fn version() -> &'static str {
+        static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            sportello_domain::evidence::content_hash([CSS, JS].concat().as_bytes()).to_hex()[..12].to_owned()
+        });
+        &VERSION
+    }
+}
+
+/// What the desk's layout shows around a page.
+pub struct DeskFrame {
+    pub t: Tr,
+    pub lang: String,
+    pub title: String,
+    pub css: String,
+    pub desk_css: String,
+    pub desk_js: String,
+    pub icon: String,
+    pub csrf: String,
+    pub agent_name: Option<String>,
+}
+
+impl DeskFrame {
+    pub fn new(prefs: &Prefs, title: String, agent_name: Option<String>) -> DeskFrame {
+        let site = super::pages::Frame::new(prefs, String::new(), "/desk", &[]);
+        DeskFrame {
+            t: prefs.t.clone(),
+            lang: prefs.code(),
+            title,
+            css: site.css,
+            desk_css: format!("/static/desk.css?v={}", assets::version()),
+            desk_js: format!("/static/desk.js?v={}", assets::version()),
+            icon: site.icon,
+            csrf: prefs.csrf().to_owned(),
+            agent_name,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "desk/login.html")]
+struct LoginPage {
+    frame: DeskFrame,
+    error: Option<String>,
+    email: String,
+}
+
+async fn login_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let prefs = Prefs::read(&headers, None).on_site(&state.app.settings.public_url);
+    let page = LoginPage {
+        frame: DeskFrame::new(&prefs, prefs.t.msg("desk-sign-in"), None),
+        error: None,
+        email: String::new(),
+    };
+    html(StatusCode::OK, &page, &prefs)
+}
+
+/// A posted form (url-encoded, as browsers send it, or multipart), read by the customer pages'
+/// own reader; one that cannot be read to its end is a 400.
+pub struct Fields(pub Posted);
+
+impl axum::extract::FromRequest<WebState> for Fields {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &WebState) -> Result<Fields, Response> {
+        let posted = Posted::read(request, state).await;
+        match posted.failure {
+            None => Ok(Fields(posted)),
+            Some(Failure::TooLarge) => Err(AppError::TooLarge.into_response()),
+            Some(Failure::Unreadable) => {
+                Err(AppError::BadRequest("the form could not be read".to_owned()).into_response())
+            }
+        }
+    }
+}
+
+async fn login(
+    State(state): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Fields(form): Fields,
+) -> Response {
+    let email = form.text("email").unwrap_or_default().to_owned();
+    let prefs = Prefs::read(&headers, None).on_site(&state.app.settings.public_url);
+    let again = |status: StatusCode, message: String| {
+        let page = LoginPage {
+            frame: DeskFrame::new(&prefs, prefs.t.msg("desk-sign-in"), None),
+            error: Some(message),
+            email: email.chars().take(254).collect(),
+        };
+        html(status, &page, &prefs)
+    };
+    if !prefs.csrf_ok(form.text("csrf")) {
+        return again(StatusCode::FORBIDDEN, prefs.t.msg("desk-form-expired"));
+    }
+    let ip = client_ip(peer.ip(), &headers, &state.trusted_proxies).to_string();
+    let credentials = Credentials {
+        email: email.clone(),
+        password: form.text("password").unwrap_or_default().to_owned(),
+        ip: Some(ip),
+    };
+    match sign_in::sign_in(&state.app, &credentials).await {
+        Ok(session) => {
+            let mut response = see_other("/desk");
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                session_cookie(&state.app.settings.public_url, session.token.as_str()),
+            );
+            response
+        }
+        Err(Refused::Credentials) => again(StatusCode::UNAUTHORIZED, prefs.t.msg("desk-sign-in-refused")),
+        Err(Refused::Throttled(wait)) => {
+            let seconds = wait.num_seconds().max(1);
+            let mut response = again(
+                StatusCode::TOO_MANY_REQUESTS,
+                prefs.t.with("desk-sign-in-throttled", "minutes", (seconds + 59) / 60),
+            );
+            if let Ok(v) = seconds.to_string().parse() {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            response
+        }
+        Err(Refused::Error(e)) => AppError::from(e).into_response(),
+    }
+}
+
+async fn logout(State(state): State<WebState>, headers: HeaderMap, Fields(form): Fields) -> Response {
+    let prefs = Prefs::read(&headers, None);
+    if !prefs.csrf_ok(form.text("csrf")) {
+        return AppError::Forbidden.into_response();
+    }
+    if let Some(token) = session_token(&state, &headers) {
+        if let Err(e) = sign_in::sign_out(&state.app, &token, form.text("everywhere").is_some()).await {
+            return AppError::from(e).into_response();
+        }
+    }
+    let mut response = see_other("/desk/login");
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cleared_session_cookie(&state.app.settings.public_url),
+    );
+    response
+}

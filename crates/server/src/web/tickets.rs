@@ -1,0 +1,509 @@
+//! The agents' API (SPEC §9, first bullet): the queue as `/api/v1/tickets`, a case with its
+//! timeline, every desk action as a POST, and the audit log — for bearer tokens (scopes decide
+//! what they may change) and desk sessions alike. A case outside the caller's access is a 404,
+//! as an unknown one is.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sportello_domain::access::{AgentId, TeamId};
+use sportello_domain::case::{Author, Channel, Flag, Status};
+use sportello_domain::sla::ClockState;
+use sportello_domain::triage::Priority;
+
+use super::desk::queue::QueueParams;
+use super::error::AppError;
+use super::extract::{ApiAgent, JsonBody};
+use super::WebState;
+use crate::app::answer::{answer, Answer};
+use crate::app::change::{self, AssignTo};
+use crate::app::desk_case::{desk_case, Entry};
+use crate::app::queue::queue;
+use crate::store::{AuditQuery, TicketId};
+
+pub fn router() -> Router<WebState> {
+    Router::new()
+        .route("/api/v1/tickets", get(list))
+        .route("/api/v1/tickets/{case}", get(show))
+        .route("/api/v1/tickets/{case}/reply", post(reply))
+        .route("/api/v1/tickets/{case}/notes", post(note))
+        .route("/api/v1/tickets/{case}/status", post(status))
+        .route("/api/v1/tickets/{case}/priority", post(priority))
+        .route("/api/v1/tickets/{case}/assign", post(assign))
+        .route("/api/v1/tickets/{case}/take", post(take))
+        .route("/api/v1/audit", get(audit))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Named {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TicketSummary {
+    pub case_number: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub category: String,
+    pub subcategory: String,
+    pub channel: Channel,
+    pub assignee: Option<Named>,
+    pub team: Option<Named>,
+    pub next_due: Option<DateTime<Utc>>,
+    pub first_response_due: DateTime<Utc>,
+    pub resolution_due: DateTime<Utc>,
+    /// The state of the target worked towards now; null once the case is over.
+    pub clock: Option<ClockState>,
+    pub flags: Vec<Flag>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TicketList {
+    pub tickets: Vec<TicketSummary>,
+    pub next_cursor: Option<String>,
+}
+
+async fn list(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Query(params): Query<QueueParams>,
+) -> Result<Json<TicketList>, AppError> {
+    let request = params.request()?;
+    let page = queue(&state.app, &who.principal, &request).await?;
+    let tickets = page
+        .items
+        .into_iter()
+        .map(|item| {
+            let r = item.row;
+            TicketSummary {
+                case_number: item.number.to_string(),
+                status: r.status,
+                priority: r.priority,
+                category: r.category,
+                subcategory: r.subcategory,
+                channel: r.channel,
+                assignee: r.assignee.map(|(id, name)| Named { id: id.0, name }),
+                team: r.team.map(|(id, name)| Named { id: id.0, name }),
+                next_due: item.next_due,
+                first_response_due: r.timers.first_response_due,
+                resolution_due: r.timers.resolution_due,
+                clock: item.current.map(|(_, state)| state),
+                flags: item.flags,
+            }
+        })
+        .collect();
+    Ok(Json(TicketList {
+        tickets,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+#[derive(Debug, Serialize)]
+pub struct TimelineEntry {
+    /// `message-N` or `event-N`.
+    pub id: String,
+    /// `customer_message`, `reply`, `note` or `event`.
+    pub kind: &'static str,
+    pub author: Author,
+    pub agent: Option<Named>,
+    pub body: String,
+    pub at: DateTime<Utc>,
+    /// For events: what happened (`case_status`…) and the values before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_value: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Attachment {
+    pub filename: String,
+    pub width: u32,
+    pub height: u32,
+    pub byte_len: i64,
+    pub editor: Option<String>,
+    pub sha256: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub summary: TicketSummary,
+    pub email: String,
+    pub email_undeliverable: bool,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub language: String,
+    pub device: Option<String>,
+    pub description: String,
+    pub fields: std::collections::BTreeMap<String, String>,
+    pub created_at: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub first_response_clock: ClockState,
+    pub resolution_clock: ClockState,
+    pub timeline: Vec<TimelineEntry>,
+    pub attachments: Vec<Attachment>,
+}
+
+async fn show(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Path(case): Path<String>,
+) -> Result<Json<TicketDetail>, AppError> {
+    let view = desk_case(&state.app, &who.principal, &case).await?;
+    let now = state.app.clock.now();
+    let c = view.case();
+    let timers = c.timers();
+    let timeline = view
+        .timeline
+        .iter()
+        .map(|e| match e {
+            Entry::Request { body, at } => TimelineEntry {
+                id: "request".to_owned(),
+                kind: "customer_message",
+                author: Author::Customer,
+                agent: None,
+                body: body.clone(),
+                at: *at,
+                action: None,
+                old_value: None,
+                new_value: None,
+            },
+            Entry::Message(m) => TimelineEntry {
+                id: format!("message-{}", m.id.get()),
+                kind: match (m.author, m.public) {
+                    (Author::Customer, _) => "customer_message",
+                    (_, true) => "reply",
+                    (_, false) => "note",
+                },
+                author: m.author,
+                agent: m.agent.as_ref().map(|(id, name)| Named {
+                    id: id.0,
+                    name: name.clone(),
+                }),
+                body: m.body.clone(),
+                at: m.created_at,
+                action: None,
+                old_value: None,
+                new_value: None,
+            },
+            Entry::Event(a) => TimelineEntry {
+                id: format!("event-{}", a.id),
+                kind: "event",
+                author: if a.entry.actor.is_some() {
+                    Author::Agent
+                } else {
+                    Author::System
+                },
+                agent: a
+                    .entry
+                    .actor
+                    .zip(a.actor_name.clone())
+                    .map(|(id, name)| Named { id: id.0, name }),
+                body: String::new(),
+                at: a.entry.at,
+                action: Some(a.entry.action.as_str()),
+                old_value: a.entry.old_value.clone(),
+                new_value: a.entry.new_value.clone(),
+            },
+        })
+        .collect();
+    let detail = TicketDetail {
+        summary: TicketSummary {
+            case_number: view.access.number().to_string(),
+            status: c.status,
+            priority: c.priority,
+            category: c.category.clone(),
+            subcategory: c.subcategory.clone(),
+            channel: c.channel,
+            assignee: c
+                .assignee
+                .zip(view.assignee_name.clone())
+                .map(|(id, name)| Named { id: id.0, name }),
+            team: view.team.as_ref().map(|t| Named {
+                id: t.id.0,
+                name: t.name.clone(),
+            }),
+            next_due: timers.next_due(),
+            first_response_due: c.first_response_due,
+            resolution_due: c.resolution_due,
+            clock: timers.current(now).map(|(_, s)| s),
+            flags: view.flags.clone(),
+        },
+        email: c.email.to_string(),
+        email_undeliverable: view.undeliverable,
+        phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),
+        name: c.name.clone(),
+        language: c.language.clone(),
+        device: c.device.clone(),
+        description: c.description.clone(),
+        fields: c.fields.clone(),
+        created_at: c.created_at,
+        first_response_at: c.first_response_at,
+        resolved_at: c.resolved_at,
+        first_response_clock: view.first_response,
+        resolution_clock: view.resolution,
+        timeline,
+        attachments: view
+            .attachments
+            .iter()
+            .map(|a| Attachment {
+                filename: a.filename.clone(),
+                width: a.width,
+                height: a.height,
+                byte_len: a.byte_len,
+                editor: a.editor.clone(),
+                sha256: a.sha256.clone(),
+            })
+            .collect(),
+    };
+    Ok(Json(detail))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplyBody {
+    body: String,
+    #[serde(default)]
+    wait_for_customer: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Written {
+    message_id: Option<i64>,
+    /// The `Idempotency-Key` was used before: nothing new was written or sent.
+    repeated: bool,
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let key = v
+                .to_str()
+                .map_err(|_| AppError::BadRequest("Idempotency-Key".to_owned()))?
+                .trim();
+            if key.is_empty() || key.len() > 200 {
+                return Err(AppError::BadRequest("Idempotency-Key: 1 to 200 characters".to_owned()));
+            }
+            Ok(Some(key.to_owned()))
+        }
+    }
+}
+
+async fn write(state: &WebState, who: &ApiAgent, case: &str, a: Answer) -> Result<Response, AppError> {
+    let done = answer(&state.app, &who.principal, case, a).await?;
+    let status = if done.repeated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(Written {
+            message_id: done.message.map(|m| m.get()),
+            repeated: done.repeated,
+        }),
+    )
+        .into_response())
+}
+
+async fn reply(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Path(case): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ReplyBody>,
+) -> Result<Response, AppError> {
+    let a = Answer {
+        body: body.body,
+        public: true,
+        wait_for_customer: body.wait_for_customer,
+        idempotency_key: idempotency_key(&headers)?,
+    };
+    write(&state, &who, &case, a).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    body: String,
+}
+
+async fn note(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Path(case): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<NoteBody>,
+) -> Result<Response, AppError> {
+    let a = Answer {
+        body: body.body,
+        public: false,
+        wait_for_customer: false,
+        idempotency_key: idempotency_key(&headers)?,
+    };
+    write(&state, &who, &case, a).await
+}
+
+#[derive(Debug, Serialize)]
+struct Changed {
+    changed: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBody {
+    status: Status,
+}
+
+async fn status(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Path(case): Path<String>,
+    JsonBody(body): JsonBody<StatusBody>,
+) -> Result<Json<Changed>, AppError> {
+    let changed = change::set_status(&state.app, &who.principal, &case, body.status).await?;
+    Ok(Json(Changed { changed }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriorityBody {
+    priority: Priority,
+    reason: String,
+}
+
+async fn priority(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Path(case): Path<String>,
+    JsonBody(body): JsonBody<PriorityBody>,
+) -> Result<Json<Changed>, AppError> {
+    let changed = change::set_priority(&state.app, &who.principal, &case, body.priority, &body.reason).await?;
+    Ok(Json(Changed { changed }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignBody {
+    agent: Option<i64>,
+    team: Option<i64>,
+}
+
+async fn assign(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Path(case): Path<String>,
+    JsonBody(body): JsonBody<AssignBody>,
+) -> Result<Json<Changed>, AppError> {
+    let to = AssignTo {
+        agent: body.agent.map(AgentId),
+        team: body.team.map(TeamId),
+    };
+    let changed = change::assign(&state.app, &who.principal, &case, to).await?;
+    Ok(Json(Changed { changed }))
+}
+
+async fn take(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Path(case): Path<String>,
+) -> Result<Json<Changed>, AppError> {
+    let changed = change::take(&state.app, &who.principal, &case).await?;
+    Ok(Json(Changed { changed }))
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditParams {
+    case: Option<String>,
+    agent: Option<i64>,
+    cursor: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+struct AuditRow {
+    id: i64,
+    at: DateTime<Utc>,
+    actor: Option<Named>,
+    action: &'static str,
+    case_number: Option<String>,
+    agent: Option<i64>,
+    team: Option<i64>,
+    old_value: Option<String>,
+    new_value: Option<String>,
+    ip: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct AuditPage {
+    entries: Vec<AuditRow>,
+    next_cursor: Option<i64>,
+}
+
+async fn audit(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Query(p): Query<AuditParams>,
+) -> Result<Json<AuditPage>, AppError> {
+    who.principal.may_audit().map_err(|_| AppError::Forbidden)?;
+    let prefix = state.app.catalog.case_prefix();
+    let ticket = match p.case.as_deref() {
+        Some(case) => Some(
+            prefix
+                .parse(case)
+                .ok()
+                .and_then(|n| TicketId::of(&n))
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    let limit = p.limit.unwrap_or(100).clamp(1, 500);
+    let rows = state
+        .app
+        .store
+        .audit_log(AuditQuery {
+            ticket,
+            agent: p.agent.map(AgentId),
+            before: p.cursor,
+            limit,
+        })
+        .await
+        .map_err(|e| AppError::from(crate::app::Error::Store(e)))?;
+    let next_cursor = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten();
+    let entries = rows
+        .into_iter()
+        .map(|r| AuditRow {
+            id: r.id,
+            at: r.entry.at,
+            actor: r
+                .entry
+                .actor
+                .zip(r.actor_name)
+                .map(|(id, name)| Named { id: id.0, name }),
+            action: r.entry.action.as_str(),
+            case_number: r
+                .entry
+                .ticket
+                .and_then(|t| t.number(prefix).ok())
+                .map(|n| n.to_string()),
+            agent: r.entry.agent.map(|a| a.0),
+            team: r.entry.team.map(|t| t.0),
+            old_value: r.entry.old_value,
+            new_value: r.entry.new_value,
+            ip: r.entry.ip,
+        })
+        .collect();
+    Ok(Json(AuditPage { entries, next_cursor }))
+}

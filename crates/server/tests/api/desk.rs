@@ -1,0 +1,547 @@
+//! The agents' desk and API (SPEC §6, §7, §9) against the real server on both backends, attacked as
+//! an attacker would: restricted cases invisible everywhere, disabled agents stopped at once, read
+//! tokens that cannot act, forms without their CSRF token refused, customer HTML shown as text.
+
+use chrono::{DateTime, Duration, Utc};
+use reqwest::multipart::Form;
+use serde_json::{json, Value};
+use sportello::app::agents::{add_agent, add_team, issue_token, AgentInput, TeamInput};
+use sportello::app::Clock;
+use sportello::events::OutboxEvent;
+use sportello::jobs::sla::SlaWatcher;
+use sportello_domain::access::{Principal, Role, Scope};
+use sportello_domain::case::Status;
+
+use crate::helpers::{backends, backends_with, complete, read, Options, TestApp, Visitor};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn agent(app: &TestApp, email: &str, role: Role, teams: &[&str]) {
+    add_agent(
+        &app.app,
+        &Principal::System,
+        AgentInput {
+            email: email.to_owned(),
+            name: email.split('@').next().unwrap().to_owned(),
+            role,
+            teams: teams.iter().map(|t| (*t).to_owned()).collect(),
+            password: Some(PASSWORD.to_owned()),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+async fn token(app: &TestApp, email: &str, scope: Scope) -> String {
+    issue_token(&app.app, &Principal::System, email, scope, "test")
+        .await
+        .unwrap()
+}
+
+/// A new case through the API; its number.
+async fn case(app: &TestApp, request: &Value) -> String {
+    let (status, body) = read(app.post_json(request).await).await;
+    assert_eq!(status, 201, "{body}");
+    body["case_number"].as_str().unwrap().to_owned()
+}
+
+async fn api_get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
+    read(
+        app.client
+            .get(format!("{}{path}", app.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn api_post(app: &TestApp, token: &str, path: &str, body: Value, key: Option<&str>) -> (u16, Value) {
+    let mut request = app
+        .client
+        .post(format!("{}{path}", app.address))
+        .bearer_auth(token)
+        .json(&body);
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    read(request.send().await.unwrap()).await
+}
+
+async fn signed_in(app: &TestApp, email: &str) -> Visitor {
+    let mut v = Visitor::new(app);
+    v.get("/desk/login").await;
+    let page = v
+        .post(
+            "/desk/login",
+            Form::new().text("email", email.to_owned()).text("password", PASSWORD),
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.html);
+    assert_eq!(page.location(), "/desk");
+    v
+}
+
+fn numbers(body: &Value) -> Vec<String> {
+    body["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["case_number"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_queue_comes_in_due_order_a_page_at_a_time() {
+    for app in backends().await {
+        agent(&app, "anna@desk.test", Role::Agent, &[]).await;
+        let read_token = token(&app, "anna@desk.test", Scope::Read).await;
+        // Security (6 h, always clock) comes before payments (24 h); urgent before the rest.
+        let mut payment = complete(1);
+        let later = case(&app, &payment).await;
+        let mut security = complete(2);
+        security["category"] = json!("security");
+        security["subcategory"] = json!("account_stolen");
+        security.as_object_mut().unwrap().remove("transaction_id");
+        security.as_object_mut().unwrap().remove("amount");
+        let sooner = case(&app, &security).await;
+        payment = complete(3);
+        payment["urgent"] = json!(true);
+        payment["description"] =
+            json!("Mi hanno rubato 300 euro dal conto con un pagamento che non ho mai fatto ieri.");
+        let urgent = case(&app, &payment).await;
+        let (status, body) = api_get(&app, &read_token, "/api/v1/tickets").await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            numbers(&body),
+            [urgent.clone(), sooner.clone(), later.clone()],
+            "{}",
+            app.backend
+        );
+        assert_eq!(body["next_cursor"], Value::Null);
+        assert_eq!(body["tickets"][0]["clock"], "running");
+        // Keyset pages: two, then the rest, and nothing twice.
+        let (_, first) = api_get(&app, &read_token, "/api/v1/tickets?limit=2").await;
+        assert_eq!(numbers(&first), [urgent, sooner]);
+        let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+        let (_, second) = api_get(&app, &read_token, &format!("/api/v1/tickets?limit=2&cursor={cursor}")).await;
+        assert_eq!(numbers(&second), [later]);
+        assert_eq!(second["next_cursor"], Value::Null);
+        // Filters narrow the view; an unknown value is refused, not ignored.
+        let (_, security_only) = api_get(&app, &read_token, "/api/v1/tickets?category=security").await;
+        assert_eq!(numbers(&security_only).len(), 1);
+        let (status, _) = api_get(&app, &read_token, "/api/v1/tickets?priority=whenever").await;
+        assert_eq!(status, 400);
+        let (status, _) = api_get(&app, &read_token, "/api/v1/tickets?cursor=12;DROP").await;
+        assert_eq!(status, 422);
+        // The desk's page shows the same order.
+        let mut desk = signed_in(&app, "anna@desk.test").await;
+        let page = desk.get("/desk").await;
+        assert_eq!(page.status, 200);
+        let shown: Vec<usize> = numbers(&body)
+            .iter()
+            .map(|n| page.html.find(n.as_str()).unwrap())
+            .collect();
+        assert!(shown.windows(2).all(|w| w[0] < w[1]), "{shown:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_restricted_teams_cases_do_not_exist_for_outsiders() {
+    for app in backends().await {
+        add_team(
+            &app.app,
+            &Principal::System,
+            TeamInput {
+                name: "safety".to_owned(),
+                owns: vec!["security/support_scam".to_owned()],
+                restricted: true,
+            },
+        )
+        .await
+        .unwrap();
+        agent(&app, "out@desk.test", Role::Lead, &["payments"]).await;
+        agent(&app, "in@desk.test", Role::Agent, &["safety"]).await;
+        agent(&app, "boss@desk.test", Role::Admin, &[]).await;
+        let mut scam = complete(10);
+        scam["category"] = json!("security");
+        scam["subcategory"] = json!("support_scam");
+        scam.as_object_mut().unwrap().remove("transaction_id");
+        scam.as_object_mut().unwrap().remove("amount");
+        let hidden = case(&app, &scam).await;
+        let open = case(&app, &complete(11)).await;
+        let outsider = token(&app, "out@desk.test", Scope::Write).await;
+        let (_, list) = api_get(&app, &outsider, "/api/v1/tickets").await;
+        assert_eq!(numbers(&list), [open], "{}", app.backend);
+        let (_, list) = api_get(&app, &outsider, "/api/v1/tickets?category=security").await;
+        assert!(numbers(&list).is_empty());
+        // By URL, on every route, exactly as a case that does not exist.
+        let unknown = "WA0000009991";
+        let (a, body_hidden) = api_get(&app, &outsider, &format!("/api/v1/tickets/{hidden}")).await;
+        let (b, body_unknown) = api_get(&app, &outsider, &format!("/api/v1/tickets/{unknown}")).await;
+        assert_eq!((a, b), (404, 404));
+        assert_eq!(body_hidden, body_unknown);
+        let (a, _) = api_post(
+            &app,
+            &outsider,
+            &format!("/api/v1/tickets/{hidden}/notes"),
+            json!({"body": "x"}),
+            None,
+        )
+        .await;
+        let (b, _) = api_post(
+            &app,
+            &outsider,
+            &format!("/api/v1/tickets/{hidden}/take"),
+            json!({}),
+            None,
+        )
+        .await;
+        assert_eq!((a, b), (404, 404));
+        let mut desk = signed_in(&app, "out@desk.test").await;
+        assert_eq!(desk.get(&format!("/desk/cases/{hidden}")).await.status, 404);
+        assert!(!desk.get("/desk").await.html.contains(&hidden));
+        // Members and admins see it.
+        for who in ["in@desk.test", "boss@desk.test"] {
+            let t = token(&app, who, Scope::Read).await;
+            let (_, list) = api_get(&app, &t, "/api/v1/tickets").await;
+            assert!(numbers(&list).contains(&hidden), "{who}");
+            assert_eq!(api_get(&app, &t, &format!("/api/v1/tickets/{hidden}")).await.0, 200);
+        }
+        // A restricted case goes to nobody outside the team.
+        let boss = token(&app, "boss@desk.test", Scope::Write).await;
+        let outsider_id = app
+            .app
+            .store
+            .agent_by_email(&"out@desk.test".parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let (status, _) = api_post(
+            &app,
+            &boss,
+            &format!("/api/v1/tickets/{hidden}/assign"),
+            json!({"agent": outsider_id.0}),
+            None,
+        )
+        .await;
+        assert_eq!(status, 409);
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_agent_stops_at_once_and_a_read_token_cannot_act() {
+    for app in backends().await {
+        agent(&app, "eve@desk.test", Role::Agent, &[]).await;
+        let number = case(&app, &complete(20)).await;
+        let reader = token(&app, "eve@desk.test", Scope::Read).await;
+        let writer = token(&app, "eve@desk.test", Scope::Write).await;
+        let (status, _) = api_post(
+            &app,
+            &reader,
+            &format!("/api/v1/tickets/{number}/notes"),
+            json!({"body": "hi"}),
+            None,
+        )
+        .await;
+        assert_eq!(status, 403, "{}", app.backend);
+        let (status, _) = api_post(
+            &app,
+            &writer,
+            &format!("/api/v1/tickets/{number}/notes"),
+            json!({"body": "hi"}),
+            None,
+        )
+        .await;
+        assert_eq!(status, 201);
+        let mut desk = signed_in(&app, "eve@desk.test").await;
+        assert_eq!(desk.get("/desk").await.status, 200);
+        sportello::app::agents::disable_agent(&app.app, &Principal::System, "eve@desk.test")
+            .await
+            .unwrap();
+        let page = desk.get("/desk").await;
+        assert_eq!((page.status, page.location()), (303, "/desk/login".to_owned()));
+        for t in [&reader, &writer] {
+            assert_eq!(api_get(&app, t, "/api/v1/tickets").await.0, 401);
+        }
+        // Nor can they sign in again, and the answer is the one a wrong password gets.
+        let mut again = Visitor::new(&app);
+        again.get("/desk/login").await;
+        let disabled = again
+            .post(
+                "/desk/login",
+                Form::new().text("email", "eve@desk.test").text("password", PASSWORD),
+            )
+            .await;
+        let wrong = again
+            .post(
+                "/desk/login",
+                Form::new().text("email", "nobody@desk.test").text("password", PASSWORD),
+            )
+            .await;
+        assert_eq!((disabled.status, wrong.status), (401, 401));
+        assert_eq!(disabled.text_of("main"), wrong.text_of("main"));
+    }
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled_even_for_the_right_password() {
+    for app in backends().await {
+        agent(&app, "tom@desk.test", Role::Agent, &[]).await;
+        let mut v = Visitor::new(&app);
+        v.get("/desk/login").await;
+        for _ in 0..5 {
+            let page = v
+                .post(
+                    "/desk/login",
+                    Form::new()
+                        .text("email", "tom@desk.test")
+                        .text("password", "wrong password!"),
+                )
+                .await;
+            assert_eq!(page.status, 401);
+        }
+        let page = v
+            .post(
+                "/desk/login",
+                Form::new().text("email", "TOM@desk.test").text("password", PASSWORD),
+            )
+            .await;
+        assert_eq!(page.status, 429, "{}", app.backend);
+        let wait: i64 = page.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=900).contains(&wait), "{wait}");
+        // The session cookie of a good sign-in: HttpOnly, SameSite=Lax.
+        agent(&app, "ann@desk.test", Role::Agent, &[]).await;
+        let mut ok = Visitor::new(&app);
+        ok.get("/desk/login").await;
+        let csrf = ok.cookie("csrf").unwrap();
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = no_redirects
+            .post(format!("{}/desk/login", app.address))
+            .header("cookie", format!("csrf={csrf}"))
+            .form(&[("email", "ann@desk.test"), ("password", PASSWORD), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+        assert!(cookie.starts_with("sportello_session="), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn forms_without_their_csrf_token_are_refused() {
+    for app in backends().await {
+        agent(&app, "kim@desk.test", Role::Agent, &[]).await;
+        let number = case(&app, &complete(30)).await;
+        let mut desk = signed_in(&app, "kim@desk.test").await;
+        let form = || Form::new().text("body", "a reply").text("kind", "reply");
+        let refused = desk.post_raw(&format!("/desk/cases/{number}/reply"), form()).await;
+        assert_eq!(refused.status, 403, "{}", app.backend);
+        let forged = desk
+            .post_raw(
+                &format!("/desk/cases/{number}/reply"),
+                form().text("csrf", "x".repeat(43)),
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+        assert!(app
+            .app
+            .store
+            .messages(app.case(&number).await.id)
+            .await
+            .unwrap()
+            .is_empty());
+        // A sign-in form without it neither.
+        let mut v = Visitor::new(&app);
+        let page = v
+            .post_raw(
+                "/desk/login",
+                Form::new().text("email", "kim@desk.test").text("password", PASSWORD),
+            )
+            .await;
+        assert_eq!(page.status, 403);
+        // With it, the reply goes in.
+        let sent = desk
+            .post(&format!("/desk/cases/{number}/reply"), form().text("key", "k1"))
+            .await;
+        assert_eq!(sent.status, 303);
+    }
+}
+
+#[tokio::test]
+async fn a_reply_is_sent_once_threaded_and_shown_to_the_customer() {
+    for app in backends().await {
+        agent(&app, "lea@desk.test", Role::Agent, &[]).await;
+        let writer = token(&app, "lea@desk.test", Scope::Write).await;
+        let (_, created) = read(app.post_json(&complete(40)).await).await;
+        let number = created["case_number"].as_str().unwrap().to_owned();
+        let status_url = created["status_url"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/tickets/{number}/reply");
+        let body = json!({"body": "Ciao, abbiamo rimborsato i 12 euro.", "wait_for_customer": true});
+        let (first, one) = api_post(&app, &writer, &path, body.clone(), Some("reply-1")).await;
+        let (again, two) = api_post(&app, &writer, &path, body, Some("reply-1")).await;
+        assert_eq!((first, again), (201, 200), "{one} {two}");
+        assert_eq!(two["repeated"], true);
+        let c = app.case(&number).await;
+        assert!(c.first_response_at.is_some());
+        assert_eq!(c.status, Status::PendingCustomer, "reply and wait");
+        assert!(c.paused_since.is_some());
+        // One reply mail, on the confirmation's thread.
+        let replies: Vec<_> = app
+            .app
+            .store
+            .claim_outbox(app.app.clock.now(), Duration::seconds(30), 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|r| match r.event {
+                Ok(OutboxEvent::Reply(reply)) => Some((r.idempotency_key, reply)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(replies.len(), 1, "{}", app.backend);
+        let (message_id, reply) = &replies[0];
+        assert_eq!(
+            reply.references,
+            [format!("<{}>", app.our_message_id(&number, "confirmation"))]
+        );
+        assert!(message_id.contains(".reply-"), "{message_id}");
+        assert!(reply
+            .status_url
+            .as_deref()
+            .unwrap()
+            .contains(&format!("/status/{number}?t=")));
+        // The customer reads it on the status page.
+        let mut customer = Visitor::new(&app);
+        let page = customer.get(&status_url).await;
+        assert!(page.html.contains("abbiamo rimborsato i 12 euro"), "{}", page.html);
+        // The desk's timeline has the request, the reply and the status change.
+        let (_, detail) = api_get(&app, &writer, &format!("/api/v1/tickets/{number}")).await;
+        let kinds: Vec<&str> = detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["customer_message", "reply", "event"], "{detail}");
+        assert_eq!(detail["first_response_clock"], "met");
+        assert_eq!(detail["resolution_clock"], "paused");
+    }
+}
+
+#[tokio::test]
+async fn customer_html_is_shown_as_text_on_the_desk() {
+    for app in backends().await {
+        agent(&app, "max@desk.test", Role::Agent, &[]).await;
+        let mut request = complete(50);
+        request["description"] =
+            json!("<script>alert(1)</script><img src=x onerror=alert(2)> il pagamento di 12 euro è fallito ieri sera");
+        let number = case(&app, &request).await;
+        let mut desk = signed_in(&app, "max@desk.test").await;
+        for path in ["/desk".to_owned(), format!("/desk/cases/{number}")] {
+            let page = desk.get(&path).await;
+            assert!(!page.html.contains("<script>alert"), "{path}");
+            assert!(!page.html.contains("<img src=x"), "{path}");
+            // Shown, as the words the customer typed.
+            assert!(
+                page.text().contains("<script>alert(1)</script>"),
+                "{path}: {}",
+                page.html
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_refuses_to_be_changed() {
+    for app in backends().await {
+        agent(&app, "ada@desk.test", Role::Admin, &[]).await;
+        let admin = token(&app, "ada@desk.test", Scope::Read).await;
+        let (status, body) = api_get(&app, &admin, "/api/v1/audit").await;
+        assert_eq!(status, 200);
+        let actions: Vec<&str> = body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert!(
+            actions.contains(&"agent_created") && actions.contains(&"token_created"),
+            "{actions:?}"
+        );
+        // Behind the application's back, straight to the database: refused there too.
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.database_url)
+            .await
+            .unwrap();
+        for sql in ["UPDATE audit SET action = 'x'", "DELETE FROM audit"] {
+            let refused = sqlx::query(sql).execute(&mut conn).await;
+            let error = refused
+                .expect_err(&format!("{} accepted {sql}", app.backend))
+                .to_string();
+            assert!(error.contains("append-only"), "{error}");
+        }
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(rows as usize, body["entries"].as_array().unwrap().len());
+        // Agents who are not admins cannot read it.
+        agent(&app, "bob@desk.test", Role::Lead, &[]).await;
+        let lead = token(&app, "bob@desk.test", Scope::Write).await;
+        assert_eq!(api_get(&app, &lead, "/api/v1/audit").await.0, 403);
+    }
+}
+
+#[tokio::test]
+async fn each_breach_is_marked_once_however_many_watchers_run() {
+    let clock = Clock::fixed("2026-12-01T09:00:00Z".parse::<DateTime<Utc>>().unwrap());
+    for app in backends_with(Options {
+        clock: Some(clock.clone()),
+        ..Options::default()
+    })
+    .await
+    {
+        clock.set("2026-12-01T09:00:00Z".parse().unwrap());
+        let number = case(&app, &complete(60)).await;
+        let first = SlaWatcher { app: app.app.clone() };
+        let second = SlaWatcher { app: app.app.clone() };
+        assert_eq!(first.pass().await.unwrap().breaches_marked, 0, "not due yet");
+        // Payments: first response in 24 working hours; two days later it is overdue.
+        clock.advance(Duration::days(2));
+        let (a, b) = tokio::join!(first.pass(), second.pass());
+        let marked = a.unwrap().breaches_marked + b.unwrap().breaches_marked;
+        assert_eq!(marked, 1, "{}", app.backend);
+        assert_eq!(first.pass().await.unwrap().breaches_marked, 0);
+        let (_, detail) = {
+            agent(&app, "sla@desk.test", Role::Agent, &[]).await;
+            let t = token(&app, "sla@desk.test", Scope::Read).await;
+            api_get(&app, &t, &format!("/api/v1/tickets/{number}")).await
+        };
+        let breaches: Vec<&Value> = detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "sla_breached")
+            .collect();
+        assert_eq!(breaches.len(), 1, "{detail}");
+        assert_eq!(breaches[0]["new_value"], "first_response");
+        // A resolved case closes once its reopen window has passed.
+        let c = app.case(&number).await;
+        sportello::app::change::set_status(&app.app, &Principal::System, &number, Status::Resolved)
+            .await
+            .unwrap();
+        assert_eq!(c.status, Status::New);
+        clock.advance(Duration::days(7) + Duration::seconds(1));
+        assert_eq!(first.pass().await.unwrap().closed, 1);
+        assert_eq!(app.case(&number).await.status, Status::Closed);
+    }
+}
