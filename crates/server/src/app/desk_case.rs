@@ -55,6 +55,9 @@ pub struct DeskCase {
     pub resolution: ClockState,
     /// The id of the newest public entry (a collision check compares it on send).
     pub last_public: Option<i64>,
+    /// Agents' and teams' names by id, for the events that name them.
+    pub agent_names: std::collections::HashMap<i64, String>,
+    pub team_names: std::collections::HashMap<i64, String>,
 }
 
 impl DeskCase {
@@ -75,10 +78,15 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
     let teams = app.store.teams().await?;
     let team = c.team.and_then(|id| teams.iter().find(|t| t.id == id).cloned());
     let restricted: Vec<_> = teams.iter().filter(|t| t.restricted).map(|t| t.id).collect();
-    let assignee_name = match c.assignee {
-        Some(a) => app.store.agent(a).await?.map(|a| a.name),
-        None => None,
-    };
+    let agent_names: std::collections::HashMap<i64, String> = app
+        .store
+        .agents()
+        .await?
+        .into_iter()
+        .map(|a| (a.id.0, a.name))
+        .collect();
+    let team_names = teams.iter().map(|t| (t.id.0, t.name.clone())).collect();
+    let assignee_name = c.assignee.and_then(|a| agent_names.get(&a.0).cloned());
     let messages = app.store.messages(c.id).await?;
     let last_public = messages.iter().filter(|m| m.public).map(|m| m.id.get()).max();
     let events = app
@@ -129,6 +137,8 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
         first_response: timers.first_response(now),
         resolution: timers.resolution(now),
         last_public,
+        agent_names,
+        team_names,
         timeline,
         access,
     })

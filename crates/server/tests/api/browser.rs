@@ -551,3 +551,137 @@ async fn the_language_switcher_changes_the_language_and_remembers_it() {
     })
     .await;
 }
+
+/// A desk with an agent and a morning's cases: payments, a stolen account (urgent, the always
+/// clock), a crash, one with HTML in it; returns the urgent case and its status link.
+async fn a_morning_at_the_desk(app: &TestApp) -> (String, String) {
+    use sportello::app::agents::{add_agent, AgentInput};
+    use sportello_domain::access::{Principal, Role};
+    add_agent(
+        &app.app,
+        &Principal::System,
+        AgentInput {
+            email: "giulia@desk.test".to_owned(),
+            name: "Giulia Bianchi".to_owned(),
+            role: Role::Agent,
+            teams: vec!["payments".to_owned(), "security".to_owned()],
+            password: Some("correct horse battery".to_owned()),
+        },
+    )
+    .await
+    .unwrap();
+    for n in 0..3 {
+        let (status, _) = read(app.post_json(&complete(700 + n)).await).await;
+        assert_eq!(status, 201);
+    }
+    let mut crash = complete(710);
+    crash["category"] = json!("technical");
+    crash["subcategory"] = json!("crash");
+    crash["description"] =
+        json!("The app closes as soon as I open a chat with a photo. <b>It started after the update.</b>");
+    crash.as_object_mut().unwrap().remove("transaction_id");
+    crash.as_object_mut().unwrap().remove("amount");
+    assert_eq!(read(app.post_json(&crash).await).await.0, 201);
+    let mut stolen = complete(720);
+    stolen["category"] = json!("security");
+    stolen["subcategory"] = json!("account_stolen");
+    stolen["urgent"] = json!(true);
+    stolen["name"] = json!("Luca Verdi");
+    stolen["description"] =
+        json!("Someone took over my account this morning and is writing to my contacts asking for money.");
+    stolen.as_object_mut().unwrap().remove("transaction_id");
+    stolen.as_object_mut().unwrap().remove("amount");
+    let (status, body) = read(app.post_json(&stolen).await).await;
+    assert_eq!(status, 201, "{body}");
+    (
+        body["case_number"].as_str().unwrap().to_owned(),
+        body["status_url"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn sign_in_as_giulia(c: &Client, app: &TestApp) {
+    c.goto(&format!("{}/desk", app.address)).await.unwrap();
+    until(c, "the sign-in page", "location.pathname === '/desk/login'").await;
+    type_into(c, "email", "giulia@desk.test").await;
+    type_into(c, "password", "correct horse battery").await;
+    press(c, "form button[type=submit]").await;
+    until(c, "the queue", "document.querySelector('table.queue')").await;
+}
+
+#[tokio::test]
+async fn an_agent_answers_the_most_urgent_case_and_the_customer_reads_it() {
+    with_phone(true, 1280, |c, app| async move {
+        let (urgent, status_url) = a_morning_at_the_desk(&app).await;
+        sign_in_as_giulia(&c, &app).await;
+        let first = text_of(&c, "table.queue tbody tr td.case a").await;
+        assert_eq!(first, urgent, "the most urgent case leads the queue");
+        screenshot(&c, "desk-queue-1280.png").await;
+        // Keys: j selects the first row, Enter opens it.
+        c.find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .send_keys("j")
+            .await
+            .unwrap();
+        c.active_element().await.unwrap().send_keys("\u{E007}").await.unwrap();
+        until(
+            &c,
+            "the case page",
+            &format!("location.pathname === '/desk/cases/{urgent}'"),
+        )
+        .await;
+        assert!(text_of(&c, ".timeline").await.contains("asking for money"));
+        // r: to the reply box.
+        c.find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .send_keys("r")
+            .await
+            .unwrap();
+        let focused = c.execute("return document.activeElement.id", vec![]).await.unwrap();
+        assert_eq!(focused, "body");
+        c.active_element()
+            .await
+            .unwrap()
+            .send_keys("Hello Luca, we have locked the account and signed out every device. Set a new PIN now.")
+            .await
+            .unwrap();
+        c.find(Locator::Css("button[value=reply]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until(&c, "the notice", "document.querySelector('.notice')").await;
+        assert!(text_of(&c, ".timeline").await.contains("we have locked the account"));
+        screenshot(&c, "desk-case-1280.png").await;
+        // The customer reads the reply on their status page.
+        c.goto(&format!("{}{status_url}", app.address)).await.unwrap();
+        until(
+            &c,
+            "the reply",
+            "document.body.innerText.includes('we have locked the account')",
+        )
+        .await;
+        let id = TicketId::from(urgent[2..11].parse::<i64>().unwrap());
+        let case = app.app.store.case(id).await.unwrap().unwrap();
+        assert!(case.first_response_at.is_some());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_queue_and_a_case_fit_a_phone() {
+    with_phone(true, 390, |c, app| async move {
+        let (urgent, _) = a_morning_at_the_desk(&app).await;
+        sign_in_as_giulia(&c, &app).await;
+        let fits = "document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth === 390";
+        until(&c, "a queue that fits 390 px", fits).await;
+        screenshot(&c, "desk-queue-390.png").await;
+        c.goto(&format!("{}/desk/cases/{urgent}", app.address)).await.unwrap();
+        until(&c, "the case page", "document.querySelector('.timeline')").await;
+        until(&c, "a case that fits 390 px", fits).await;
+        screenshot(&c, "desk-case-390.png").await;
+    })
+    .await;
+}

@@ -67,11 +67,39 @@ pub struct Done {
     done: Option<String>,
 }
 
-fn event_text(t: &Tr, e: &crate::store::AuditRecord) -> String {
-    let action = e.entry.action.as_str();
-    let old = e.entry.old_value.clone().unwrap_or_default();
-    let new = e.entry.new_value.clone().unwrap_or_default();
-    t.args(&format!("event-{action}"), &[("old", old), ("new", new)])
+/// An event of the timeline in words: statuses and priorities by their labels, assignments by
+/// the names of the agent and team.
+fn event_text(t: &Tr, e: &crate::store::AuditRecord, view: &crate::app::desk_case::DeskCase) -> String {
+    use sportello_domain::audit::Action;
+    let action = e.entry.action;
+    let say = |value: &Option<String>| -> String {
+        let value = value.clone().unwrap_or_default();
+        match action {
+            Action::CaseStatus => t.msg(&format!("desk-status-{value}")),
+            Action::CasePriority => match value.split_once(": ") {
+                Some((p, reason)) => format!("{} ({reason})", t.msg(&format!("priority-{p}"))),
+                None => t.msg(&format!("priority-{value}")),
+            },
+            Action::CaseAssigned => {
+                let (agent, team) = value.split_once('/').unwrap_or(("0", "0"));
+                let name = |names: &std::collections::HashMap<i64, String>, id: &str| {
+                    id.parse::<i64>().ok().and_then(|id| names.get(&id).cloned())
+                };
+                match (name(&view.agent_names, agent), name(&view.team_names, team)) {
+                    (Some(a), Some(team)) => format!("{a} ({team})"),
+                    (Some(a), None) => a,
+                    (None, Some(team)) => team,
+                    (None, None) => t.msg("desk-assigned-nobody"),
+                }
+            }
+            Action::SlaBreached => t.msg(&format!("desk-{}", value.replace('_', "-"))),
+            _ => value,
+        }
+    };
+    t.args(
+        &format!("event-{}", action.as_str()),
+        &[("old", say(&e.entry.old_value)), ("new", say(&e.entry.new_value))],
+    )
 }
 
 pub async fn show(
@@ -129,7 +157,7 @@ pub async fn show(
                 who: a.actor_name.clone().unwrap_or_else(|| t.msg("desk-system")),
                 at: moment(t, a.entry.at, now, me.prefs.tz),
                 at_iso: a.entry.at.to_rfc3339(),
-                body: event_text(t, a),
+                body: event_text(t, a, &view),
             },
         })
         .collect();
@@ -148,7 +176,7 @@ pub async fn show(
         .filter(|s| **s == c.status || (c.status.can_become(**s) && **s != Status::Merged))
         .map(|s| Choice {
             value: s.as_str().to_owned(),
-            label: t.msg(&format!("status-{s}")),
+            label: t.msg(&format!("desk-status-{s}")),
             selected: *s == c.status,
         })
         .collect();
@@ -167,7 +195,7 @@ pub async fn show(
         category: label,
         priority: t.msg(&format!("priority-{}", c.priority)),
         priority_code: c.priority.as_str(),
-        status: t.msg(&format!("status-{}", c.status)),
+        status: t.msg(&format!("desk-status-{}", c.status)),
         channel: t.msg(&format!("channel-{}", c.channel)),
         flags: view.flags.iter().map(|f| t.msg(&format!("flag-{f}"))).collect(),
         notice: done.done.as_deref().map(|d| {
@@ -181,7 +209,10 @@ pub async fn show(
         form_key: Secret::generate().as_str().to_owned(),
         first_response_state: state_code(view.first_response),
         first_response_state_label: t.msg(&format!("clock-{}", view.first_response)),
-        first_response_due: time_left(t, c.first_response_due, now),
+        first_response_due: match c.first_response_at {
+            Some(at) => t.with("desk-answered", "when", moment(t, at, now, me.prefs.tz)),
+            None => time_left(t, c.first_response_due, now),
+        },
         first_response_exact: moment(t, c.first_response_due, now, me.prefs.tz),
         resolution_state: state_code(view.resolution),
         resolution_state_label: t.msg(&format!("clock-{}", view.resolution)),
@@ -208,7 +239,7 @@ pub async fn show(
                 (
                     format!("/desk/cases/{}", o.number),
                     o.number.to_string(),
-                    t.msg(&format!("status-{}", o.status)),
+                    t.msg(&format!("desk-status-{}", o.status)),
                 )
             })
             .collect(),

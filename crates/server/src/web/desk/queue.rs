@@ -197,7 +197,7 @@ pub async fn show(
                 due_left: due.map(|d| time_left(t, d, now)).unwrap_or_else(|| "—".to_owned()),
                 priority: t.msg(&format!("priority-{}", r.priority)),
                 priority_code: r.priority.as_str(),
-                status: t.msg(&format!("status-{}", r.status)),
+                status: t.msg(&format!("desk-status-{}", r.status)),
                 channel: t.msg(&format!("channel-{}", r.channel)),
                 assignee: r
                     .assignee
