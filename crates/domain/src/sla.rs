@@ -208,6 +208,12 @@ impl QueueKey {
         (band << BAND_SHIFT) | (due << DUE_SHIFT) | priority
     }
 
+    /// A case is open (not resolved, closed or merged) exactly when its position is below this:
+    /// the open queue is one range of the index.
+    pub fn open_below() -> i64 {
+        2 << BAND_SHIFT
+    }
+
     /// Every open case with a position below this one is overdue at `now` on its current target:
     /// running, and due before `now`.
     pub fn overdue_below(now: DateTime<Utc>) -> i64 {
@@ -491,6 +497,7 @@ mod tests {
             };
             let (ka, kb) = (a.queue_key(pa, 0), b.queue_key(pb, 0));
             prop_assert_eq!(ka.cmp(&kb), ka.position().cmp(&kb.position()));
+            prop_assert_eq!(a.status.is_open(), ka.position() < QueueKey::open_below());
             let overdue = matches!(a.current(now), Some((_, ClockState::Breached)));
             prop_assert_eq!(overdue, ka.position() < QueueKey::overdue_below(now), "{:?} at {}", a, now);
         }

@@ -1,5 +1,11 @@
-// The desk's keys (SPEC §7): j/k move through the queue, Enter opens, r reply, n note, ? lists
-// them. Everything works without this script; it only saves the mouse.
+// The desk's keys and live queue (SPEC §7). Everything works without this script: it only saves
+// the mouse, and keeps an open queue current.
+//
+// Keys: j / k move through the queue, Enter opens, r reply, n note, a take, / the filters, ? the
+// list. Live updates poll the page's own URL every 10 s while the tab is visible and swap in its
+// rows: polling rather than server-sent events because it passes every proxy, holds no
+// connection open against the server's connection cap, needs nothing shared between instances,
+// and a page of 50 rows costs the server a few milliseconds.
 (function () {
   "use strict";
   var typing = function (e) {
@@ -15,6 +21,10 @@
     all.forEach(function (r, n) { r.setAttribute("aria-selected", n === at ? "true" : "false"); });
     all[at].scrollIntoView({ block: "nearest" });
   };
+  var submit = function (action) {
+    var form = document.querySelector("form[action$='/" + action + "']");
+    if (form) form.submit();
+  };
   document.addEventListener("keydown", function (e) {
     if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;
     var body = document.getElementById("body");
@@ -25,6 +35,30 @@
       if (link) { link.click(); e.preventDefault(); }
     }
     else if ((e.key === "r" || e.key === "n") && body) { body.focus(); e.preventDefault(); }
-    else if (e.key === "?") { alert("j / k: move · Enter: open · r: reply · n: note"); }
+    else if (e.key === "a") { submit("take"); }
+    else if (e.key === "/") {
+      var filter = document.querySelector(".filters select");
+      if (filter) { filter.focus(); e.preventDefault(); }
+    }
+    else if (e.key === "?") { alert("j / k: move · Enter: open · r: reply · n: note · a: take · /: filters"); }
   });
+
+  var queue = document.querySelector("[data-queue]");
+  if (!queue || !window.fetch || !window.DOMParser) return;
+  var refresh = function () {
+    if (document.visibilityState !== "visible") return;
+    fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-queue] tbody");
+        var current = document.querySelector("[data-queue] tbody");
+        if (fresh && current && fresh.innerHTML !== current.innerHTML) {
+          current.replaceWith(fresh);
+          if (at >= 0) select(at);
+        }
+      })
+      .catch(function () {});
+  };
+  setInterval(refresh, 10000);
 })();

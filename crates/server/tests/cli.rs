@@ -335,3 +335,131 @@ fn mail_ingest_reads_standard_input_and_exits_zero_when_it_filed_the_message() {
     // Every message, refused or not, is kept as a blob.
     assert!(std::fs::read_dir(dir.path().join("data/blobs")).unwrap().count() >= 4);
 }
+
+/// `sportello agent …` and `team add` on a fresh directory's database (SPEC §1, §6).
+#[test]
+fn agents_and_teams_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("desk.db").display());
+    let data = dir.path().join("data");
+    let cli = |args: &[&str], stdin: Option<&str>| {
+        let mut c = sportello();
+        c.args(args)
+            .env("SPORTELLO_DATABASE_URL", &db)
+            .env("SPORTELLO_DATA_DIR", &data)
+            .env("SPORTELLO_LOG", "error")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        if let Some(text) = stdin {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, out, err) = cli(
+        &[
+            "team",
+            "add",
+            "--name",
+            "safety",
+            "--owns",
+            "security/support_scam",
+            "--restricted",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "team added");
+    let (code, _, err) = cli(&["team", "add", "--name", "x", "--owns", "security/nothing"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("nothing"), "{err}");
+    // Without a password: a set-password link, valid for 7 days.
+    let (code, out, err) = cli(
+        &[
+            "agent",
+            "add",
+            "--email",
+            "anna@desk.test",
+            "--name",
+            "Anna",
+            "--role",
+            "admin",
+            "--team",
+            "safety",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("/desk/password/") && out.contains("7 days"), "{out}");
+    let (code, out, _) = cli(
+        &[
+            "agent",
+            "add",
+            "--email",
+            "bo@desk.test",
+            "--name",
+            "Bo",
+            "--password-stdin",
+        ],
+        Some("correct horse battery\n"),
+    );
+    assert_eq!((code, out.trim()), (0, "agent added"));
+    let (code, _, err) = cli(&["agent", "add", "--email", "bo@desk.test", "--name", "Bo again"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("exists already"), "{err}");
+    let (code, _, err) = cli(
+        &[
+            "agent",
+            "add",
+            "--email",
+            "cy@desk.test",
+            "--name",
+            "Cy",
+            "--password-stdin",
+        ],
+        Some("short\n"),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("12 characters"), "{err}");
+    let (code, _, err) = cli(
+        &[
+            "agent",
+            "add",
+            "--email",
+            "dee@desk.test",
+            "--name",
+            "Dee",
+            "--role",
+            "boss",
+        ],
+        None,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("--role"), "{err}");
+    // A token, printed once; a disabled agent's stop working.
+    let (code, token, _) = cli(&["agent", "token", "--email", "bo@desk.test", "--scope", "write"], None);
+    assert_eq!(code, 0);
+    assert!(token.trim().starts_with("sp_") && token.trim().len() > 40, "{token}");
+    let (code, out, _) = cli(&["agent", "disable", "--email", "bo@desk.test"], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("disabled"), "{out}");
+    let (code, _, err) = cli(&["agent", "disable", "--email", "nobody@desk.test"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("no such agent"), "{err}");
+    // Only hashes are stored: the token appears nowhere in the database's files.
+    let needle = token.trim().as_bytes();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with("desk.db") {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{}", path.display());
+        }
+    }
+}

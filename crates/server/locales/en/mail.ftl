@@ -16,3 +16,4 @@ mail-merged-subject = [{ $case }] Your new request was added to your open case
 mail-merged-body = We received another request from this address while your case { $case } is still open, so we added it to that case instead of opening a new one.
 mail-reply-subject = Re: [{ $case }] Your support request
 mail-reply-signature = { $agent }, Support
+mail-request-info = To go on with your request we need some more information. Please reply to this e-mail, or add it on your request's page, with:

@@ -16,3 +16,4 @@ mail-merged-subject = [{ $case }] La tua nuova richiesta è stata aggiunta al tu
 mail-merged-body = Abbiamo ricevuto un'altra richiesta da questo indirizzo mentre il tuo caso { $case } è ancora aperto, quindi l'abbiamo aggiunta a quel caso invece di aprirne uno nuovo.
 mail-reply-subject = Re: [{ $case }] La tua richiesta di assistenza
 mail-reply-signature = { $agent }, Assistenza
+mail-request-info = Per proseguire con la tua richiesta ci servono altre informazioni. Rispondi a questa e-mail, o aggiungile nella pagina della tua richiesta, indicando:

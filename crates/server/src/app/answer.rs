@@ -39,6 +39,49 @@ pub const MAX_BODY_CHARS: usize = 20_000;
 
 pub async fn answer(app: &App, who: &Principal, case: &str, a: Answer) -> Result<Answered, Error> {
     let access = staff(app, who, case, Intent::Work).await?;
+    let action = if a.public { Action::CaseReply } else { Action::CaseNote };
+    write(app, who, &access, a, action).await
+}
+
+/// SPEC §7's "request information": a reply in the customer's language listing what the case
+/// still lacks (its recommended fields, and the phone and device a case opened by mail waits
+/// for); the case then waits on the customer, its resolution clock paused.
+pub async fn request_info(app: &App, who: &Principal, case: &str, key: Option<String>) -> Result<Answered, Error> {
+    let access = staff(app, who, case, Intent::Work).await?;
+    let c = access.case();
+    let lang = crate::i18n::Lang::negotiate([c.language.as_str()]);
+    let code = lang.code();
+    let mut missing: Vec<String> = Vec::new();
+    if c.phone.is_none() {
+        missing.push(lang.message("mail-missing-phone", &[]));
+    }
+    if c.device.is_none() {
+        missing.push(lang.message("mail-missing-device", &[]));
+    }
+    if let Some(category) = app.catalog.category(&c.category) {
+        for id in category.missing_recommended(&c.fields) {
+            if let Some(field) = category.field(&id) {
+                missing.push(field.label.get(&code).to_owned());
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Err(Error::Conflict(
+            "the case lacks nothing the catalog asks for".to_owned(),
+        ));
+    }
+    let list: String = missing.iter().map(|m| format!("- {m}\n")).collect();
+    let body = format!("{}\n\n{list}", lang.message("mail-request-info", &[]));
+    let a = Answer {
+        body,
+        public: true,
+        wait_for_customer: true,
+        idempotency_key: key,
+    };
+    write(app, who, &access, a, Action::CaseRequestInfo).await
+}
+
+async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, action: Action) -> Result<Answered, Error> {
     let agent = who.agent().ok_or(Error::Forbidden)?;
     let body = a.body.trim();
     if body.is_empty() {
@@ -71,12 +114,11 @@ pub async fn answer(app: &App, who: &Principal, case: &str, a: Answer) -> Result
             repeated: true,
         });
     };
-    let action = if a.public { Action::CaseReply } else { Action::CaseNote };
     tx.audit(&AuditEntry::case(now, Some(agent), action, c.id).change(None::<&str>, Some(message.get())))
         .await?;
     if a.public {
         tx.first_response(c.id, now).await?;
-        mail_reply(app, &mut tx, &access, who, body, message, now).await?;
+        mail_reply(app, &mut tx, access, who, body, message, now).await?;
         let to = if a.wait_for_customer {
             Status::PendingCustomer
         } else {
@@ -85,7 +127,7 @@ pub async fn answer(app: &App, who: &Principal, case: &str, a: Answer) -> Result
                 other => other,
             }
         };
-        move_to(app, &mut tx, &access, who, to, now).await?;
+        move_to(app, &mut tx, access, who, to, now).await?;
     }
     tx.commit().await?;
     app.outbox_wake.notify_one();

@@ -162,3 +162,84 @@ pub async fn take(app: &App, who: &Principal, case: &str) -> Result<bool, Error>
     )
     .await
 }
+
+/// Another category or sub-category (SPEC §7): a reason is required, and the due times are
+/// counted again from the creation with the new targets.
+pub async fn set_category(
+    app: &App,
+    who: &Principal,
+    case: &str,
+    category: &str,
+    subcategory: &str,
+    reason: &str,
+) -> Result<bool, Error> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(reason_required());
+    }
+    let access = staff(app, who, case, Intent::Work).await?;
+    let c = access.case();
+    let Some(target) = app.catalog.category(category) else {
+        return Err(Error::Invalid(vec![Problem::new(
+            "category",
+            ProblemCode::UnknownCategory,
+        )]));
+    };
+    if target.subcategory(subcategory).is_none() {
+        return Err(Error::Invalid(vec![Problem::new(
+            "subcategory",
+            ProblemCode::UnknownSubcategory,
+        )]));
+    }
+    if (c.category.as_str(), c.subcategory.as_str()) == (category, subcategory) {
+        return Ok(false);
+    }
+    // Urgent stays urgent only where the new category allows it.
+    let priority = match c.priority {
+        Priority::Urgent if !target.urgent_allowed => Priority::High,
+        p => p,
+    };
+    let new_due = due(&app.catalog, target, subcategory, priority, c.penalised, c.created_at);
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    if priority != c.priority {
+        let change = PriorityChange {
+            from: c.priority,
+            to: priority,
+            due: new_due,
+        };
+        tx.change_priority(c.id, &change).await?;
+    }
+    let from = (c.category.as_str(), c.subcategory.as_str());
+    if !tx.set_category(c.id, from, (category, subcategory), &new_due).await? {
+        return Err(Error::Conflict("the case changed meanwhile; reload it".to_owned()));
+    }
+    let mut entry = AuditEntry::case(now, who.agent(), Action::CaseCategory, c.id);
+    entry.old_value = Some(format!("{}/{}", c.category, c.subcategory));
+    entry.new_value = Some(format!("{category}/{subcategory}: {reason}"));
+    tx.audit(&entry).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Links two cases as related (SPEC §7): the agent must be able to work both.
+pub async fn link(app: &App, who: &Principal, case: &str, other: &str) -> Result<bool, Error> {
+    let one = staff(app, who, case, Intent::Work).await?;
+    let two = staff(app, who, other, Intent::Work).await?;
+    let (a, b) = (one.case().id, two.case().id);
+    if a == b {
+        return Err(Error::Conflict("a case is not related to itself".to_owned()));
+    }
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    let linked = tx.link(a, b, now).await?;
+    if linked {
+        for (this, that) in [(&one, &two), (&two, &one)] {
+            let entry = AuditEntry::case(now, who.agent(), Action::CaseLinked, this.case().id)
+                .change(None::<&str>, Some(that.number()));
+            tx.audit(&entry).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(linked)
+}

@@ -58,6 +58,10 @@ pub struct DeskCase {
     /// Agents' and teams' names by id, for the events that name them.
     pub agent_names: std::collections::HashMap<i64, String>,
     pub team_names: std::collections::HashMap<i64, String>,
+    /// Enabled agents, by name: whom the case may be assigned to.
+    pub assignable: Vec<(sportello_domain::access::AgentId, String)>,
+    /// Related cases the reader may see (linked, or opened about one another).
+    pub links: Vec<OtherCase>,
 }
 
 impl DeskCase {
@@ -78,13 +82,13 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
     let teams = app.store.teams().await?;
     let team = c.team.and_then(|id| teams.iter().find(|t| t.id == id).cloned());
     let restricted: Vec<_> = teams.iter().filter(|t| t.restricted).map(|t| t.id).collect();
-    let agent_names: std::collections::HashMap<i64, String> = app
-        .store
-        .agents()
-        .await?
-        .into_iter()
-        .map(|a| (a.id.0, a.name))
+    let agents = app.store.agents().await?;
+    let assignable = agents
+        .iter()
+        .filter(|a| a.disabled_at.is_none())
+        .map(|a| (a.id, a.name.clone()))
         .collect();
+    let agent_names: std::collections::HashMap<i64, String> = agents.into_iter().map(|a| (a.id.0, a.name)).collect();
     let team_names = teams.iter().map(|t| (t.id.0, t.name.clone())).collect();
     let assignee_name = c.assignee.and_then(|a| agent_names.get(&a.0).cloned());
     let messages = app.store.messages(c.id).await?;
@@ -125,6 +129,24 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
             })
         })
         .collect();
+    let mut links = Vec::new();
+    for id in app.store.links(c.id).await? {
+        let Some(other) = app.store.case(id).await? else {
+            continue;
+        };
+        let team = other
+            .team
+            .and_then(|t| teams.iter().find(|x| x.id == t))
+            .map(|t| t.as_ref());
+        if let (true, Ok(number)) = (who.may_see(team), id.number(prefix)) {
+            links.push(OtherCase {
+                number,
+                status: other.status,
+                category: other.category,
+                created_at: other.created_at,
+            });
+        }
+    }
     let undeliverable = app.store.is_undeliverable(&c.email).await?;
     let timers = c.timers();
     Ok(DeskCase {
@@ -139,6 +161,8 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
         last_public,
         agent_names,
         team_names,
+        assignable,
+        links,
         timeline,
         access,
     })

@@ -254,6 +254,19 @@ impl Store {
             .collect()
     }
 
+    /// The cases linked to this one (SPEC §7), and the one it was opened about.
+    pub async fn links(&self, id: TicketId) -> Result<Vec<TicketId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT b AS other FROM case_links WHERE a = $1 UNION SELECT a FROM case_links WHERE b = $1 \
+             UNION SELECT related_to FROM tickets WHERE id = $1 AND related_to IS NOT NULL \
+             UNION SELECT id FROM tickets WHERE related_to = $1 ORDER BY 1",
+        )
+        .bind(id.0)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(|r| Ok(TicketId(Columns(r).i64("other")?))).collect()
+    }
+
     pub async fn count_tickets(&self) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM tickets")
             .fetch_one(&self.reads)

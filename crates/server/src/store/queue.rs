@@ -114,26 +114,38 @@ impl Store {
     pub async fn queue(&self, q: &QueueQuery) -> Result<Vec<QueueRow>, StoreError> {
         let mut sql = format!(
             "SELECT {ROW_COLUMNS} FROM tickets t LEFT JOIN agents g ON g.id = t.assignee_id \
-             LEFT JOIN teams m ON m.id = t.team_id WHERE t.queue_position IS NOT NULL"
+             LEFT JOIN teams m ON m.id = t.team_id WHERE 1 = 1"
         );
         let mut binds: Vec<Bind> = Vec::new();
         let mut param = |sql: &mut String, value: Bind| {
             binds.push(value);
             sql.push_str(&format!("${}", binds.len()));
         };
-        let statuses: Vec<Status> = if q.statuses.is_empty() {
-            Status::ALL.iter().copied().filter(|s| s.is_open()).collect()
-        } else {
-            q.statuses.clone()
-        };
-        sql += " AND t.status IN (";
-        for (i, s) in statuses.iter().enumerate() {
-            if i > 0 {
-                sql += ", ";
+        // Every condition is chosen so that the planner reads one index in the queue's order and
+        // stops at the page's end: the open cases are a range of the position itself; one status,
+        // one assignee or one team lead an index whose next column is the position. (An `IN` list
+        // over an index's first column would read every match and sort them: 90 ms at a million
+        // cases, against a few for the range.)
+        match q.statuses.as_slice() {
+            [] => {
+                sql += " AND t.queue_position < ";
+                param(&mut sql, Bind::Int(QueueKey::open_below()));
             }
-            param(&mut sql, Bind::Text(s.as_str().to_owned()));
+            [one] => {
+                sql += " AND t.status = ";
+                param(&mut sql, Bind::Text(one.as_str().to_owned()));
+            }
+            several => {
+                sql += " AND t.status IN (";
+                for (i, s) in several.iter().enumerate() {
+                    if i > 0 {
+                        sql += ", ";
+                    }
+                    param(&mut sql, Bind::Text(s.as_str().to_owned()));
+                }
+                sql += ")";
+            }
         }
-        sql += ")";
         if let Some(category) = &q.category {
             sql += " AND t.category = ";
             param(&mut sql, Bind::Text(category.clone()));
@@ -154,12 +166,13 @@ impl Store {
             Some(Assigned::Nobody) => sql += " AND t.assignee_id IS NULL",
             None => {}
         }
-        if let Some(teams) = &q.teams {
-            if teams.is_empty() {
-                sql += " AND 1 = 0";
-            } else {
-                sql += &format!(" AND t.team_id IN ({})", id_list(teams.iter().map(|t| t.0)));
-            }
+        match q.teams.as_deref() {
+            None => {}
+            Some([]) => sql += " AND 1 = 0",
+            Some([one]) => sql += &format!(" AND t.team_id = {}", one.0),
+            // The unary `+` keeps the planner off the team index (whose matches it would have to
+            // sort): it reads the queue's index in order and skips the other teams' cases.
+            Some(several) => sql += &format!(" AND +t.team_id IN ({})", id_list(several.iter().map(|t| t.0))),
         }
         if !q.hidden_teams.is_empty() {
             sql += &format!(

@@ -255,6 +255,44 @@ impl WriteTx {
         Ok(Some(id))
     }
 
+    /// Another category and sub-category, with the due times they give (counted from the
+    /// creation) and the team that owns them; only if the case is still in `from`.
+    pub async fn set_category(
+        &mut self,
+        id: TicketId,
+        from: (&str, &str),
+        to: (&str, &str),
+        due: &Due,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tickets SET category = $1, subcategory = $2, first_response_due = $3, resolution_due = $4, \
+             team_id = COALESCE((SELECT team_id FROM team_owns WHERE category = $1 AND subcategory IN ($2, '') \
+             ORDER BY subcategory DESC LIMIT 1), team_id) WHERE id = $5 AND category = $6 AND subcategory = $7",
+        )
+        .bind(to.0)
+        .bind(to.1)
+        .bind(ms(due.first_response_due))
+        .bind(ms(due.resolution_due))
+        .bind(id.get())
+        .bind(from.0)
+        .bind(from.1)
+        .execute(self.conn())
+        .await?;
+        self.requeued(id, done.rows_affected() == 1).await
+    }
+
+    /// Links two cases as related (SPEC §7); returns whether they were not linked yet.
+    pub async fn link(&mut self, a: TicketId, b: TicketId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let (low, high) = if a.get() < b.get() { (a, b) } else { (b, a) };
+        let done = sqlx::query("INSERT INTO case_links (a, b, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(low.get())
+            .bind(high.get())
+            .bind(ms(at))
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// The case's assignee and team become `to`, if they are still `from`. Returns whether they did.
     pub async fn assign(&mut self, id: TicketId, from: Assignment, to: Assignment) -> Result<bool, StoreError> {
         let done = sqlx::query(

@@ -35,6 +35,9 @@ pub fn router() -> Router<WebState> {
         .route("/api/v1/tickets/{case}/priority", post(priority))
         .route("/api/v1/tickets/{case}/assign", post(assign))
         .route("/api/v1/tickets/{case}/take", post(take))
+        .route("/api/v1/tickets/{case}/request-info", post(request_info))
+        .route("/api/v1/tickets/{case}/category", post(category))
+        .route("/api/v1/tickets/{case}/link", post(link))
         .route("/api/v1/audit", get(audit))
 }
 
@@ -419,6 +422,70 @@ async fn take(
     Path(case): Path<String>,
 ) -> Result<Json<Changed>, AppError> {
     let changed = change::take(&state.app, &who.principal, &case).await?;
+    Ok(Json(Changed { changed }))
+}
+
+async fn request_info(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Path(case): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let done = crate::app::answer::request_info(&state.app, &who.principal, &case, idempotency_key(&headers)?).await?;
+    let status = if done.repeated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(Written {
+            message_id: done.message.map(|m| m.get()),
+            repeated: done.repeated,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryBody {
+    category: String,
+    subcategory: String,
+    reason: String,
+}
+
+async fn category(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Path(case): Path<String>,
+    JsonBody(body): JsonBody<CategoryBody>,
+) -> Result<Json<Changed>, AppError> {
+    let changed = change::set_category(
+        &state.app,
+        &who.principal,
+        &case,
+        &body.category,
+        &body.subcategory,
+        &body.reason,
+    )
+    .await?;
+    Ok(Json(Changed { changed }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkBody {
+    case: String,
+}
+
+async fn link(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Path(case): Path<String>,
+    JsonBody(body): JsonBody<LinkBody>,
+) -> Result<Json<Changed>, AppError> {
+    let changed = change::link(&state.app, &who.principal, &case, &body.case).await?;
     Ok(Json(Changed { changed }))
 }
 

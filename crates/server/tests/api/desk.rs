@@ -545,3 +545,178 @@ async fn each_breach_is_marked_once_however_many_watchers_run() {
         assert_eq!(app.case(&number).await.status, Status::Closed);
     }
 }
+
+#[tokio::test]
+async fn every_case_action_is_checked_and_leaves_its_audit_row() {
+    for app in backends().await {
+        agent(&app, "ivo@desk.test", Role::Agent, &["payments"]).await;
+        agent(&app, "una@desk.test", Role::Agent, &[]).await;
+        let t = token(&app, "ivo@desk.test", Scope::Write).await;
+        let mut request = complete(80);
+        request["language"] = json!("it");
+        request.as_object_mut().unwrap().remove("amount");
+        let number = case(&app, &request).await;
+        let other = case(&app, &complete(81)).await;
+        let path = |action: &str| format!("/api/v1/tickets/{number}/{action}");
+        // Request information: the missing field, in the customer's language; then it waits.
+        let (status, body) = api_post(&app, &t, &path("request-info"), json!({}), None).await;
+        assert_eq!(status, 201, "{} {body}", app.backend);
+        let c = app.case(&number).await;
+        assert_eq!(c.status, Status::PendingCustomer);
+        let asked = app.app.store.messages(c.id).await.unwrap().pop().unwrap().body;
+        assert!(
+            asked.starts_with("Per proseguire") && asked.contains("Importo"),
+            "{asked}"
+        );
+        // Priority and category need a reason; urgent only where the category allows it.
+        let (status, body) = api_post(
+            &app,
+            &t,
+            &path("priority"),
+            json!({"priority": "high", "reason": " "}),
+            None,
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["errors"][0]["field"], "reason");
+        let (status, _) = api_post(
+            &app,
+            &t,
+            &path("priority"),
+            json!({"priority": "high", "reason": "VIP"}),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let before = app.case(&number).await;
+        let moved = json!({"category": "groups", "subcategory": "removed", "reason": "about a group"});
+        let (status, _) = api_post(&app, &t, &path("category"), moved, None).await;
+        assert_eq!(status, 200);
+        let after = app.case(&number).await;
+        assert_eq!(
+            (after.category.as_str(), after.subcategory.as_str()),
+            ("groups", "removed")
+        );
+        assert_ne!(
+            after.resolution_due, before.resolution_due,
+            "due times follow the targets"
+        );
+        assert_ne!(after.team, before.team, "the new category's team owns it");
+        let (status, _) = api_post(
+            &app,
+            &t,
+            &path("priority"),
+            json!({"priority": "urgent", "reason": "x"}),
+            None,
+        )
+        .await;
+        assert_eq!(status, 409, "groups cases cannot be urgent");
+        let (status, body) = api_post(
+            &app,
+            &t,
+            &path("category"),
+            json!({"category": "groups", "subcategory": "x", "reason": "y"}),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, body["errors"][0]["code"].as_str()),
+            (422, Some("unknown_subcategory"))
+        );
+        // Assign to another agent; link to another case.
+        let una = app
+            .app
+            .store
+            .agent_by_email(&"una@desk.test".parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let (status, _) = api_post(&app, &t, &path("assign"), json!({"agent": una.id.0}), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(app.case(&number).await.assignee, Some(una.id));
+        let (status, _) = api_post(&app, &t, &path("link"), json!({"case": other}), None).await;
+        assert_eq!(status, 200);
+        let (status, again) = api_post(&app, &t, &path("link"), json!({"case": other}), None).await;
+        assert_eq!((status, &again["changed"]), (200, &json!(false)));
+        // Each change is in the timeline, by whom, before and after.
+        let (_, detail) = api_get(&app, &t, &format!("/api/v1/tickets/{number}")).await;
+        let actions: Vec<&str> = detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["action"].as_str())
+            .collect();
+        for wanted in [
+            "case_request_info",
+            "case_status",
+            "case_priority",
+            "case_category",
+            "case_assigned",
+            "case_linked",
+        ] {
+            assert!(actions.contains(&wanted), "{wanted} missing from {actions:?}");
+        }
+        let (_, linked) = api_get(&app, &t, &format!("/api/v1/tickets/{other}")).await;
+        assert!(linked["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "case_linked"));
+        // The desk's page offers the same actions, and shows the link.
+        let mut desk = signed_in(&app, "ivo@desk.test").await;
+        let page = desk.get(&format!("/desk/cases/{number}")).await;
+        for action in [
+            "assign",
+            "request-info",
+            "category",
+            "link",
+            "priority",
+            "status",
+            "take",
+            "reply",
+        ] {
+            assert!(
+                page.html.contains(&format!("/desk/cases/{number}/{action}")),
+                "{action}"
+            );
+        }
+        assert!(page.html.contains(&format!("/desk/cases/{other}")));
+    }
+}
+
+#[tokio::test]
+async fn an_invited_agent_sets_a_password_once_and_signs_in() {
+    for app in backends().await {
+        let added = add_agent(
+            &app.app,
+            &Principal::System,
+            AgentInput {
+                email: "new@desk.test".to_owned(),
+                name: "New".to_owned(),
+                role: Role::Agent,
+                teams: Vec::new(),
+                password: None,
+            },
+        )
+        .await
+        .unwrap();
+        let link = added.link.unwrap();
+        let path = link.strip_prefix("http://sportello.test").unwrap().to_owned();
+        let mut v = Visitor::new(&app);
+        assert_eq!(v.get(&path).await.status, 200);
+        let short = v.post(&path, Form::new().text("password", "short")).await;
+        assert_eq!(short.status, 422, "{}", app.backend);
+        let set = v.post(&path, Form::new().text("password", PASSWORD)).await;
+        assert_eq!((set.status, set.location()), (303, "/desk/login".to_owned()));
+        // Used up: the link opens nothing any more.
+        assert_eq!(v.get(&path).await.status, 404);
+        assert_eq!(
+            v.post(&path, Form::new().text("password", "another long password"))
+                .await
+                .status,
+            404
+        );
+        signed_in(&app, "new@desk.test").await;
+        assert_eq!(v.get("/desk/password/not-a-token").await.status, 404);
+    }
+}

@@ -54,6 +54,10 @@ struct CasePage {
     team: String,
     statuses: Vec<Choice>,
     priorities: Vec<Choice>,
+    agents: Vec<Choice>,
+    teams: Vec<Choice>,
+    categories: Vec<Choice>,
+    links: Vec<(String, String, String)>,
     fields: Vec<(String, String)>,
     email: String,
     undeliverable: bool,
@@ -190,6 +194,50 @@ pub async fn show(
         })
         .collect();
     let state_code = |s: sportello_domain::sla::ClockState| s.as_str();
+    let agents = view
+        .assignable
+        .iter()
+        .map(|(id, name)| Choice {
+            value: id.0.to_string(),
+            label: name.clone(),
+            selected: c.assignee == Some(*id),
+        })
+        .collect();
+    let mut team_list: Vec<(&i64, &String)> = view.team_names.iter().collect();
+    team_list.sort_by(|a, b| a.1.cmp(b.1));
+    let teams = team_list
+        .into_iter()
+        .map(|(id, name)| Choice {
+            value: id.to_string(),
+            label: name.clone(),
+            selected: c.team.map(|t| t.0) == Some(*id),
+        })
+        .collect();
+    let categories = state
+        .app
+        .catalog
+        .categories()
+        .iter()
+        .flat_map(|cat| {
+            let lang = lang.clone();
+            cat.subcategories.iter().map(move |sub| Choice {
+                value: format!("{}/{}", cat.id, sub.id),
+                label: format!("{} / {}", cat.label.get(&lang), sub.label.get(&lang)),
+                selected: cat.id == c.category && sub.id == c.subcategory,
+            })
+        })
+        .collect();
+    let links = view
+        .links
+        .iter()
+        .map(|o| {
+            (
+                format!("/desk/cases/{}", o.number),
+                o.number.to_string(),
+                t.msg(&format!("desk-status-{}", o.status)),
+            )
+        })
+        .collect();
     let page = CasePage {
         frame: DeskFrame::new(&me.prefs, number.clone(), Some(me.agent.name.clone())),
         category: label,
@@ -225,6 +273,10 @@ pub async fn show(
             .map_or_else(|| "—".to_owned(), |team| team.name.clone()),
         statuses,
         priorities,
+        agents,
+        teams,
+        categories,
+        links,
         fields,
         email: c.email.to_string(),
         undeliverable: view.undeliverable,
@@ -344,6 +396,78 @@ pub async fn take(
     }
     match change::take(&state.app, &me.principal, &case).await {
         Ok(_) => back(&case, "take"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn assign(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path(case): Path<String>,
+    Fields(form): Fields,
+) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return refused_csrf();
+    }
+    let id = |name: &str| form.text(name).and_then(|v| v.parse::<i64>().ok());
+    let to = change::AssignTo {
+        agent: id("agent").map(sportello_domain::access::AgentId),
+        team: id("team").map(sportello_domain::access::TeamId),
+    };
+    match change::assign(&state.app, &me.principal, &case, to).await {
+        Ok(_) => back(&case, "assign"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn request_info(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path(case): Path<String>,
+    Fields(form): Fields,
+) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return refused_csrf();
+    }
+    let key = form.text("key").filter(|k| !k.is_empty()).map(ToOwned::to_owned);
+    match crate::app::answer::request_info(&state.app, &me.principal, &case, key).await {
+        Ok(_) => back(&case, "info"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn category(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path(case): Path<String>,
+    Fields(form): Fields,
+) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return refused_csrf();
+    }
+    let (category, sub) = form
+        .text("category")
+        .and_then(|v| v.split_once('/'))
+        .unwrap_or(("", ""));
+    let reason = form.text("reason").unwrap_or_default();
+    match change::set_category(&state.app, &me.principal, &case, category, sub, reason).await {
+        Ok(_) => back(&case, "category"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn link(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path(case): Path<String>,
+    Fields(form): Fields,
+) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return refused_csrf();
+    }
+    let other = form.text("case").unwrap_or_default();
+    match change::link(&state.app, &me.principal, &case, other).await {
+        Ok(_) => back(&case, "link"),
         Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
     }
 }

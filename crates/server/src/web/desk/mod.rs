@@ -8,7 +8,7 @@ pub(crate) mod queue;
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,12 +26,17 @@ pub fn router() -> Router<WebState> {
     Router::new()
         .route("/desk/login", get(login_page).post(login))
         .route("/desk/logout", post(logout))
+        .route("/desk/password/{link}", get(password_page).post(set_password))
         .route("/desk", get(queue::show))
         .route("/desk/cases/{case}", get(case::show))
         .route("/desk/cases/{case}/reply", post(case::reply))
         .route("/desk/cases/{case}/status", post(case::status))
         .route("/desk/cases/{case}/priority", post(case::priority))
         .route("/desk/cases/{case}/take", post(case::take))
+        .route("/desk/cases/{case}/assign", post(case::assign))
+        .route("/desk/cases/{case}/request-info", post(case::request_info))
+        .route("/desk/cases/{case}/category", post(case::category))
+        .route("/desk/cases/{case}/link", post(case::link))
         .route("/static/desk.css", get(|| async { assets::css() }))
         .route("/static/desk.js", get(|| async { assets::js() }))
 }
@@ -204,4 +209,77 @@ async fn logout(State(state): State<WebState>, headers: HeaderMap, Fields(form):
         cleared_session_cookie(&state.app.settings.public_url),
     );
     response
+}
+
+#[derive(Template)]
+#[template(path = "desk/password.html")]
+struct PasswordPage {
+    frame: DeskFrame,
+    error: Option<String>,
+    link: String,
+}
+
+/// A set-password link's token: what `Secret::generate` makes, nothing else.
+fn link_token(link: &str) -> Option<&str> {
+    (link.len() == 43
+        && link
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then_some(link)
+}
+
+async fn password_page(State(state): State<WebState>, headers: HeaderMap, Path(link): Path<String>) -> Response {
+    let prefs = Prefs::read(&headers, None).on_site(&state.app.settings.public_url);
+    let Some(link) = link_token(&link) else {
+        return AppError::NotFound.into_response();
+    };
+    match state
+        .app
+        .store
+        .password_link(&sign_in::secret_hash(link), state.app.clock.now())
+        .await
+    {
+        Ok(Some(_)) => {}
+        Ok(None) => return AppError::NotFound.into_response(),
+        Err(e) => return AppError::from(crate::app::Error::Store(e)).into_response(),
+    }
+    let page = PasswordPage {
+        frame: DeskFrame::new(&prefs, prefs.t.msg("desk-set-password"), None),
+        error: None,
+        link: link.to_owned(),
+    };
+    html(StatusCode::OK, &page, &prefs)
+}
+
+async fn set_password(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(link): Path<String>,
+    Fields(form): Fields,
+) -> Response {
+    let prefs = Prefs::read(&headers, None).on_site(&state.app.settings.public_url);
+    let Some(link) = link_token(&link) else {
+        return AppError::NotFound.into_response();
+    };
+    if !prefs.csrf_ok(form.text("csrf")) {
+        return AppError::Forbidden.into_response();
+    }
+    match sign_in::set_password(&state.app, link, form.text("password").unwrap_or_default()).await {
+        Ok(()) => see_other("/desk/login"),
+        Err(crate::app::Error::Invalid(problems)) => {
+            let page = PasswordPage {
+                frame: DeskFrame::new(&prefs, prefs.t.msg("desk-set-password"), None),
+                error: Some(
+                    problems
+                        .iter()
+                        .map(|p| prefs.t.problem(p))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+                link: link.to_owned(),
+            };
+            html(StatusCode::UNPROCESSABLE_ENTITY, &page, &prefs)
+        }
+        Err(e) => AppError::from_app(e, prefs.t.lang()).into_response(),
+    }
 }
