@@ -125,6 +125,9 @@ CREATE INDEX tickets_queue_team ON tickets (team_id, queue_position, id);
 CREATE INDEX tickets_queue_assignee ON tickets (assignee_id, queue_position, id);
 CREATE INDEX tickets_queue_status ON tickets (status, queue_position, id);
 
+-- The cases opened about another (a case page lists them). Partial: most cases are about none.
+CREATE INDEX tickets_related ON tickets (related_to) WHERE related_to IS NOT NULL;
+
 -- Cases an agent linked as related (SPEC §7), each pair once with the smaller id first.
 CREATE TABLE case_links (
     a BIGINT NOT NULL REFERENCES tickets (id),

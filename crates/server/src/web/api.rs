@@ -30,7 +30,21 @@ pub fn router() -> Router<WebState> {
         .route("/api/v1/catalog", get(catalog))
 }
 
-async fn create_request(
+#[utoipa::path(operation_id = "api_create_request", post, path = "/api/v1/requests", tag = "customers",
+    request_body(description = "The request's fields (SPEC §2): JSON, or multipart/form-data with up to three screenshots", content(
+        (serde_json::Value = "application/json"),
+        (serde_json::Value = "multipart/form-data"),
+    )),
+    responses(
+        (status = 201, description = "Accepted (SPEC §3.2)", body = Created),
+        (status = 200, description = "Added to the contact's open case (SPEC §3.3); no status link", body = Merged),
+        (status = 400, description = "A body that is not the declared type"),
+        (status = 413, description = "Larger than the limit"),
+        (status = 415, description = "Neither JSON nor multipart"),
+        (status = 422, description = "Every problem at once (SPEC §3.1)"),
+        (status = 429, description = "Over the intake rate limit, with Retry-After"),
+    ))]
+pub(crate) async fn create_request(
     State(state): State<WebState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
@@ -87,26 +101,31 @@ fn respond(lang: &Lang, outcome: Result<Submitted, Error>) -> Result<Response, A
 }
 
 /// SPEC §3.2: the 201 body.
-#[derive(Serialize)]
-struct Created<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Created<'a> {
+    #[schema(value_type = String, example = "WA0000000013")]
     case_number: CaseNumber,
     status_url: String,
+    #[schema(value_type = String, example = "normal")]
     priority: Priority,
     first_response_due: DateTime<Utc>,
     resolution_due: DateTime<Utc>,
     warnings: Vec<WarningBody<'a>>,
 }
 
-#[derive(Serialize)]
-struct WarningBody<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct WarningBody<'a> {
+    #[schema(value_type = String)]
     code: &'a str,
+    #[schema(value_type = Option<String>)]
     field: Option<&'a str>,
     message: String,
 }
 
 /// SPEC §3.3: the 200 body of a request added to the contact's open case.
-#[derive(Serialize)]
-struct Merged {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Merged {
+    #[schema(value_type = String, example = "WA0000000013")]
     merged_into: CaseNumber,
 }
 
@@ -160,13 +179,17 @@ impl JsonRequest {
     }
 }
 
-#[derive(Deserialize)]
-struct CatalogQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CatalogQuery {
+    /// A BCP 47 language; `Accept-Language` otherwise.
     lang: Option<String>,
 }
 
 /// The catalog with labels in the request's language (SPEC §3.5).
-async fn catalog(
+#[utoipa::path(operation_id = "api_catalog", get, path = "/api/v1/catalog", tag = "customers", params(CatalogQuery),
+    responses((status = 200, description = "Categories, sub-categories, fields and targets", body = serde_json::Value)))]
+pub(crate) async fn catalog(
     State(state): State<WebState>,
     Query(q): Query<CatalogQuery>,
     headers: HeaderMap,

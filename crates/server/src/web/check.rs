@@ -22,8 +22,9 @@ pub fn router() -> Router<WebState> {
         .route("/api/v1/check/phone", get(phone))
 }
 
-#[derive(Deserialize)]
-struct CheckQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CheckQuery {
     value: Option<String>,
     country: Option<String>,
     lang: Option<String>,
@@ -45,7 +46,10 @@ fn answer(checked: Result<String, Problem>, lang: &crate::i18n::Lang) -> Value {
 }
 
 /// `{"status":"ok","value":…}` or `{"status":"email_suspect"|"email_invalid","message":…,"suggestion":…}`.
-async fn email(
+#[utoipa::path(operation_id = "check_email", get, path = "/api/v1/check/email", tag = "customers", params(CheckQuery),
+    responses((status = 200, description = "The reading, or the problem with its suggestion", body = serde_json::Value),
+        (status = 429, description = "Over the checks' rate limit")))]
+pub(crate) async fn email(
     State(state): State<WebState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<CheckQuery>,
@@ -57,7 +61,10 @@ async fn email(
 }
 
 /// `{"status":"ok","value":"+39…"}` (the E.164 reading) or the problem with its suggestion.
-async fn phone(
+#[utoipa::path(operation_id = "check_phone", get, path = "/api/v1/check/phone", tag = "customers", params(CheckQuery),
+    responses((status = 200, description = "The E.164 reading, or the problem with its suggestion", body = serde_json::Value),
+        (status = 429, description = "Over the checks' rate limit")))]
+pub(crate) async fn phone(
     State(state): State<WebState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<CheckQuery>,

@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod limits;
+pub mod openapi;
 pub mod pages;
 pub mod posted;
 pub mod serve;
@@ -160,6 +161,7 @@ pub fn router(state: WebState) -> Router {
         .merge(check::router())
         .merge(desk::router())
         .merge(tickets::router())
+        .merge(openapi::router())
         .merge(pages::router())
         .merge(status::router())
         .merge(health::router())

@@ -20,7 +20,11 @@ pub fn router() -> Router<WebState> {
         .layer(axum::extract::DefaultBodyLimit::max(super::posted::BODY_LIMIT))
 }
 
-async fn show(
+#[utoipa::path(operation_id = "status_show", get, path = "/status/{case}", tag = "customers",
+    params(("case" = String, Path, description = "The case number"), ("t" = String, Query, description = "The status token of the case's link")),
+    responses((status = 200, description = "Status, due times and the conversation (JSON unless the client asks for text/html)", body = serde_json::Value),
+        (status = 404, description = "A wrong case or token alike")))]
+pub(crate) async fn show(
     State(state): State<WebState>,
     case: Result<Path<String>, axum::extract::rejection::PathRejection>,
     Query(q): Query<StatusQuery>,

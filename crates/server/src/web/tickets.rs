@@ -14,6 +14,7 @@ use sportello_domain::access::{AgentId, TeamId};
 use sportello_domain::case::{Author, Channel, Flag, Status};
 use sportello_domain::sla::ClockState;
 use sportello_domain::triage::Priority;
+use utoipa::{IntoParams, ToSchema};
 
 use super::desk::queue::QueueParams;
 use super::error::AppError;
@@ -41,37 +42,48 @@ pub fn router() -> Router<WebState> {
         .route("/api/v1/audit", get(audit))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Named {
     pub id: i64,
     pub name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TicketSummary {
+    #[schema(example = "WA0000000013")]
     pub case_number: String,
+    #[schema(value_type = String, example = "open")]
     pub status: Status,
+    #[schema(value_type = String, example = "normal")]
     pub priority: Priority,
     pub category: String,
     pub subcategory: String,
+    #[schema(value_type = String, example = "web")]
     pub channel: Channel,
     pub assignee: Option<Named>,
     pub team: Option<Named>,
     pub next_due: Option<DateTime<Utc>>,
     pub first_response_due: DateTime<Utc>,
     pub resolution_due: DateTime<Utc>,
-    /// The state of the target worked towards now; null once the case is over.
+    /// The state of the target worked towards now (`running`, `paused`, `met`, `breached`); null
+    /// once the case is over.
+    #[schema(value_type = Option<String>)]
     pub clock: Option<ClockState>,
+    #[schema(value_type = Vec<String>)]
     pub flags: Vec<Flag>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TicketList {
     pub tickets: Vec<TicketSummary>,
     pub next_cursor: Option<String>,
 }
 
-async fn list(
+#[utoipa::path(operation_id = "tickets_list", get, path = "/api/v1/tickets", tag = "agents",
+    params(crate::web::desk::queue::QueueParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of the queue, in its order", body = TicketList), (status = 400, description = "A filter with a value it cannot have"), (status = 401, description = "No credentials, or no longer good ones")))]
+pub(crate) async fn list(
     State(state): State<WebState>,
     who: ApiAgent,
     Query(params): Query<QueueParams>,
@@ -106,18 +118,21 @@ async fn list(
     }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineEntry {
     /// `message-N` or `event-N`.
     pub id: String,
     /// `customer_message`, `reply`, `note` or `event`.
+    #[schema(value_type = String)]
     pub kind: &'static str,
+    #[schema(value_type = String, example = "agent")]
     pub author: Author,
     pub agent: Option<Named>,
     pub body: String,
     pub at: DateTime<Utc>,
     /// For events: what happened (`case_status`…) and the values before and after.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub action: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old_value: Option<String>,
@@ -125,7 +140,7 @@ pub struct TimelineEntry {
     pub new_value: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Attachment {
     pub filename: String,
     pub width: u32,
@@ -135,7 +150,7 @@ pub struct Attachment {
     pub sha256: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TicketDetail {
     #[serde(flatten)]
     pub summary: TicketSummary,
@@ -150,13 +165,19 @@ pub struct TicketDetail {
     pub created_at: DateTime<Utc>,
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
+    #[schema(value_type = String)]
     pub first_response_clock: ClockState,
+    #[schema(value_type = String)]
     pub resolution_clock: ClockState,
     pub timeline: Vec<TimelineEntry>,
     pub attachments: Vec<Attachment>,
 }
 
-async fn show(
+#[utoipa::path(operation_id = "tickets_show", get, path = "/api/v1/tickets/{case}", tag = "agents",
+    params(("case" = String, Path, description = "The case number, e.g. WA0000000013")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The case with its timeline", body = TicketDetail), (status = 401, description = "No credentials, or no longer good ones"), (status = 404, description = "No such case, or one the caller may not see (the same answer)")))]
+pub(crate) async fn show(
     State(state): State<WebState>,
     who: ApiAgent,
     Path(case): Path<String>,
@@ -271,16 +292,16 @@ async fn show(
     Ok(Json(detail))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReplyBody {
+pub(crate) struct ReplyBody {
     body: String,
     #[serde(default)]
     wait_for_customer: bool,
 }
 
-#[derive(Debug, Serialize)]
-struct Written {
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Written {
     message_id: Option<i64>,
     /// The `Idempotency-Key` was used before: nothing new was written or sent.
     repeated: bool,
@@ -319,7 +340,12 @@ async fn write(state: &WebState, who: &ApiAgent, case: &str, a: Answer) -> Resul
         .into_response())
 }
 
-async fn reply(
+#[utoipa::path(operation_id = "tickets_reply", post, path = "/api/v1/tickets/{case}/reply", tag = "agents",
+    params(("case" = String, Path, description = "The case number, e.g. WA0000000013")),
+    request_body = ReplyBody,
+    security(("bearer" = [])),
+    responses((status = 201, description = "Written, and mailed to the customer", body = Written), (status = 200, description = "The Idempotency-Key was used before: nothing new was sent", body = Written), (status = 401, description = "No credentials, or no longer good ones"), (status = 404, description = "No such case, or one the caller may not see (the same answer)"), (status = 403, description = "A read token, or a session without the CSRF header"), (status = 409, description = "Not possible in the state the case is in"), (status = 422, description = "A field breaks a rule (SPEC §3.1's body)")))]
+pub(crate) async fn reply(
     State(state): State<WebState>,
     who: ApiAgent,
     Path(case): Path<String>,
@@ -335,13 +361,18 @@ async fn reply(
     write(&state, &who, &case, a).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NoteBody {
+pub(crate) struct NoteBody {
     body: String,
 }
 
-async fn note(
+#[utoipa::path(operation_id = "tickets_note", post, path = "/api/v1/tickets/{case}/notes", tag = "agents",
+    params(("case" = String, Path, description = "The case number, e.g. WA0000000013")),
+    request_body = NoteBody,
+    security(("bearer" = [])),
+    responses((status = 201, description = "An internal note", body = Written), (status = 200, description = "The Idempotency-Key was used before", body = Written), (status = 401, description = "No credentials, or no longer good ones"), (status = 404, description = "No such case, or one the caller may not see (the same answer)"), (status = 403, description = "A read token, or a session without the CSRF header"), (status = 409, description = "Not possible in the state the case is in"), (status = 422, description = "A field breaks a rule (SPEC §3.1's body)")))]
+pub(crate) async fn note(
     State(state): State<WebState>,
     who: ApiAgent,
     Path(case): Path<String>,
@@ -357,18 +388,24 @@ async fn note(
     write(&state, &who, &case, a).await
 }
 
-#[derive(Debug, Serialize)]
-struct Changed {
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Changed {
     changed: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StatusBody {
+pub(crate) struct StatusBody {
+    #[schema(value_type = String, example = "resolved")]
     status: Status,
 }
 
-async fn status(
+#[utoipa::path(operation_id = "tickets_status", post, path = "/api/v1/tickets/{case}/status", tag = "agents",
+    params(("case" = String, Path, description = "The case number, e.g. WA0000000013")),
+    request_body = StatusBody,
+    security(("bearer" = [])),
+    responses((status = 200, description = "Whether it changed", body = Changed), (status = 401, description = "No credentials, or no longer good ones"), (status = 404, description = "No such case, or one the caller may not see (the same answer)"), (status = 403, description = "A read token, or a session without the CSRF header"), (status = 409, description = "Not possible in the state the case is in"), (status = 422, description = "A field breaks a rule (SPEC §3.1's body)")))]
+pub(crate) async fn status(
     State(state): State<WebState>,
     who: ApiAgent,
     Path(case): Path<String>,
@@ -378,14 +415,20 @@ async fn status(
     Ok(Json(Changed { changed }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PriorityBody {
+pub(crate) struct PriorityBody {
+    #[schema(value_type = String, example = "high")]
     priority: Priority,
     reason: String,
 }
 
-async fn priority(
+#[utoipa::path(operation_id = "tickets_priority", post, path = "/api/v1/tickets/{case}/priority", tag = "agents",
+    params(("case" = String, Path, description = "The case number, e.g. WA0000000013")),
+    request_body = PriorityBody,
+    security(("bearer" = [])),
+    responses((status = 200, description = "Whether it changed", body = Changed), (status = 401, description = "No credentials, or no longer good ones"), (status = 404, description = "No such case, or one the caller may not see (the same answer)"), (status = 403, description = "A read token, or a session without the CSRF header"), (status = 409, description = "Not possible in the state the case is in"), (status = 422, description = "A field breaks a rule (SPEC §3.1's body)")))]
+pub(crate) async fn priority(
     State(state): State<WebState>,
     who: ApiAgent,
     Path(case): Path<String>,
@@ -395,14 +438,19 @@ async fn priority(
     Ok(Json(Changed { changed }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AssignBody {
+pub(crate) struct AssignBody {
     agent: Option<i64>,
     team: Option<i64>,
 }
 
-async fn assign(
+#[utoipa::path(operation_id = "tickets_assign", post, path = "/api/v1/tickets/{case}/assign", tag = "agents",
+    params(("case" = String, Path, description = "The case number, e.g. WA0000000013")),
+    request_body = AssignBody,
+    security(("bearer" = [])),
+    responses((status = 200, description = "Whether it changed", body = Changed), (status = 401, description = "No credentials, or no longer good ones"), (status = 404, description = "No such case, or one the caller may not see (the same answer)"), (status = 403, description = "A read token, or a session without the CSRF header"), (status = 409, description = "Not possible in the state the case is in"), (status = 422, description = "A field breaks a rule (SPEC §3.1's body)")))]
+pub(crate) async fn assign(
     State(state): State<WebState>,
     who: ApiAgent,
     Path(case): Path<String>,
@@ -416,7 +464,11 @@ async fn assign(
     Ok(Json(Changed { changed }))
 }
 
-async fn take(
+#[utoipa::path(operation_id = "tickets_take", post, path = "/api/v1/tickets/{case}/take", tag = "agents",
+    params(("case" = String, Path, description = "The case number, e.g. WA0000000013")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Whether it changed", body = Changed), (status = 401, description = "No credentials, or no longer good ones"), (status = 404, description = "No such case, or one the caller may not see (the same answer)"), (status = 403, description = "A read token, or a session without the CSRF header"), (status = 409, description = "Not possible in the state the case is in"), (status = 422, description = "A field breaks a rule (SPEC §3.1's body)")))]
+pub(crate) async fn take(
     State(state): State<WebState>,
     who: ApiAgent,
     Path(case): Path<String>,
@@ -425,7 +477,11 @@ async fn take(
     Ok(Json(Changed { changed }))
 }
 
-async fn request_info(
+#[utoipa::path(operation_id = "tickets_request_info", post, path = "/api/v1/tickets/{case}/request-info", tag = "agents",
+    params(("case" = String, Path, description = "The case number, e.g. WA0000000013")),
+    security(("bearer" = [])),
+    responses((status = 201, description = "The request for the missing information, mailed", body = Written), (status = 200, description = "The Idempotency-Key was used before", body = Written), (status = 401, description = "No credentials, or no longer good ones"), (status = 404, description = "No such case, or one the caller may not see (the same answer)"), (status = 403, description = "A read token, or a session without the CSRF header"), (status = 409, description = "Not possible in the state the case is in"), (status = 422, description = "A field breaks a rule (SPEC §3.1's body)")))]
+pub(crate) async fn request_info(
     State(state): State<WebState>,
     who: ApiAgent,
     Path(case): Path<String>,
@@ -447,15 +503,20 @@ async fn request_info(
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CategoryBody {
+pub(crate) struct CategoryBody {
     category: String,
     subcategory: String,
     reason: String,
 }
 
-async fn category(
+#[utoipa::path(operation_id = "tickets_category", post, path = "/api/v1/tickets/{case}/category", tag = "agents",
+    params(("case" = String, Path, description = "The case number, e.g. WA0000000013")),
+    request_body = CategoryBody,
+    security(("bearer" = [])),
+    responses((status = 200, description = "Whether it changed", body = Changed), (status = 401, description = "No credentials, or no longer good ones"), (status = 404, description = "No such case, or one the caller may not see (the same answer)"), (status = 403, description = "A read token, or a session without the CSRF header"), (status = 409, description = "Not possible in the state the case is in"), (status = 422, description = "A field breaks a rule (SPEC §3.1's body)")))]
+pub(crate) async fn category(
     State(state): State<WebState>,
     who: ApiAgent,
     Path(case): Path<String>,
@@ -473,13 +534,18 @@ async fn category(
     Ok(Json(Changed { changed }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LinkBody {
+pub(crate) struct LinkBody {
     case: String,
 }
 
-async fn link(
+#[utoipa::path(operation_id = "tickets_link", post, path = "/api/v1/tickets/{case}/link", tag = "agents",
+    params(("case" = String, Path, description = "The case number, e.g. WA0000000013")),
+    request_body = LinkBody,
+    security(("bearer" = [])),
+    responses((status = 200, description = "Whether they were not linked yet", body = Changed), (status = 401, description = "No credentials, or no longer good ones"), (status = 404, description = "No such case, or one the caller may not see (the same answer)"), (status = 403, description = "A read token, or a session without the CSRF header"), (status = 409, description = "Not possible in the state the case is in"), (status = 422, description = "A field breaks a rule (SPEC §3.1's body)")))]
+pub(crate) async fn link(
     State(state): State<WebState>,
     who: ApiAgent,
     Path(case): Path<String>,
@@ -489,19 +555,21 @@ async fn link(
     Ok(Json(Changed { changed }))
 }
 
-#[derive(Debug, Deserialize)]
-struct AuditParams {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AuditParams {
     case: Option<String>,
     agent: Option<i64>,
     cursor: Option<i64>,
     limit: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
-struct AuditRow {
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AuditRow {
     id: i64,
     at: DateTime<Utc>,
     actor: Option<Named>,
+    #[schema(value_type = String, example = "case_reply")]
     action: &'static str,
     case_number: Option<String>,
     agent: Option<i64>,
@@ -511,13 +579,17 @@ struct AuditRow {
     ip: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct AuditPage {
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AuditPage {
     entries: Vec<AuditRow>,
     next_cursor: Option<i64>,
 }
 
-async fn audit(
+#[utoipa::path(operation_id = "tickets_audit", get, path = "/api/v1/audit", tag = "agents",
+    params(AuditParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Audit rows, newest first", body = AuditPage), (status = 401, description = "No credentials"), (status = 403, description = "Only admins read the audit log")))]
+pub(crate) async fn audit(
     State(state): State<WebState>,
     who: ApiAgent,
     Query(p): Query<AuditParams>,

@@ -11,5 +11,6 @@ mod intake;
 mod lifecycle;
 mod limits;
 mod mail;
+mod openapi;
 mod pages;
 mod status;

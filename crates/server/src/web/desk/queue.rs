@@ -18,15 +18,20 @@ use crate::web::pages::{html, moment, percent_encode, Tr};
 use crate::web::WebState;
 
 /// The queue's query string; unknown values are refused, not ignored.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueParams {
+    /// `all` (open cases), `mine`, `my_teams`, `unassigned`, `breached`, `needs_info`, `waiting`,
+    /// `resolved`.
     pub view: Option<String>,
     pub status: Option<String>,
     pub category: Option<String>,
     pub priority: Option<String>,
     pub channel: Option<String>,
     pub breached: Option<String>,
+    /// The `next_cursor` of the page before.
     pub cursor: Option<String>,
+    /// 1–100, 50 by default.
     pub limit: Option<i64>,
 }
 
