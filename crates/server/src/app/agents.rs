@@ -218,3 +218,102 @@ pub async fn default_teams(app: &App) -> Result<(), Error> {
     }
     Ok(())
 }
+
+async fn agent_record(app: &App, agent: AgentId) -> Result<crate::store::AgentRecord, Error> {
+    app.store.agent(agent).await?.ok_or(Error::NotFound)
+}
+
+/// An admin changes an agent's role and teams (SPEC §6); each change is audited.
+pub async fn set_role_and_teams(
+    app: &App,
+    by: &Principal,
+    agent: AgentId,
+    role: Role,
+    teams: Vec<TeamId>,
+) -> Result<bool, Error> {
+    by.may_administer().map_err(|_| Error::Forbidden)?;
+    let before = agent_record(app, agent).await?;
+    let known = app.store.teams().await?;
+    if let Some(unknown) = teams.iter().find(|t| !known.iter().any(|k| k.id == **t)) {
+        return Err(Error::Conflict(format!("no team has the id {}", unknown.0)));
+    }
+    let mut teams = teams;
+    teams.sort();
+    teams.dedup();
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    let mut changed = false;
+    if before.role != role {
+        tx.set_role(agent, role).await?;
+        tx.audit(&AuditEntry::agent(now, by.agent(), Action::AgentRole, agent).change(Some(before.role), Some(role)))
+            .await?;
+        changed = true;
+    }
+    if before.teams != teams {
+        tx.set_teams(agent, &teams).await?;
+        let ids = |t: &[TeamId]| t.iter().map(|t| t.0.to_string()).collect::<Vec<_>>().join(",");
+        tx.audit(
+            &AuditEntry::agent(now, by.agent(), Action::AgentTeams, agent)
+                .change(Some(ids(&before.teams)), Some(ids(&teams))),
+        )
+        .await?;
+        changed = true;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// An agent's own name, language and time zone (the profile page).
+pub async fn set_profile(app: &App, who: &Principal, name: &str, language: &str, time_zone: &str) -> Result<(), Error> {
+    let me = who.agent().ok_or(Error::Forbidden)?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(invalid("name", sportello_domain::problem::ProblemCode::Required));
+    }
+    if time_zone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(invalid(
+            "time_zone",
+            sportello_domain::problem::ProblemCode::FieldFormat,
+        ));
+    }
+    let language = crate::i18n::Lang::negotiate([language]).code();
+    let mut tx = app.store.begin_write().await?;
+    tx.set_profile(me, name, &language, time_zone).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An agent changes their own password: the current one first; every other session ends.
+pub async fn change_password(app: &App, who: &Principal, current: &str, new: &str) -> Result<(), Error> {
+    let me = who.agent().ok_or(Error::Forbidden)?;
+    let record = agent_record(app, me).await?;
+    if !super::sign_in::password_matches(current, record.password_hash.as_deref()).await {
+        return Err(invalid(
+            "current_password",
+            sportello_domain::problem::ProblemCode::FieldFormat,
+        ));
+    }
+    check_password(new)?;
+    let hash = hash_password(new).await?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    tx.set_password(me, &hash).await?;
+    tx.audit(&AuditEntry::agent(now, Some(me), Action::PasswordSet, me))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Revokes one of the agent's own tokens.
+pub async fn revoke_token(app: &App, who: &Principal, token: i64) -> Result<bool, Error> {
+    let me = who.agent().ok_or(Error::Forbidden)?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    let revoked = tx.revoke_token(me, token, now).await?;
+    if revoked {
+        tx.audit(&AuditEntry::agent(now, Some(me), Action::TokenRevoked, me).change(None::<&str>, Some(token)))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(revoked)
+}

@@ -93,6 +93,11 @@ async fn verify_password(password: &str, hash: Option<&str>) -> bool {
     matches && known
 }
 
+/// Whether `password` is the one `hash` was made from (no hash: never, in the same time).
+pub async fn password_matches(password: &str, hash: Option<&str>) -> bool {
+    verify_password(password, hash).await
+}
+
 /// Why a sign-in did not open a session.
 #[derive(Debug, thiserror::Error)]
 pub enum Refused {

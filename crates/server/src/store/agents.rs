@@ -342,6 +342,44 @@ impl WriteTx {
         Ok(())
     }
 
+    pub async fn set_role(&mut self, agent: AgentId, role: Role) -> Result<(), StoreError> {
+        sqlx::query("UPDATE agents SET role = $1 WHERE id = $2")
+            .bind(role.as_str())
+            .bind(agent.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The agent's teams become exactly `teams`.
+    pub async fn set_teams(&mut self, agent: AgentId, teams: &[TeamId]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM team_members WHERE agent_id = $1")
+            .bind(agent.0)
+            .execute(self.conn())
+            .await?;
+        for team in teams {
+            self.add_member(*team, agent).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn set_profile(
+        &mut self,
+        agent: AgentId,
+        name: &str,
+        language: &str,
+        time_zone: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE agents SET name = $1, language = $2, time_zone = $3 WHERE id = $4")
+            .bind(name)
+            .bind(language)
+            .bind(time_zone)
+            .bind(agent.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_password(&mut self, agent: AgentId, hash: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
             .bind(hash)

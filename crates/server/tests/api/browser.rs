@@ -685,3 +685,52 @@ async fn the_queue_and_a_case_fit_a_phone() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_admin_and_profile_pages_work_in_a_browser() {
+    with_phone(true, 1280, |c, app| async move {
+        use sportello::app::agents::{add_agent, AgentInput};
+        use sportello_domain::access::{Principal, Role};
+        a_morning_at_the_desk(&app).await;
+        add_agent(
+            &app.app,
+            &Principal::System,
+            AgentInput {
+                email: "marta@desk.test".to_owned(),
+                name: "Marta Neri".to_owned(),
+                role: Role::Admin,
+                teams: Vec::new(),
+                password: Some("correct horse battery".to_owned()),
+            },
+        )
+        .await
+        .unwrap();
+        c.goto(&format!("{}/desk/login", app.address)).await.unwrap();
+        type_into(&c, "email", "marta@desk.test").await;
+        type_into(&c, "password", "correct horse battery").await;
+        press(&c, "form button[type=submit]").await;
+        until(&c, "the queue", "document.querySelector('table.queue')").await;
+        c.find(Locator::Css("nav.desk-nav a[href='/desk/admin']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until(&c, "the admin page", "location.pathname === '/desk/admin'").await;
+        assert!(text_of(&c, "main").await.contains("Giulia Bianchi"));
+        screenshot(&c, "desk-admin-1280.png").await;
+        c.find(Locator::Css("a.me")).await.unwrap().click().await.unwrap();
+        until(&c, "the profile page", "location.pathname === '/desk/profile'").await;
+        type_into(&c, "token-name", "laptop").await;
+        c.find(Locator::Css("form[action='/desk/profile/tokens'] button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until(&c, "the new token", "document.querySelector('code.secret')").await;
+        assert!(text_of(&c, "code.secret").await.starts_with("sp_"));
+        screenshot(&c, "desk-profile-1280.png").await;
+    })
+    .await;
+}

@@ -720,3 +720,183 @@ async fn an_invited_agent_sets_a_password_once_and_signs_in() {
         assert_eq!(v.get("/desk/password/not-a-token").await.status, 404);
     }
 }
+
+#[tokio::test]
+async fn admins_invite_re_role_re_team_and_disable_agents_on_the_page() {
+    for app in backends().await {
+        agent(&app, "root@desk.test", Role::Admin, &[]).await;
+        agent(&app, "plain@desk.test", Role::Agent, &[]).await;
+        let mut plain = signed_in(&app, "plain@desk.test").await;
+        assert_eq!(plain.get("/desk/admin").await.status, 403, "{}", app.backend);
+        assert_eq!(plain.get("/desk/admin/audit").await.status, 403);
+        let mut admin = signed_in(&app, "root@desk.test").await;
+        let page = admin.get("/desk/admin").await;
+        assert_eq!(page.status, 200);
+        assert!(page.html.contains("plain@desk.test"));
+        let payments = app
+            .app
+            .store
+            .teams()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.name == "payments")
+            .unwrap();
+        let invited = admin
+            .post(
+                "/desk/admin/agents",
+                Form::new()
+                    .text("name", "Zoe")
+                    .text("email", "zoe@desk.test")
+                    .text("role", "lead")
+                    .text("team", payments.id.0.to_string()),
+            )
+            .await;
+        assert_eq!(invited.status, 200);
+        assert!(invited.html.contains("/desk/password/"), "the link is shown once");
+        let zoe = app
+            .app
+            .store
+            .agent_by_email(&"zoe@desk.test".parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((zoe.role, zoe.teams.clone()), (Role::Lead, vec![payments.id]));
+        let plain_id = app
+            .app
+            .store
+            .agent_by_email(&"plain@desk.test".parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let changed = admin
+            .post(
+                &format!("/desk/admin/agents/{}", plain_id.0),
+                Form::new().text("role", "lead").text("team", payments.id.0.to_string()),
+            )
+            .await;
+        assert_eq!(changed.status, 303);
+        let record = app.app.store.agent(plain_id).await.unwrap().unwrap();
+        assert_eq!((record.role, record.teams), (Role::Lead, vec![payments.id]));
+        // Disabled from the page: the agent's open session stops at once.
+        let disabled = admin
+            .post(&format!("/desk/admin/agents/{}/disable", plain_id.0), Form::new())
+            .await;
+        assert_eq!(disabled.status, 303);
+        assert_eq!(plain.get("/desk").await.status, 303);
+        // Every change is in the audit log, and the CSV has it, formulas defused.
+        let formula = TeamInput {
+            name: "=HYPERLINK(\"http://evil.test\")".to_owned(),
+            owns: Vec::new(),
+            restricted: false,
+        };
+        add_team(&app.app, &Principal::System, formula).await.unwrap();
+        let csv = admin.get("/desk/admin/audit.csv").await;
+        assert_eq!(csv.status, 200);
+        assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let text = csv.html;
+        assert!(text.starts_with("id,at,actor_id,actor,action,case"), "{text}");
+        for action in [
+            "agent_created",
+            "agent_role",
+            "agent_teams",
+            "agent_disabled",
+            "sign_in",
+        ] {
+            assert!(text.contains(action), "{action} missing:\n{text}");
+        }
+        assert!(
+            text.contains("'=HYPERLINK") && !text.contains(",=HYPERLINK") && !text.contains("\"=HYPERLINK"),
+            "{text}"
+        );
+        let page = admin.get(&format!("/desk/admin/audit?agent={}", plain_id.0)).await;
+        assert_eq!(page.status, 200);
+        assert!(page.html.contains("Role changed"));
+    }
+}
+
+#[tokio::test]
+async fn an_agent_keeps_their_profile_password_sessions_and_tokens() {
+    for app in backends().await {
+        agent(&app, "pia@desk.test", Role::Agent, &[]).await;
+        let mut here = signed_in(&app, "pia@desk.test").await;
+        let mut there = signed_in(&app, "pia@desk.test").await;
+        let page = here.get("/desk/profile").await;
+        assert_eq!(page.status, 200, "{}", app.backend);
+        let saved = here
+            .post(
+                "/desk/profile",
+                Form::new()
+                    .text("name", "Pia Rossi")
+                    .text("language", "it")
+                    .text("time_zone", "Europe/Rome"),
+            )
+            .await;
+        assert_eq!(saved.status, 303);
+        let page = here.get("/desk").await;
+        assert!(
+            page.html.contains("Pia Rossi") && page.html.contains("lang=\"it\""),
+            "{}",
+            page.html
+        );
+        let bad_zone = here
+            .post(
+                "/desk/profile",
+                Form::new()
+                    .text("name", "Pia")
+                    .text("language", "it")
+                    .text("time_zone", "Mars/Base"),
+            )
+            .await;
+        assert_eq!(bad_zone.status, 422);
+        // The password needs the current one.
+        let wrong = here
+            .post(
+                "/desk/profile/password",
+                Form::new()
+                    .text("current_password", "not it at all")
+                    .text("new_password", "a brand new pass phrase"),
+            )
+            .await;
+        assert_eq!(wrong.status, 422);
+        // A token, shown once, then revoked: it stops at once.
+        let made = here
+            .post(
+                "/desk/profile/tokens",
+                Form::new().text("name", "laptop").text("scope", "read"),
+            )
+            .await;
+        assert_eq!(made.status, 200);
+        let token = made.html.split("sp_").nth(1).unwrap().split('<').next().unwrap();
+        let token = format!("sp_{token}");
+        assert_eq!(api_get(&app, &token, "/api/v1/tickets").await.0, 200);
+        let id = app
+            .app
+            .store
+            .tokens_of(
+                app.app
+                    .store
+                    .agent_by_email(&"pia@desk.test".parse().unwrap())
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+            )
+            .await
+            .unwrap()[0]
+            .id;
+        assert_eq!(
+            here.post(&format!("/desk/profile/tokens/{id}/revoke"), Form::new())
+                .await
+                .status,
+            303
+        );
+        assert_eq!(api_get(&app, &token, "/api/v1/tickets").await.0, 401);
+        // Sign out everywhere: the other browser is signed out too.
+        assert_eq!(there.get("/desk").await.status, 200);
+        let out = here.post("/desk/logout", Form::new().text("everywhere", "1")).await;
+        assert_eq!((out.status, out.location()), (303, "/desk/login".to_owned()));
+        assert_eq!(there.get("/desk").await.status, 303);
+    }
+}

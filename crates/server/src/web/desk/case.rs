@@ -239,7 +239,7 @@ pub async fn show(
         })
         .collect();
     let page = CasePage {
-        frame: DeskFrame::new(&me.prefs, number.clone(), Some(me.agent.name.clone())),
+        frame: DeskFrame::new(&me.prefs, number.clone(), Some(&me.agent)),
         category: label,
         priority: t.msg(&format!("priority-{}", c.priority)),
         priority_code: c.priority.as_str(),

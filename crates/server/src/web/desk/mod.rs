@@ -2,7 +2,9 @@
 //! form (CSRF-checked with the customer pages' own mechanism, [`Prefs::csrf_ok`]) that ends in a
 //! redirect back to the case; the script only adds keys and live updates.
 
+mod admin;
 mod case;
+mod profile;
 pub(crate) mod queue;
 
 use std::net::SocketAddr;
@@ -29,6 +31,16 @@ pub fn router() -> Router<WebState> {
         .route("/desk/password/{link}", get(password_page).post(set_password))
         .route("/desk", get(queue::show))
         .route("/desk/cases/{case}", get(case::show))
+        .route("/desk/admin", get(admin::show))
+        .route("/desk/admin/agents", post(admin::invite))
+        .route("/desk/admin/agents/{agent}", post(admin::change))
+        .route("/desk/admin/agents/{agent}/disable", post(admin::disable))
+        .route("/desk/admin/audit", get(admin::audit))
+        .route("/desk/admin/audit.csv", get(admin::audit_csv))
+        .route("/desk/profile", get(profile::show).post(profile::save))
+        .route("/desk/profile/password", post(profile::password))
+        .route("/desk/profile/tokens", post(profile::new_token))
+        .route("/desk/profile/tokens/{token}/revoke", post(profile::revoke))
         .route("/desk/cases/{case}/reply", post(case::reply))
         .route("/desk/cases/{case}/status", post(case::status))
         .route("/desk/cases/{case}/priority", post(case::priority))
@@ -87,10 +99,12 @@ pub struct DeskFrame {
     pub icon: String,
     pub csrf: String,
     pub agent_name: Option<String>,
+    /// The desk's pages this agent may open: (address, label).
+    pub nav: Vec<(String, String)>,
 }
 
 impl DeskFrame {
-    pub fn new(prefs: &Prefs, title: String, agent_name: Option<String>) -> DeskFrame {
+    pub fn new(prefs: &Prefs, title: String, agent: Option<&crate::store::AgentRecord>) -> DeskFrame {
         let site = super::pages::Frame::new(prefs, String::new(), "/desk", &[]);
         DeskFrame {
             t: prefs.t.clone(),
@@ -101,7 +115,14 @@ impl DeskFrame {
             desk_js: format!("/static/desk.js?v={}", assets::version()),
             icon: site.icon,
             csrf: prefs.csrf().to_owned(),
-            agent_name,
+            agent_name: agent.map(|a| a.name.clone()),
+            nav: agent.map_or_else(Vec::new, |a| {
+                let mut nav = vec![("/desk".to_owned(), prefs.t.msg("desk-queue"))];
+                if a.role == sportello_domain::access::Role::Admin {
+                    nav.push(("/desk/admin".to_owned(), prefs.t.msg("desk-admin")));
+                }
+                nav
+            }),
         }
     }
 }

@@ -250,7 +250,7 @@ pub async fn show(
         frame: DeskFrame::new(
             &me.prefs,
             t.msg(&format!("view-{}", request.view.as_str())),
-            Some(me.agent.name.clone()),
+            Some(&me.agent),
         ),
         views,
         view: request.view.as_str(),

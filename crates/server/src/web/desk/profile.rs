@@ -1,0 +1,156 @@
+//! `/desk/profile` (SPEC §6): an agent's name, language, time zone and password, where they are
+//! signed in (with "sign out everywhere"), and their API tokens (a new one shown once).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sportello_domain::access::Scope;
+
+use super::{DeskFrame, Fields};
+use crate::app::agents;
+use crate::i18n::Lang;
+use crate::web::error::AppError;
+use crate::web::extract::DeskAgent;
+use crate::web::pages::{html, moment, see_other};
+use crate::web::WebState;
+
+#[derive(Template)]
+#[template(path = "desk/profile.html")]
+struct ProfilePage {
+    frame: DeskFrame,
+    notice: Option<String>,
+    new_token: Option<String>,
+    name: String,
+    language: String,
+    languages: Vec<(String, String)>,
+    time_zone: String,
+    sessions: Vec<String>,
+    tokens: Vec<(i64, String)>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+async fn page(state: &WebState, me: &DeskAgent, notice: Option<String>, new_token: Option<String>) -> Response {
+    let t = &me.prefs.t;
+    let now = state.app.clock.now();
+    let (sessions, tokens) = match (
+        state.app.store.sessions_of(me.agent.id).await,
+        state.app.store.tokens_of(me.agent.id).await,
+    ) {
+        (Ok(s), Ok(t)) => (s, t),
+        (Err(e), _) | (_, Err(e)) => return AppError::from(crate::app::Error::Store(e)).into_response(),
+    };
+    let page = ProfilePage {
+        frame: DeskFrame::new(&me.prefs, t.msg("desk-profile"), Some(&me.agent)),
+        notice,
+        new_token,
+        name: me.agent.name.clone(),
+        language: me.agent.language.clone(),
+        languages: Lang::available()
+            .into_iter()
+            .map(|l| (l.code(), l.message("language-name", &[])))
+            .collect(),
+        time_zone: me.agent.time_zone.clone(),
+        sessions: sessions
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} · {}",
+                    s.ip.as_deref().unwrap_or("?"),
+                    moment(t, s.last_seen_at, now, me.prefs.tz)
+                )
+            })
+            .collect(),
+        tokens: tokens
+            .iter()
+            .map(|k| {
+                let used = k
+                    .last_used_at
+                    .map_or_else(|| t.msg("desk-never"), |at| moment(t, at, now, me.prefs.tz));
+                (k.id, format!("{} ({}) · {used}", k.name, k.scope))
+            })
+            .collect(),
+    };
+    html(StatusCode::OK, &page, &me.prefs)
+}
+
+pub async fn show(State(state): State<WebState>, me: DeskAgent, Query(done): Query<Done>) -> Response {
+    let notice = done.done.map(|d| {
+        me.prefs.t.msg(&format!(
+            "desk-done-{}",
+            d.chars().filter(char::is_ascii_lowercase).collect::<String>()
+        ))
+    });
+    page(&state, &me, notice, None).await
+}
+
+pub async fn save(State(state): State<WebState>, me: DeskAgent, Fields(form): Fields) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return AppError::Forbidden.into_response();
+    }
+    let (name, language, zone) = (
+        form.text("name").unwrap_or_default(),
+        form.text("language").unwrap_or("en"),
+        form.text("time_zone").unwrap_or("UTC"),
+    );
+    match agents::set_profile(&state.app, &me.principal, name, language, zone).await {
+        Ok(()) => see_other("/desk/profile?done=profile"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn password(State(state): State<WebState>, me: DeskAgent, Fields(form): Fields) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return AppError::Forbidden.into_response();
+    }
+    let (current, new) = (
+        form.text("current_password").unwrap_or_default(),
+        form.text("new_password").unwrap_or_default(),
+    );
+    match agents::change_password(&state.app, &me.principal, current, new).await {
+        Ok(()) => see_other("/desk/profile?done=password"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn new_token(State(state): State<WebState>, me: DeskAgent, Fields(form): Fields) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return AppError::Forbidden.into_response();
+    }
+    let scope = match form.text("scope").map(str::parse::<Scope>) {
+        Some(Ok(scope)) => scope,
+        _ => return AppError::BadRequest("scope".to_owned()).into_response(),
+    };
+    let name = form
+        .text("name")
+        .unwrap_or("token")
+        .trim()
+        .chars()
+        .take(100)
+        .collect::<String>();
+    let email = me.agent.email.to_string();
+    match agents::issue_token(&state.app, &me.principal, &email, scope, &name).await {
+        Ok(token) => page(&state, &me, None, Some(token)).await,
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn revoke(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path(token): Path<i64>,
+    Fields(form): Fields,
+) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return AppError::Forbidden.into_response();
+    }
+    match agents::revoke_token(&state.app, &me.principal, token).await {
+        Ok(_) => see_other("/desk/profile?done=revoked"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
