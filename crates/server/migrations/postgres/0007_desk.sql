@@ -24,7 +24,11 @@ CREATE TABLE agents (
     role TEXT NOT NULL,
     -- Argon2id in PHC form; NULL until the agent sets one through their link.
     password_hash TEXT,
+    -- RFC 6238: the authenticator's shared secret (base32), one awaiting its first code while it
+    -- is set up, and the last time step a code was used in (a code is good once).
     totp_secret TEXT,
+    totp_pending TEXT,
+    totp_last_step BIGINT,
     language TEXT NOT NULL,
     time_zone TEXT NOT NULL,
     disabled_at BIGINT,

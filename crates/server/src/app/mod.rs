@@ -14,6 +14,7 @@ pub mod reply;
 pub mod sign_in;
 pub mod status;
 pub mod submit;
+pub mod totp;
 
 use std::sync::{Arc, Mutex, PoisonError};
 

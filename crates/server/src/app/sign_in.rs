@@ -122,6 +122,8 @@ impl From<crate::store::StoreError> for Refused {
 pub struct Credentials {
     pub email: String,
     pub password: String,
+    /// The authenticator's code, for an agent who set one up.
+    pub totp: Option<String>,
     pub ip: Option<String>,
 }
 
@@ -175,8 +177,26 @@ pub async fn sign_in(app: &App, c: &Credentials) -> Result<Session, Refused> {
     };
     let usable = agent.as_ref().filter(|a| a.disabled_at.is_none());
     let ok = verify_password(&c.password, usable.and_then(|a| a.password_hash.as_deref())).await;
+    // The second factor, where set up: a right code of a step not used before.
+    let step = match usable
+        .filter(|_| ok)
+        .and_then(|a| a.totp_secret.as_deref().map(|s| (a, s)))
+    {
+        Some((a, secret)) => Some(super::totp::step_of(
+            secret,
+            a.email.as_str(),
+            c.totp.as_deref().unwrap_or(""),
+            now,
+        )?),
+        None => None,
+    };
     let mut tx = app.store.begin_write().await?;
-    match usable.filter(|_| ok) {
+    let second_factor = match (step, usable) {
+        (None, _) => true,
+        (Some(Some(step)), Some(a)) => tx.use_totp_step(a.id, step).await?,
+        (Some(_), _) => false,
+    };
+    match usable.filter(|_| ok && second_factor) {
         Some(agent) => {
             let token = Secret::generate();
             tx.add_session(agent.id, &secret_hash(token.as_str()), now, c.ip.as_deref())

@@ -18,6 +18,9 @@ pub struct AgentRecord {
     /// Argon2id in PHC form; None until the agent sets a password.
     pub password_hash: Option<String>,
     pub totp_secret: Option<String>,
+    /// A secret being set up, until its first code confirms it.
+    pub totp_pending: Option<String>,
+    pub totp_last_step: Option<i64>,
     pub language: String,
     pub time_zone: String,
     pub disabled_at: Option<DateTime<Utc>>,
@@ -74,13 +77,13 @@ pub struct SessionRecord {
     pub ip: Option<String>,
 }
 
-const AGENT_COLUMNS: &str = "id, email, name, role, password_hash, totp_secret, language, time_zone, disabled_at, \
-     last_seen_at, created_at";
+const AGENT_COLUMNS: &str = "id, email, name, role, password_hash, totp_secret, totp_pending, totp_last_step, \
+     language, time_zone, disabled_at, last_seen_at, created_at";
 
-const AGENT_BY_EMAIL: &str = "SELECT id, email, name, role, password_hash, totp_secret, language, time_zone, \
-     disabled_at, last_seen_at, created_at FROM agents WHERE email = $1";
-const AGENT_BY_ID: &str = "SELECT id, email, name, role, password_hash, totp_secret, language, time_zone, \
-     disabled_at, last_seen_at, created_at FROM agents WHERE id = $1";
+const AGENT_BY_EMAIL: &str = "SELECT id, email, name, role, password_hash, totp_secret, totp_pending, totp_last_step, \
+     language, time_zone, disabled_at, last_seen_at, created_at FROM agents WHERE email = $1";
+const AGENT_BY_ID: &str = "SELECT id, email, name, role, password_hash, totp_secret, totp_pending, totp_last_step, \
+     language, time_zone, disabled_at, last_seen_at, created_at FROM agents WHERE id = $1";
 
 enum AgentKey<'a> {
     Email(&'a Email),
@@ -96,6 +99,8 @@ fn agent_of(row: &sqlx::any::AnyRow, teams: Vec<TeamId>) -> Result<AgentRecord, 
         role: c.parsed("role")?,
         password_hash: c.opt_text("password_hash")?,
         totp_secret: c.opt_text("totp_secret")?,
+        totp_pending: c.opt_text("totp_pending")?,
+        totp_last_step: c.opt_i64("totp_last_step")?,
         language: c.text("language")?,
         time_zone: c.text("time_zone")?,
         disabled_at: c.opt_time("disabled_at")?,
@@ -378,6 +383,45 @@ impl WriteTx {
             .execute(self.conn())
             .await?;
         Ok(())
+    }
+
+    /// A secret to confirm (Some), or none pending (None).
+    pub async fn set_totp_pending(&mut self, agent: AgentId, secret: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE agents SET totp_pending = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(agent.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The agent's authenticator: `secret` (confirmed by a code of time step `step`), or none.
+    pub async fn set_totp(
+        &mut self,
+        agent: AgentId,
+        secret: Option<&str>,
+        step: Option<i64>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE agents SET totp_secret = $1, totp_pending = NULL, totp_last_step = $2 WHERE id = $3")
+            .bind(secret)
+            .bind(step)
+            .bind(agent.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Uses the code of time step `step`: only if no code of this step or a later one was used
+    /// (RFC 6238 §5.2: a code is good once). Returns whether it was the first use.
+    pub async fn use_totp_step(&mut self, agent: AgentId, step: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE agents SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(agent.0)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn set_password(&mut self, agent: AgentId, hash: &str) -> Result<(), StoreError> {

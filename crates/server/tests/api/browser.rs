@@ -730,6 +730,13 @@ async fn the_admin_and_profile_pages_work_in_a_browser() {
             .unwrap();
         until(&c, "the new token", "document.querySelector('code.secret')").await;
         assert!(text_of(&c, "code.secret").await.starts_with("sp_"));
+        c.find(Locator::Css("form[action='/desk/profile/totp'] button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until(&c, "the QR code to scan", "document.querySelector('.qr svg')").await;
         screenshot(&c, "desk-profile-1280.png").await;
     })
     .await;

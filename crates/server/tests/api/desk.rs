@@ -900,3 +900,87 @@ async fn an_agent_keeps_their_profile_password_sessions_and_tokens() {
         assert_eq!(there.get("/desk").await.status, 303);
     }
 }
+
+/// The code an authenticator app shows at `at` for `secret` (base32).
+fn code_at(secret: &str, at: DateTime<Utc>) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned()).to_bytes().unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, "x".to_owned()).unwrap();
+    totp.generate(u64::try_from(at.timestamp()).unwrap())
+}
+
+#[tokio::test]
+async fn an_authenticator_app_adds_a_code_that_is_good_once() {
+    let clock = Clock::fixed("2026-12-01T10:00:05Z".parse::<DateTime<Utc>>().unwrap());
+    for app in backends_with(Options {
+        clock: Some(clock.clone()),
+        ..Options::default()
+    })
+    .await
+    {
+        agent(&app, "tess@desk.test", Role::Agent, &[]).await;
+        let mut v = signed_in(&app, "tess@desk.test").await;
+        assert_eq!(v.post("/desk/profile/totp", Form::new()).await.status, 303);
+        let page = v.get("/desk/profile").await;
+        assert!(page.html.contains("<svg"), "a QR code to scan");
+        let secret = page
+            .html
+            .split("class=\"secret\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(secret.len() >= 32, "{secret}");
+        let wrong = v
+            .post("/desk/profile/totp/confirm", Form::new().text("totp", "000000"))
+            .await;
+        assert_eq!(wrong.status, 422, "{}", app.backend);
+        let confirmed = v
+            .post(
+                "/desk/profile/totp/confirm",
+                Form::new().text("totp", code_at(&secret, clock.now())),
+            )
+            .await;
+        assert_eq!(confirmed.status, 303);
+        // Signing in now needs the code; the same code works once.
+        let attempt = |code: Option<String>| {
+            let app = &app;
+            async move {
+                let mut b = Visitor::new(app);
+                b.get("/desk/login").await;
+                let mut form = Form::new().text("email", "tess@desk.test").text("password", PASSWORD);
+                if let Some(code) = code {
+                    form = form.text("totp", code);
+                }
+                b.post("/desk/login", form).await.status
+            }
+        };
+        assert_eq!(attempt(None).await, 401);
+        assert_eq!(attempt(Some("123456".to_owned())).await, 401);
+        // The confirming code used its step up; the app's next code (30 s on) signs in, once.
+        assert_eq!(
+            attempt(Some(code_at(&secret, clock.now()))).await,
+            401,
+            "a code is good once"
+        );
+        clock.advance(Duration::seconds(30));
+        let code = code_at(&secret, clock.now());
+        assert_eq!(attempt(Some(code.clone())).await, 303);
+        assert_eq!(attempt(Some(code)).await, 401, "a code is good once");
+        // A code from two steps ago is too old.
+        clock.advance(Duration::seconds(90));
+        assert_eq!(
+            attempt(Some(code_at(&secret, clock.now() - Duration::seconds(60)))).await,
+            401
+        );
+        // Turned off with the password, sign-in is as before (once the failures above have aged
+        // out of the throttle's window: five of them would hold the account).
+        clock.advance(Duration::minutes(16));
+        let off = v
+            .post("/desk/profile/totp/off", Form::new().text("current_password", PASSWORD))
+            .await;
+        assert_eq!(off.status, 303);
+        assert_eq!(attempt(None).await, 303);
+    }
+}

@@ -39,6 +39,9 @@ pub fn router() -> Router<WebState> {
         .route("/desk/admin/audit.csv", get(admin::audit_csv))
         .route("/desk/profile", get(profile::show).post(profile::save))
         .route("/desk/profile/password", post(profile::password))
+        .route("/desk/profile/totp", post(profile::totp_start))
+        .route("/desk/profile/totp/confirm", post(profile::totp_confirm))
+        .route("/desk/profile/totp/off", post(profile::totp_off))
         .route("/desk/profile/tokens", post(profile::new_token))
         .route("/desk/profile/tokens/{token}/revoke", post(profile::revoke))
         .route("/desk/cases/{case}/reply", post(case::reply))
@@ -187,6 +190,7 @@ async fn login(
     let credentials = Credentials {
         email: email.clone(),
         password: form.text("password").unwrap_or_default().to_owned(),
+        totp: form.text("totp").map(ToOwned::to_owned),
         ip: Some(ip),
     };
     match sign_in::sign_in(&state.app, &credentials).await {

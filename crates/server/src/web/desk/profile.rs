@@ -28,6 +28,8 @@ struct ProfilePage {
     time_zone: String,
     sessions: Vec<String>,
     tokens: Vec<(i64, String)>,
+    totp_on: bool,
+    enrolment: Option<crate::app::totp::Enrolment>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -37,6 +39,19 @@ pub struct Done {
 
 async fn page(state: &WebState, me: &DeskAgent, notice: Option<String>, new_token: Option<String>) -> Response {
     let t = &me.prefs.t;
+    // Read again: the page may follow a change to the authenticator.
+    let agent = match state.app.store.agent(me.agent.id).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return AppError::NotFound.into_response(),
+        Err(e) => return AppError::from(crate::app::Error::Store(e)).into_response(),
+    };
+    let enrolment = match (&agent.totp_secret, &agent.totp_pending) {
+        (None, Some(_)) => match crate::app::totp::start(&state.app, &me.principal, &agent).await {
+            Ok(e) => Some(e),
+            Err(e) => return AppError::from_app(e, t.lang()).into_response(),
+        },
+        _ => None,
+    };
     let now = state.app.clock.now();
     let (sessions, tokens) = match (
         state.app.store.sessions_of(me.agent.id).await,
@@ -75,8 +90,54 @@ async fn page(state: &WebState, me: &DeskAgent, notice: Option<String>, new_toke
                 (k.id, format!("{} ({}) · {used}", k.name, k.scope))
             })
             .collect(),
+        totp_on: agent.totp_secret.is_some(),
+        enrolment,
     };
     html(StatusCode::OK, &page, &me.prefs)
+}
+
+pub async fn totp_start(State(state): State<WebState>, me: DeskAgent, Fields(form): Fields) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return AppError::Forbidden.into_response();
+    }
+    match crate::app::totp::start(&state.app, &me.principal, &me.agent).await {
+        Ok(_) => see_other("/desk/profile#authenticator"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn totp_confirm(State(state): State<WebState>, me: DeskAgent, Fields(form): Fields) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return AppError::Forbidden.into_response();
+    }
+    match crate::app::totp::confirm(
+        &state.app,
+        &me.principal,
+        &me.agent,
+        form.text("totp").unwrap_or_default(),
+    )
+    .await
+    {
+        Ok(()) => see_other("/desk/profile?done=totp"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn totp_off(State(state): State<WebState>, me: DeskAgent, Fields(form): Fields) -> Response {
+    if !me.prefs.csrf_ok(form.text("csrf")) {
+        return AppError::Forbidden.into_response();
+    }
+    match crate::app::totp::disable(
+        &state.app,
+        &me.principal,
+        &me.agent,
+        form.text("current_password").unwrap_or_default(),
+    )
+    .await
+    {
+        Ok(()) => see_other("/desk/profile?done=totpoff"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
 }
 
 pub async fn show(State(state): State<WebState>, me: DeskAgent, Query(done): Query<Done>) -> Response {
