@@ -130,6 +130,8 @@ CREATE INDEX tickets_queue ON tickets (queue_position, id);
 CREATE INDEX tickets_queue_team ON tickets (team_id, queue_position, id);
 CREATE INDEX tickets_queue_assignee ON tickets (assignee_id, queue_position, id);
 CREATE INDEX tickets_queue_status ON tickets (status, queue_position, id);
+-- The filter agents use most: a category's queue, read in order.
+CREATE INDEX tickets_queue_category ON tickets (category, queue_position, id);
 
 -- The cases opened about another (a case page lists them). Partial: most cases are about none.
 CREATE INDEX tickets_related ON tickets (related_to) WHERE related_to IS NOT NULL;

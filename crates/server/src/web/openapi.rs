@@ -39,6 +39,8 @@ use super::WebState;
         super::tickets::category,
         super::tickets::link,
         super::tickets::audit,
+        super::tickets::agents,
+        super::tickets::teams,
         document,
     ),
     modifiers(&BearerTokens),

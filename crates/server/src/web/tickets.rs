@@ -40,6 +40,8 @@ pub fn router() -> Router<WebState> {
         .route("/api/v1/tickets/{case}/category", post(category))
         .route("/api/v1/tickets/{case}/link", post(link))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/agents", get(agents))
+        .route("/api/v1/teams", get(teams))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -645,4 +647,88 @@ pub(crate) async fn audit(
         })
         .collect();
     Ok(Json(AuditPage { entries, next_cursor }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AgentBody {
+    id: i64,
+    email: String,
+    name: String,
+    #[schema(value_type = String, example = "agent")]
+    role: sportello_domain::access::Role,
+    teams: Vec<i64>,
+    disabled: bool,
+    last_seen_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AgentsBody {
+    agents: Vec<AgentBody>,
+}
+
+#[utoipa::path(operation_id = "tickets_agents", get, path = "/api/v1/agents", tag = "agents",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Every agent, by name", body = AgentsBody),
+        (status = 401, description = "No credentials"), (status = 403, description = "Admins only")))]
+pub(crate) async fn agents(State(state): State<WebState>, who: ApiAgent) -> Result<Json<AgentsBody>, AppError> {
+    who.principal.may_audit().map_err(|_| AppError::Forbidden)?;
+    let agents = state
+        .app
+        .store
+        .agents()
+        .await
+        .map_err(|e| AppError::from(crate::app::Error::Store(e)))?
+        .into_iter()
+        .map(|a| AgentBody {
+            id: a.id.0,
+            email: a.email.to_string(),
+            name: a.name,
+            role: a.role,
+            teams: a.teams.iter().map(|t| t.0).collect(),
+            disabled: a.disabled_at.is_some(),
+            last_seen_at: a.last_seen_at,
+        })
+        .collect();
+    Ok(Json(AgentsBody { agents }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TeamBody {
+    id: i64,
+    name: String,
+    restricted: bool,
+    /// `category` or `category/subcategory`.
+    owns: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TeamsBody {
+    teams: Vec<TeamBody>,
+}
+
+#[utoipa::path(operation_id = "tickets_teams", get, path = "/api/v1/teams", tag = "agents",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Every team with what it owns", body = TeamsBody),
+        (status = 401, description = "No credentials"), (status = 403, description = "Admins only")))]
+pub(crate) async fn teams(State(state): State<WebState>, who: ApiAgent) -> Result<Json<TeamsBody>, AppError> {
+    who.principal.may_audit().map_err(|_| AppError::Forbidden)?;
+    let teams = state
+        .app
+        .store
+        .teams()
+        .await
+        .map_err(|e| AppError::from(crate::app::Error::Store(e)))?
+        .into_iter()
+        .map(|t| TeamBody {
+            id: t.id.0,
+            name: t.name,
+            restricted: t.restricted,
+            owns: t
+                .owns
+                .into_iter()
+                .map(|(c, s)| if s.is_empty() { c } else { format!("{c}/{s}") })
+                .collect(),
+        })
+        .collect();
+    Ok(Json(TeamsBody { teams }))
 }

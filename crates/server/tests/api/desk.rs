@@ -494,10 +494,22 @@ async fn the_audit_log_refuses_to_be_changed() {
             .await
             .unwrap();
         assert_eq!(rows as usize, body["entries"].as_array().unwrap().len());
-        // Agents who are not admins cannot read it.
+        // Agents who are not admins cannot read it, nor the lists of agents and teams.
         agent(&app, "bob@desk.test", Role::Lead, &[]).await;
         let lead = token(&app, "bob@desk.test", Scope::Write).await;
-        assert_eq!(api_get(&app, &lead, "/api/v1/audit").await.0, 403);
+        for path in ["/api/v1/audit", "/api/v1/agents", "/api/v1/teams"] {
+            assert_eq!(api_get(&app, &lead, path).await.0, 403, "{path}");
+        }
+        let (_, agents) = api_get(&app, &admin, "/api/v1/agents").await;
+        let names: Vec<&str> = agents["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["email"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["ada@desk.test", "bob@desk.test"]);
+        let (_, teams) = api_get(&app, &admin, "/api/v1/teams").await;
+        assert_eq!(teams["teams"].as_array().unwrap().len(), 6, "one per category: {teams}");
     }
 }
 
