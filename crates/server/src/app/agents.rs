@@ -7,7 +7,7 @@ use sportello_domain::access::{AgentId, Principal, Role, Scope, TeamId};
 use sportello_domain::audit::Action;
 use sportello_domain::contact::email::Email;
 
-use super::sign_in::{hash_password, secret_hash, Secret};
+use super::credentials::{check_password, hash_password, password_matches, secret_hash, Secret};
 use super::{App, Error};
 use crate::store::{AuditEntry, NewAgent, StoreError};
 
@@ -33,21 +33,8 @@ pub struct Added {
     pub link: Option<String>,
 }
 
-fn invalid(field: &str, code: sportello_domain::problem::ProblemCode) -> Error {
+pub(super) fn invalid(field: &str, code: sportello_domain::problem::ProblemCode) -> Error {
     Error::Invalid(vec![sportello_domain::problem::Problem::new(field, code)])
-}
-
-/// Shortest password accepted (OWASP's minimum for a password with a second factor optional).
-pub const MIN_PASSWORD_CHARS: usize = 12;
-
-fn check_password(password: &str) -> Result<(), Error> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(invalid(
-            "password",
-            sportello_domain::problem::ProblemCode::PasswordTooShort,
-        ));
-    }
-    Ok(())
 }
 
 pub async fn add_agent(app: &App, by: &Principal, input: AgentInput) -> Result<Added, Error> {
@@ -287,7 +274,7 @@ pub async fn set_profile(app: &App, who: &Principal, name: &str, language: &str,
 pub async fn change_password(app: &App, who: &Principal, current: &str, new: &str) -> Result<(), Error> {
     let me = who.agent().ok_or(Error::Forbidden)?;
     let record = agent_record(app, me).await?;
-    if !super::sign_in::password_matches(current, record.password_hash.as_deref()).await {
+    if !password_matches(current, record.password_hash.as_deref()).await {
         return Err(invalid(
             "current_password",
             sportello_domain::problem::ProblemCode::FieldFormat,

@@ -7,6 +7,7 @@ pub mod add_info;
 pub mod agents;
 pub mod answer;
 pub mod change;
+pub mod credentials;
 pub mod desk_case;
 pub mod ingest;
 pub mod queue;

@@ -2,13 +2,12 @@
 //! password does not bypass, database sessions (idle 12 h, absolute 30 days), API tokens. Every
 //! secret handed out is 128 bits or more of randomness, and only its SHA-256 is stored.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
 use sportello_domain::access::{Principal, Scope, Staff};
 use sportello_domain::audit::Action;
 use sportello_domain::contact::email::Email;
 
+use super::credentials::{check_password, hash_password, secret_hash, verify_password, Secret};
 use super::{App, Error};
 use crate::store::{AgentRecord, AuditEntry};
 
@@ -21,82 +20,6 @@ pub const ACCOUNT_FAILURES: i64 = 5;
 pub const CLIENT_FAILURES: i64 = 20;
 /// A session's or token's last use is written at most this often (not on every request).
 const SEEN_EVERY: Duration = Duration::seconds(60);
-
-/// A random secret handed out once: 256 bits, URL-safe.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn generate() -> Secret {
-        use base64::Engine as _;
-        let bits: [u8; 32] = rand::random();
-        Secret(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bits))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
-
-/// What is stored of a secret: its hex SHA-256 (the secrets are random, so no salt is needed).
-pub fn secret_hash(secret: &str) -> String {
-    sportello_domain::evidence::content_hash(secret.as_bytes()).to_hex()
-}
-
-/// Argon2id with the crate's defaults, which are OWASP's (19 MiB, 2 passes, 1 lane), off the
-/// async threads (a hash takes tens of milliseconds on purpose).
-pub async fn hash_password(password: &str) -> Result<String, Error> {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let salt_bytes: [u8; 16] = rand::random();
-        let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| Error::Internal(e.to_string()))?;
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| Error::Internal(e.to_string()))
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?
-}
-
-/// Checks `password` against `hash`; with no hash (an unknown e-mail, or no password set yet) a
-/// dummy one is checked, so both take the same time and say the same thing.
-async fn verify_password(password: &str, hash: Option<&str>) -> bool {
-    static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let known = hash.is_some();
-    let hash = match hash {
-        Some(h) => Some(h.to_owned()),
-        None => DUMMY
-            .get_or_init(|| {
-                let salt = SaltString::encode_b64(&[7u8; 16]).ok()?;
-                Argon2::default()
-                    .hash_password(b"nobody's password", &salt)
-                    .ok()
-                    .map(|h| h.to_string())
-            })
-            .clone(),
-    };
-    let Some(hash) = hash else { return false };
-    let password = password.to_owned();
-    let matches = tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-    })
-    .await
-    .unwrap_or(false);
-    matches && known
-}
-
-/// Whether `password` is the one `hash` was made from (no hash: never, in the same time).
-pub async fn password_matches(password: &str, hash: Option<&str>) -> bool {
-    verify_password(password, hash).await
-}
 
 /// Why a sign-in did not open a session.
 #[derive(Debug, thiserror::Error)]
@@ -290,12 +213,7 @@ pub async fn set_password(app: &App, link: &str, password: &str) -> Result<(), E
     let now = app.clock.now();
     let hash = secret_hash(link);
     let agent = app.store.password_link(&hash, now).await?.ok_or(Error::NotFound)?;
-    if password.chars().count() < super::agents::MIN_PASSWORD_CHARS {
-        return Err(Error::Invalid(vec![sportello_domain::problem::Problem::new(
-            "password",
-            sportello_domain::problem::ProblemCode::PasswordTooShort,
-        )]));
-    }
+    check_password(password)?;
     let password_hash = hash_password(password).await?;
     let mut tx = app.store.begin_write().await?;
     if !tx.use_password_link(&hash, now).await? {

@@ -117,7 +117,7 @@ pub async fn disable(app: &App, who: &Principal, agent: &AgentRecord, password: 
     if who.agent() != Some(agent.id) {
         return Err(Error::Forbidden);
     }
-    if !super::sign_in::password_matches(password, agent.password_hash.as_deref()).await {
+    if !super::credentials::password_matches(password, agent.password_hash.as_deref()).await {
         return Err(Error::Invalid(vec![Problem::new(
             "current_password",
             ProblemCode::FieldFormat,

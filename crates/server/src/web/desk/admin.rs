@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sportello_domain::access::{AgentId, Principal, Role, TeamId};
 
-use super::{DeskFrame, Fields};
+use super::{Checked, DeskFrame};
 use crate::app::agents::{self, AgentInput};
 use crate::store::{AuditQuery, AuditRecord, TicketId};
 use crate::web::error::AppError;
@@ -104,10 +104,7 @@ fn role_of(form: &crate::web::posted::Posted) -> Result<Role, AppError> {
         .ok_or_else(|| AppError::BadRequest("role".to_owned()))
 }
 
-pub async fn invite(State(state): State<WebState>, me: DeskAgent, Fields(form): Fields) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return AppError::Forbidden.into_response();
-    }
+pub async fn invite(State(state): State<WebState>, me: DeskAgent, Checked(form): Checked) -> Response {
     let role = match role_of(&form) {
         Ok(r) => r,
         Err(refused) => return refused.into_response(),
@@ -140,11 +137,8 @@ pub async fn change(
     State(state): State<WebState>,
     me: DeskAgent,
     Path(agent): Path<i64>,
-    Fields(form): Fields,
+    Checked(form): Checked,
 ) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return AppError::Forbidden.into_response();
-    }
     let role = match role_of(&form) {
         Ok(r) => r,
         Err(refused) => return refused.into_response(),
@@ -165,11 +159,8 @@ pub async fn disable(
     State(state): State<WebState>,
     me: DeskAgent,
     Path(agent): Path<i64>,
-    Fields(form): Fields,
+    _checked: Checked,
 ) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return AppError::Forbidden.into_response();
-    }
     let email = match state.app.store.agent(AgentId(agent)).await {
         Ok(Some(a)) => a.email.to_string(),
         Ok(None) => return AppError::NotFound.into_response(),

@@ -9,11 +9,11 @@ use sportello_domain::case::Status;
 use sportello_domain::triage::Priority;
 
 use super::queue::{time_left, Choice};
-use super::{DeskFrame, Fields};
+use super::{Checked, DeskFrame};
 use crate::app::answer::{answer, Answer};
 use crate::app::change;
+use crate::app::credentials::Secret;
 use crate::app::desk_case::{desk_case, Entry};
-use crate::app::sign_in::Secret;
 use crate::web::error::AppError;
 use crate::web::extract::DeskAgent;
 use crate::web::pages::{html, moment, see_other, Tr};
@@ -318,10 +318,6 @@ pub async fn show(
     html(StatusCode::OK, &page, &me.prefs)
 }
 
-fn refused_csrf() -> Response {
-    AppError::Forbidden.into_response()
-}
-
 fn back(case: &str, done: &str) -> Response {
     see_other(&format!("/desk/cases/{case}?done={done}"))
 }
@@ -330,11 +326,8 @@ pub async fn reply(
     State(state): State<WebState>,
     me: DeskAgent,
     Path(case): Path<String>,
-    Fields(form): Fields,
+    Checked(form): Checked,
 ) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return refused_csrf();
-    }
     let public = form.text("kind") != Some("note");
     let a = Answer {
         body: form.text("body").unwrap_or_default().to_owned(),
@@ -352,11 +345,8 @@ pub async fn status(
     State(state): State<WebState>,
     me: DeskAgent,
     Path(case): Path<String>,
-    Fields(form): Fields,
+    Checked(form): Checked,
 ) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return refused_csrf();
-    }
     let Some(to) = form.text("status").and_then(|s| s.parse::<Status>().ok()) else {
         return AppError::BadRequest("status".to_owned()).into_response();
     };
@@ -370,11 +360,8 @@ pub async fn priority(
     State(state): State<WebState>,
     me: DeskAgent,
     Path(case): Path<String>,
-    Fields(form): Fields,
+    Checked(form): Checked,
 ) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return refused_csrf();
-    }
     let Some(to) = form.text("priority").and_then(|s| s.parse::<Priority>().ok()) else {
         return AppError::BadRequest("priority".to_owned()).into_response();
     };
@@ -389,11 +376,8 @@ pub async fn take(
     State(state): State<WebState>,
     me: DeskAgent,
     Path(case): Path<String>,
-    Fields(form): Fields,
+    _checked: Checked,
 ) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return refused_csrf();
-    }
     match change::take(&state.app, &me.principal, &case).await {
         Ok(_) => back(&case, "take"),
         Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
@@ -404,11 +388,8 @@ pub async fn assign(
     State(state): State<WebState>,
     me: DeskAgent,
     Path(case): Path<String>,
-    Fields(form): Fields,
+    Checked(form): Checked,
 ) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return refused_csrf();
-    }
     let id = |name: &str| form.text(name).and_then(|v| v.parse::<i64>().ok());
     let to = change::AssignTo {
         agent: id("agent").map(sportello_domain::access::AgentId),
@@ -424,11 +405,8 @@ pub async fn request_info(
     State(state): State<WebState>,
     me: DeskAgent,
     Path(case): Path<String>,
-    Fields(form): Fields,
+    Checked(form): Checked,
 ) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return refused_csrf();
-    }
     let key = form.text("key").filter(|k| !k.is_empty()).map(ToOwned::to_owned);
     match crate::app::answer::request_info(&state.app, &me.principal, &case, key).await {
         Ok(_) => back(&case, "info"),
@@ -440,11 +418,8 @@ pub async fn category(
     State(state): State<WebState>,
     me: DeskAgent,
     Path(case): Path<String>,
-    Fields(form): Fields,
+    Checked(form): Checked,
 ) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return refused_csrf();
-    }
     let (category, sub) = form
         .text("category")
         .and_then(|v| v.split_once('/'))
@@ -460,11 +435,8 @@ pub async fn link(
     State(state): State<WebState>,
     me: DeskAgent,
     Path(case): Path<String>,
-    Fields(form): Fields,
+    Checked(form): Checked,
 ) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return refused_csrf();
-    }
     let other = form.text("case").unwrap_or_default();
     match change::link(&state.app, &me.principal, &case, other).await {
         Ok(_) => back(&case, "link"),

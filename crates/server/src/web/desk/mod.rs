@@ -130,6 +130,24 @@ impl DeskFrame {
     }
 }
 
+/// A posted form whose CSRF token is the browser's (the customer pages' double-submit check,
+/// [`Prefs::csrf_ok`]): every desk form but the sign-in's, which answers a failed check with its
+/// own page. Anything else is a 403 before the handler runs.
+pub struct Checked(pub Posted);
+
+impl axum::extract::FromRequest<WebState> for Checked {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &WebState) -> Result<Checked, Response> {
+        let prefs = Prefs::read(request.headers(), None);
+        let Fields(form) = Fields::from_request(request, state).await?;
+        if !prefs.csrf_ok(form.text("csrf")) {
+            return Err(AppError::Forbidden.into_response());
+        }
+        Ok(Checked(form))
+    }
+}
+
 #[derive(Template)]
 #[template(path = "desk/login.html")]
 struct LoginPage {
@@ -149,7 +167,8 @@ async fn login_page(State(state): State<WebState>, headers: HeaderMap) -> Respon
 }
 
 /// A posted form (url-encoded, as browsers send it, or multipart), read by the customer pages'
-/// own reader; one that cannot be read to its end is a 400.
+/// own reader; one that cannot be read to its end is a 400. [`Checked`] is the same with its CSRF
+/// token checked.
 pub struct Fields(pub Posted);
 
 impl axum::extract::FromRequest<WebState> for Fields {
@@ -218,11 +237,7 @@ async fn login(
     }
 }
 
-async fn logout(State(state): State<WebState>, headers: HeaderMap, Fields(form): Fields) -> Response {
-    let prefs = Prefs::read(&headers, None);
-    if !prefs.csrf_ok(form.text("csrf")) {
-        return AppError::Forbidden.into_response();
-    }
+async fn logout(State(state): State<WebState>, headers: HeaderMap, Checked(form): Checked) -> Response {
     if let Some(token) = session_token(&state, &headers) {
         if let Err(e) = sign_in::sign_out(&state.app, &token, form.text("everywhere").is_some()).await {
             return AppError::from(e).into_response();
@@ -261,7 +276,7 @@ async fn password_page(State(state): State<WebState>, headers: HeaderMap, Path(l
     match state
         .app
         .store
-        .password_link(&sign_in::secret_hash(link), state.app.clock.now())
+        .password_link(&crate::app::credentials::secret_hash(link), state.app.clock.now())
         .await
     {
         Ok(Some(_)) => {}
@@ -280,15 +295,12 @@ async fn set_password(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path(link): Path<String>,
-    Fields(form): Fields,
+    Checked(form): Checked,
 ) -> Response {
     let prefs = Prefs::read(&headers, None).on_site(&state.app.settings.public_url);
     let Some(link) = link_token(&link) else {
         return AppError::NotFound.into_response();
     };
-    if !prefs.csrf_ok(form.text("csrf")) {
-        return AppError::Forbidden.into_response();
-    }
     match sign_in::set_password(&state.app, link, form.text("password").unwrap_or_default()).await {
         Ok(()) => see_other("/desk/login"),
         Err(crate::app::Error::Invalid(problems)) => {

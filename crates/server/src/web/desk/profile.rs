@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sportello_domain::access::Scope;
 
-use super::{DeskFrame, Fields};
+use super::{Checked, DeskFrame};
 use crate::app::agents;
 use crate::i18n::Lang;
 use crate::web::error::AppError;
@@ -96,20 +96,14 @@ async fn page(state: &WebState, me: &DeskAgent, notice: Option<String>, new_toke
     html(StatusCode::OK, &page, &me.prefs)
 }
 
-pub async fn totp_start(State(state): State<WebState>, me: DeskAgent, Fields(form): Fields) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return AppError::Forbidden.into_response();
-    }
+pub async fn totp_start(State(state): State<WebState>, me: DeskAgent, _checked: Checked) -> Response {
     match crate::app::totp::start(&state.app, &me.principal, &me.agent).await {
         Ok(_) => see_other("/desk/profile#authenticator"),
         Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
     }
 }
 
-pub async fn totp_confirm(State(state): State<WebState>, me: DeskAgent, Fields(form): Fields) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return AppError::Forbidden.into_response();
-    }
+pub async fn totp_confirm(State(state): State<WebState>, me: DeskAgent, Checked(form): Checked) -> Response {
     match crate::app::totp::confirm(
         &state.app,
         &me.principal,
@@ -123,10 +117,7 @@ pub async fn totp_confirm(State(state): State<WebState>, me: DeskAgent, Fields(f
     }
 }
 
-pub async fn totp_off(State(state): State<WebState>, me: DeskAgent, Fields(form): Fields) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return AppError::Forbidden.into_response();
-    }
+pub async fn totp_off(State(state): State<WebState>, me: DeskAgent, Checked(form): Checked) -> Response {
     match crate::app::totp::disable(
         &state.app,
         &me.principal,
@@ -150,10 +141,7 @@ pub async fn show(State(state): State<WebState>, me: DeskAgent, Query(done): Que
     page(&state, &me, notice, None).await
 }
 
-pub async fn save(State(state): State<WebState>, me: DeskAgent, Fields(form): Fields) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return AppError::Forbidden.into_response();
-    }
+pub async fn save(State(state): State<WebState>, me: DeskAgent, Checked(form): Checked) -> Response {
     let (name, language, zone) = (
         form.text("name").unwrap_or_default(),
         form.text("language").unwrap_or("en"),
@@ -165,10 +153,7 @@ pub async fn save(State(state): State<WebState>, me: DeskAgent, Fields(form): Fi
     }
 }
 
-pub async fn password(State(state): State<WebState>, me: DeskAgent, Fields(form): Fields) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return AppError::Forbidden.into_response();
-    }
+pub async fn password(State(state): State<WebState>, me: DeskAgent, Checked(form): Checked) -> Response {
     let (current, new) = (
         form.text("current_password").unwrap_or_default(),
         form.text("new_password").unwrap_or_default(),
@@ -179,10 +164,7 @@ pub async fn password(State(state): State<WebState>, me: DeskAgent, Fields(form)
     }
 }
 
-pub async fn new_token(State(state): State<WebState>, me: DeskAgent, Fields(form): Fields) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return AppError::Forbidden.into_response();
-    }
+pub async fn new_token(State(state): State<WebState>, me: DeskAgent, Checked(form): Checked) -> Response {
     let scope = match form.text("scope").map(str::parse::<Scope>) {
         Some(Ok(scope)) => scope,
         _ => return AppError::BadRequest("scope".to_owned()).into_response(),
@@ -205,11 +187,8 @@ pub async fn revoke(
     State(state): State<WebState>,
     me: DeskAgent,
     Path(token): Path<i64>,
-    Fields(form): Fields,
+    _checked: Checked,
 ) -> Response {
-    if !me.prefs.csrf_ok(form.text("csrf")) {
-        return AppError::Forbidden.into_response();
-    }
     match agents::revoke_token(&state.app, &me.principal, token).await {
         Ok(_) => see_other("/desk/profile?done=revoked"),
         Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
