@@ -321,3 +321,6 @@ desk-totp-confirm = Confirm
 desk-totp-turn-off = Turn off
 desk-done-totp = The authenticator is set up.
 desk-done-totpoff = The authenticator is turned off.
+desk-merge-into = Merge into
+desk-merge = Merge
+desk-done-merge = Merged: the other case's messages and screenshots are here now.

@@ -321,3 +321,6 @@ desk-totp-confirm = Conferma
 desk-totp-turn-off = Disattiva
 desk-done-totp = L'autenticatore è configurato.
 desk-done-totpoff = L'autenticatore è disattivato.
+desk-merge-into = Unisci a
+desk-merge = Unisci
+desk-done-merge = Uniti: i messaggi e gli screenshot dell'altro caso sono ora qui.

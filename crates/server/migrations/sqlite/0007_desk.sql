@@ -123,6 +123,8 @@ CREATE UNIQUE INDEX messages_idempotency ON messages (idempotency_key) WHERE ide
 ALTER TABLE tickets ADD COLUMN assignee_id BIGINT REFERENCES agents (id);
 ALTER TABLE tickets ADD COLUMN team_id BIGINT REFERENCES teams (id);
 ALTER TABLE tickets ADD COLUMN queue_position BIGINT;
+-- A case merged into another points to it: its status link and its mail threads lead there.
+ALTER TABLE tickets ADD COLUMN merged_into BIGINT REFERENCES tickets (id);
 DROP INDEX tickets_queue;
 CREATE INDEX tickets_queue ON tickets (queue_position, id);
 CREATE INDEX tickets_queue_team ON tickets (team_id, queue_position, id);

@@ -34,6 +34,19 @@ pub async fn customer(app: &App, case: &str, token: &str) -> Result<CustomerAcce
     if token.is_empty() || !app.store.token_matches(id, &StatusToken::hash(token)).await? {
         return Err(Error::NotFound);
     }
+    // A merged case's link opens the case it was merged into (SPEC §7); the merge copied its
+    // tokens there.
+    let case = app.store.case_followed(id).await?.ok_or(Error::NotFound)?;
+    if case.id != id {
+        let number = case
+            .id
+            .number(app.catalog.case_prefix())
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        return Ok(CustomerAccess {
+            case: number,
+            id: case.id,
+        });
+    }
     Ok(CustomerAccess { case: number, id })
 }
 

@@ -243,3 +243,42 @@ pub async fn link(app: &App, who: &Principal, case: &str, other: &str) -> Result
     tx.commit().await?;
     Ok(linked)
 }
+
+/// Merges `case` into `into` (SPEC §7): its messages and evidence move, its request becomes a
+/// message of the target, it closes as `merged` with a pointer, and its status link and mail
+/// threads lead to the target from then on.
+pub async fn merge(app: &App, who: &Principal, case: &str, into: &str) -> Result<bool, Error> {
+    let source = staff(app, who, case, Intent::Work).await?;
+    let target = staff(app, who, into, Intent::Work).await?;
+    let (s, t) = (source.case(), target.case());
+    if s.id == t.id {
+        return Err(Error::Conflict("a case cannot be merged into itself".to_owned()));
+    }
+    if !t.status.is_open() {
+        return Err(Error::Conflict(format!("the target case is {}", t.status)));
+    }
+    if s.status == Status::Merged {
+        return Ok(false);
+    }
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    tx.merge(s.id, t.id, now).await?;
+    // The request's own text joins the target's conversation, dated as it was sent.
+    tx.add_customer_message(&crate::store::CustomerMessage {
+        ticket: t.id,
+        body: format!("[{}] {}", source.number(), s.description),
+        sender: (!s.email.as_str().eq_ignore_ascii_case(t.email.as_str())).then(|| s.email.to_string()),
+        raw_sha256: None,
+        evidence: Vec::new(),
+        at: s.created_at,
+    })
+    .await?;
+    move_to(app, &mut tx, &source, who, Status::Merged, now).await?;
+    for (this, that) in [(&source, &target), (&target, &source)] {
+        let entry = AuditEntry::case(now, who.agent(), Action::CaseMerged, this.case().id)
+            .change(None::<&str>, Some(that.number()));
+        tx.audit(&entry).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}

@@ -238,9 +238,11 @@ fn case_numbers_in(text: &str, prefix: &CasePrefix) -> Vec<CaseNumber> {
     found
 }
 
+/// The case a number names, or the one it was merged into: a reply on a merged case's thread
+/// joins the target (SPEC §7).
 async fn case_of(app: &App, number: &CaseNumber) -> Result<Option<Case>, StoreError> {
     match TicketId::of(number) {
-        Some(id) => app.store.case(id).await,
+        Some(id) => app.store.case_followed(id).await,
         None => Ok(None),
     }
 }

@@ -50,6 +50,8 @@ pub struct Case {
     /// case, the same phone under another address).
     pub related_to: Option<TicketId>,
     pub assignee: Option<AgentId>,
+    /// The case it was merged into (status `merged`).
+    pub merged_into: Option<TicketId>,
     /// The team that owns it (SPEC §6); a restricted team's case is hidden from non-members.
     pub team: Option<TeamId>,
 }
@@ -98,7 +100,7 @@ pub struct AttachmentRecord {
 
 const CASE_COLUMNS: &str = "id, status, priority, category, subcategory, email, phone, name, country, language, \
      device, description, fields, urgent_requested, penalised, warnings, channel, created_at, first_response_due, \
-     resolution_due, first_response_at, resolved_at, last_bump_at, paused_since, related_to, assignee_id, team_id";
+     resolution_due, first_response_at, resolved_at, last_bump_at, paused_since, related_to, assignee_id, team_id, merged_into";
 
 /// '' is how the NOT NULL columns `phone` and `device` say "not known yet".
 fn known(value: String) -> Option<String> {
@@ -137,11 +139,29 @@ fn case_of(row: &sqlx::any::AnyRow) -> Result<Case, StoreError> {
         paused_since: c.opt_time("paused_since")?,
         related_to: c.opt_i64("related_to")?.map(TicketId),
         assignee: c.opt_i64("assignee_id")?.map(AgentId),
+        merged_into: c.opt_i64("merged_into")?.map(TicketId),
         team: c.opt_i64("team_id")?.map(TeamId),
     })
 }
 
+/// How many merges a status link or a mail thread follows (a merged case's target may itself
+/// have been merged since).
+const MERGE_HOPS: usize = 8;
+
 impl Store {
+    /// The case, or the one it was merged into (and so on): where its customer's link and mail
+    /// lead.
+    pub async fn case_followed(&self, id: TicketId) -> Result<Option<Case>, StoreError> {
+        let mut case = self.case(id).await?;
+        for _ in 0..MERGE_HOPS {
+            match case.as_ref().and_then(|c| c.merged_into) {
+                Some(target) => case = self.case(target).await?,
+                None => break,
+            }
+        }
+        Ok(case)
+    }
+
     pub async fn case(&self, id: TicketId) -> Result<Option<Case>, StoreError> {
         let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM tickets WHERE id = $1"))
             .bind(id.0)

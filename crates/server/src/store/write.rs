@@ -281,6 +281,26 @@ impl WriteTx {
         self.requeued(id, done.rows_affected() == 1).await
     }
 
+    /// Moves what `source` holds into `target` (SPEC §7's merge): its messages and evidence, a
+    /// copy of its status tokens (its customer's link opens the target), and a pointer. The caller
+    /// moves its status to `merged` in the same transaction.
+    pub async fn merge(&mut self, source: TicketId, target: TicketId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        for sql in [
+            "UPDATE messages SET ticket_id = $1 WHERE ticket_id = $2",
+            "UPDATE evidence SET ticket_id = $1 WHERE ticket_id = $2",
+            "INSERT INTO status_tokens (ticket_id, token_hash, created_at) \
+             SELECT $1, token_hash, created_at FROM status_tokens WHERE ticket_id = $2",
+            "UPDATE tickets SET merged_into = $1 WHERE id = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(target.get())
+                .bind(source.get())
+                .execute(self.conn())
+                .await?;
+        }
+        self.touch(target, at).await
+    }
+
     /// Links two cases as related (SPEC §7); returns whether they were not linked yet.
     pub async fn link(&mut self, a: TicketId, b: TicketId, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let (low, high) = if a.get() < b.get() { (a, b) } else { (b, a) };

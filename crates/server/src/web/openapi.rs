@@ -38,6 +38,7 @@ use super::WebState;
         super::tickets::request_info,
         super::tickets::category,
         super::tickets::link,
+        super::tickets::merge,
         super::tickets::audit,
         super::tickets::agents,
         super::tickets::teams,

@@ -39,6 +39,7 @@ pub fn router() -> Router<WebState> {
         .route("/api/v1/tickets/{case}/request-info", post(request_info))
         .route("/api/v1/tickets/{case}/category", post(category))
         .route("/api/v1/tickets/{case}/link", post(link))
+        .route("/api/v1/tickets/{case}/merge", post(merge))
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/agents", get(agents))
         .route("/api/v1/teams", get(teams))
@@ -554,6 +555,31 @@ pub(crate) async fn link(
     JsonBody(body): JsonBody<LinkBody>,
 ) -> Result<Json<Changed>, AppError> {
     let changed = change::link(&state.app, &who.principal, &case, &body.case).await?;
+    Ok(Json(Changed { changed }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MergeBody {
+    /// The case this one is merged into.
+    into: String,
+}
+
+#[utoipa::path(operation_id = "tickets_merge", post, path = "/api/v1/tickets/{case}/merge", tag = "agents",
+    params(("case" = String, Path, description = "The case to merge (it closes as `merged`)")),
+    request_body = MergeBody,
+    security(("bearer" = [])),
+    responses((status = 200, description = "Whether it was merged now", body = Changed),
+        (status = 401, description = "No credentials"), (status = 403, description = "A read token"),
+        (status = 404, description = "Either case unknown or not the caller's to see"),
+        (status = 409, description = "The target is closed or merged, or is the case itself")))]
+pub(crate) async fn merge(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Path(case): Path<String>,
+    JsonBody(body): JsonBody<MergeBody>,
+) -> Result<Json<Changed>, AppError> {
+    let changed = change::merge(&state.app, &who.principal, &case, &body.into).await?;
     Ok(Json(Changed { changed }))
 }
 

@@ -443,3 +443,20 @@ pub async fn link(
         Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
     }
 }
+
+pub async fn merge(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path(case): Path<String>,
+    Checked(form): Checked,
+) -> Response {
+    let into = form.text("into").unwrap_or_default();
+    match change::merge(&state.app, &me.principal, &case, into).await {
+        // On to the case the conversation now lives in.
+        Ok(_) => match state.app.catalog.case_prefix().parse(into) {
+            Ok(target) => see_other(&format!("/desk/cases/{target}?done=merge")),
+            Err(_) => back(&case, "merge"),
+        },
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}

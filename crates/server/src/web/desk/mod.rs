@@ -52,6 +52,7 @@ pub fn router() -> Router<WebState> {
         .route("/desk/cases/{case}/request-info", post(case::request_info))
         .route("/desk/cases/{case}/category", post(case::category))
         .route("/desk/cases/{case}/link", post(case::link))
+        .route("/desk/cases/{case}/merge", post(case::merge))
         .route("/static/desk.css", get(|| async { assets::css() }))
         .route("/static/desk.js", get(|| async { assets::js() }))
 }

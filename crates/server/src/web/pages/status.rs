@@ -18,7 +18,10 @@ use sportello_domain::problem::Problem;
 use sportello_domain::case::{Author, Status};
 
 use super::form::{Files, Input, SummaryItem};
-use super::{due_in_words, html, internal_error, keep, moment, not_found, restore, see_other, Frame, Kept, Prefs, Tr};
+use super::{
+    due_in_words, html, internal_error, keep, moment, not_found, percent_encode, restore, see_other, Frame, Kept,
+    Prefs, Tr,
+};
 use crate::app::access;
 use crate::app::add_info::{add_info, Info};
 use crate::app::status::{by_link, case_status, CaseStatus, StatusAttachment};
@@ -224,6 +227,11 @@ pub async fn show(state: WebState, case: Option<String>, q: StatusQuery, headers
         Err(Error::NotFound) => return not_found(&prefs),
         Err(e) => return internal_error(&prefs, &headers, &e),
     };
+    // A merged case's link: on to the case it was merged into, with the same token.
+    let asked = state.app.catalog.case_prefix().parse(&case).ok();
+    if asked.as_ref() != Some(&status.case_number) {
+        return see_other(&format!("/status/{}?t={}", status.case_number, percent_encode(&token)));
+    }
     let notice = q.added.map(|how| {
         prefs.t.msg(if how == "normal" {
             "status-added-normal"
