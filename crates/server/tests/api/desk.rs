@@ -1010,24 +1010,65 @@ async fn a_merged_case_leads_its_customer_and_their_mail_to_the_target() {
         let source = second["case_number"].as_str().unwrap().to_owned();
         let source_link = second["status_url"].as_str().unwrap().to_owned();
         // The same phone under another address: a linked possible duplicate, for the agent.
-        assert_eq!(app.case(&source).await.related_to, Some(app.case(&target).await.id), "{}", app.backend);
-        api_post(&app, &t, &format!("/api/v1/tickets/{source}/notes"), json!({"body": "same person"}), None).await;
-        let (status, _) = api_post(&app, &t, &format!("/api/v1/tickets/{source}/merge"), json!({"into": target}), None).await;
+        assert_eq!(
+            app.case(&source).await.related_to,
+            Some(app.case(&target).await.id),
+            "{}",
+            app.backend
+        );
+        api_post(
+            &app,
+            &t,
+            &format!("/api/v1/tickets/{source}/notes"),
+            json!({"body": "same person"}),
+            None,
+        )
+        .await;
+        let (status, _) = api_post(
+            &app,
+            &t,
+            &format!("/api/v1/tickets/{source}/merge"),
+            json!({"into": target}),
+            None,
+        )
+        .await;
         assert_eq!(status, 200);
         let merged = app.case(&source).await;
-        assert_eq!((merged.status, merged.merged_into), (Status::Merged, Some(app.case(&target).await.id)));
-        let (status, _) = api_post(&app, &t, &format!("/api/v1/tickets/{target}/merge"), json!({"into": target}), None).await;
+        assert_eq!(
+            (merged.status, merged.merged_into),
+            (Status::Merged, Some(app.case(&target).await.id))
+        );
+        let (status, _) = api_post(
+            &app,
+            &t,
+            &format!("/api/v1/tickets/{target}/merge"),
+            json!({"into": target}),
+            None,
+        )
+        .await;
         assert_eq!(status, 409, "not into itself");
         // The messages moved; the merged request's words are in the target's timeline.
         let (_, detail) = api_get(&app, &t, &format!("/api/v1/tickets/{target}")).await;
-        let bodies: Vec<&str> = detail["timeline"].as_array().unwrap().iter().map(|e| e["body"].as_str().unwrap()).collect();
-        assert!(bodies.iter().any(|b| b.starts_with(&format!("[{source}]"))), "{bodies:?}");
+        let bodies: Vec<&str> = detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["body"].as_str().unwrap())
+            .collect();
+        assert!(
+            bodies.iter().any(|b| b.starts_with(&format!("[{source}]"))),
+            "{bodies:?}"
+        );
         assert!(bodies.contains(&"same person"), "{bodies:?}");
         // The source's status link leads to the target, with the same token.
         let mut customer = Visitor::new(&app);
         let page = customer.get(&source_link).await;
         assert_eq!(page.status, 303);
-        assert!(page.location().starts_with(&format!("/status/{target}?t=")), "{}", page.location());
+        assert!(
+            page.location().starts_with(&format!("/status/{target}?t=")),
+            "{}",
+            page.location()
+        );
         assert_eq!(customer.get(&page.location()).await.status, 200);
         // A reply on the merged case's mail thread joins the target.
         let id = app.our_message_id(&source, "confirmation");
@@ -1036,7 +1077,9 @@ async fn a_merged_case_leads_its_customer_and_their_mail_to_the_target() {
              In-Reply-To: <{id}>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAny news?\r\n",
             rand::random::<u64>()
         );
-        let filed = sportello::app::ingest::ingest(&app.app, bytes::Bytes::from(mail)).await.unwrap();
+        let filed = sportello::app::ingest::ingest(&app.app, bytes::Bytes::from(mail))
+            .await
+            .unwrap();
         assert!(format!("{filed:?}").contains(&target), "{filed:?}");
     }
 }
