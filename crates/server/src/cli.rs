@@ -297,6 +297,8 @@ fn agent(command: AgentCommand) -> anyhow::Result<ExitCode> {
                     role,
                     teams,
                     password,
+                    // The command prints the link for the operator to pass on.
+                    mail_link: false,
                 };
                 let added = agents::add_agent(&app, &Principal::System, input).await?;
                 Ok(match added.link {

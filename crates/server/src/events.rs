@@ -18,6 +18,8 @@ pub enum OutboxEvent {
     Merged(MergedNotice),
     /// SPEC §7: an agent's public reply.
     Reply(AgentReply),
+    /// SPEC §6: an admin invited an agent; the mail carries their set-password link.
+    Invitation(Invitation),
 }
 
 impl OutboxEvent {
@@ -27,6 +29,7 @@ impl OutboxEvent {
             OutboxEvent::Confirmation(_) => "confirmation",
             OutboxEvent::Merged(_) => "merged",
             OutboxEvent::Reply(_) => "reply",
+            OutboxEvent::Invitation(_) => "invitation",
         }
     }
 
@@ -37,6 +40,7 @@ impl OutboxEvent {
             OutboxEvent::Confirmation(c) => c.status_url = None,
             OutboxEvent::Merged(m) => m.status_url = None,
             OutboxEvent::Reply(r) => r.status_url = None,
+            OutboxEvent::Invitation(i) => i.link = None,
         }
         self
     }
@@ -85,6 +89,18 @@ pub struct AgentReply {
     pub references: Vec<String>,
     /// None once delivered.
     pub status_url: Option<String>,
+}
+
+/// SPEC §6: the set-password link for a new agent, valid for 7 days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invitation {
+    pub to: Email,
+    pub name: String,
+    pub invited_by: String,
+    pub language: String,
+    /// None once delivered: the link is a secret.
+    pub link: Option<String>,
 }
 
 #[cfg(test)]

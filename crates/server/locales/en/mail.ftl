@@ -17,3 +17,7 @@ mail-merged-body = We received another request from this address while your case
 mail-reply-subject = Re: [{ $case }] Your support request
 mail-reply-signature = { $agent }, Support
 mail-request-info = To go on with your request we need some more information. Please reply to this e-mail, or add it on your request's page, with:
+mail-invitation-subject = Your account on the support desk
+mail-invitation-greeting = Hello { $name },
+mail-invitation-body = { $by } invited you to answer customers on the support desk. Choose your password here to sign in:
+mail-invitation-expiry = The link works once, for 7 days. If you did not expect this mail, ignore it.

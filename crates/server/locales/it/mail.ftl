@@ -17,3 +17,7 @@ mail-merged-body = Abbiamo ricevuto un'altra richiesta da questo indirizzo mentr
 mail-reply-subject = Re: [{ $case }] La tua richiesta di assistenza
 mail-reply-signature = { $agent }, Assistenza
 mail-request-info = Per proseguire con la tua richiesta ci servono altre informazioni. Rispondi a questa e-mail, o aggiungile nella pagina della tua richiesta, indicando:
+mail-invitation-subject = Il tuo account sul desk di assistenza
+mail-invitation-greeting = Ciao { $name },
+mail-invitation-body = { $by } ti ha invitato a rispondere ai clienti sul desk di assistenza. Scegli qui la tua password per accedere:
+mail-invitation-expiry = Il link funziona una volta, per 7 giorni. Se non aspettavi questa e-mail, ignorala.

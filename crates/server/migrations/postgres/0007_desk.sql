@@ -146,3 +146,6 @@ CREATE TABLE case_links (
     PRIMARY KEY (a, b)
 );
 CREATE INDEX case_links_b ON case_links (b);
+
+-- Mail about an agent (an invitation) is about no case: the outbox's case becomes optional.
+ALTER TABLE outbox ALTER COLUMN ticket_id DROP NOT NULL;

@@ -144,3 +144,27 @@ CREATE TABLE case_links (
     PRIMARY KEY (a, b)
 );
 CREATE INDEX case_links_b ON case_links (b);
+
+-- Mail about an agent (an invitation) is about no case: the outbox's case becomes optional.
+-- SQLite cannot drop a NOT NULL: the table is rebuilt, its rows and ids kept.
+CREATE TABLE outbox_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    ticket_id BIGINT REFERENCES tickets (id),
+    payload TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    last_error TEXT,
+    locked_until BIGINT,
+    sent_at BIGINT,
+    gave_up_at BIGINT
+);
+INSERT INTO outbox_new (id, kind, ticket_id, payload, idempotency_key, created_at, attempts, next_attempt_at,
+    last_error, locked_until, sent_at, gave_up_at)
+    SELECT id, kind, ticket_id, payload, idempotency_key, created_at, attempts, next_attempt_at, last_error,
+    locked_until, sent_at, gave_up_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_new RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox (sent_at, next_attempt_at);

@@ -24,6 +24,8 @@ pub struct AgentInput {
     pub teams: Vec<String>,
     /// None: a set-password link is made instead.
     pub password: Option<String>,
+    /// Mail the link to the new agent (through the outbox) as well as returning it.
+    pub mail_link: bool,
 }
 
 /// The agent made, and their set-password link when no password was given.
@@ -64,6 +66,7 @@ pub async fn add_agent(app: &App, by: &Principal, input: AgentInput) -> Result<A
         None => None,
     };
     let now = app.clock.now();
+    let (email_for_mail, name_for_mail) = (email.clone(), name.clone());
     let mut tx = app.store.begin_write().await?;
     let id = tx
         .add_agent(&NewAgent {
@@ -93,7 +96,30 @@ pub async fn add_agent(app: &App, by: &Principal, input: AgentInput) -> Result<A
     } else {
         None
     };
+    if let (Some(link), true) = (&link, input.mail_link) {
+        let invitation = crate::events::OutboxEvent::Invitation(crate::events::Invitation {
+            to: email_for_mail.clone(),
+            name: name_for_mail.clone(),
+            invited_by: match by {
+                Principal::Agent(staff) => staff.name.clone(),
+                Principal::System => "Sportello".to_owned(),
+            },
+            language: "en".to_owned(),
+            link: Some(link.clone()),
+        });
+        let domain = app.settings.support_address.rsplit('@').next().unwrap_or("localhost");
+        let nonce: u64 = rand::random();
+        tx.enqueue_unbound(
+            &invitation,
+            &format!("<invitation.{}.{nonce:016x}@{domain}>", id.0),
+            now,
+        )
+        .await?;
+    }
     tx.commit().await?;
+    if input.mail_link {
+        app.outbox_wake.notify_one();
+    }
     Ok(Added { id, link })
 }
 

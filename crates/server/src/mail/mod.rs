@@ -13,7 +13,7 @@ use lettre::{Address, Message};
 use sportello_domain::catalog::Catalog;
 use sportello_domain::contact::email::Email;
 
-use crate::events::{AgentReply, Confirmation, MergedNotice, OutboxEvent};
+use crate::events::{AgentReply, Confirmation, Invitation, MergedNotice, OutboxEvent};
 use crate::i18n::Lang;
 
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +129,7 @@ impl Composer {
             OutboxEvent::Confirmation(c) => self.confirmation(catalog, c)?,
             OutboxEvent::Merged(m) => self.merged(m)?,
             OutboxEvent::Reply(r) => self.reply(r)?,
+            OutboxEvent::Invitation(i) => self.invitation(i)?,
         };
         let references = match event {
             OutboxEvent::Reply(r) => r.references.clone(),
@@ -268,6 +269,54 @@ impl Composer {
     }
 }
 
+impl Composer {
+    fn invitation(&self, i: &Invitation) -> Result<(Address, String, String, String), ComposeError> {
+        let link = i.link.as_deref().ok_or(ComposeError::NoLink)?;
+        let lang = Lang::negotiate([i.language.as_str()]);
+        let code = lang.code();
+        let t = InvitationTexts {
+            greeting: lang.message("mail-invitation-greeting", &[("name", i.name.clone())]),
+            body: lang.message("mail-invitation-body", &[("by", i.invited_by.clone())]),
+            expiry: lang.message("mail-invitation-expiry", &[]),
+        };
+        let subject = lang.message("mail-invitation-subject", &[]);
+        let text = InvitationText { t: &t, link }
+            .render()
+            .map_err(|e| ComposeError::Build(e.to_string()))?;
+        let html = InvitationHtml {
+            t: &t,
+            lang: &code,
+            subject: &subject,
+            link,
+        }
+        .render()
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+        Ok((recipient(&i.to)?, subject, text, html))
+    }
+}
+
+struct InvitationTexts {
+    greeting: String,
+    body: String,
+    expiry: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.txt", escape = "none")]
+struct InvitationText<'a> {
+    t: &'a InvitationTexts,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.html")]
+struct InvitationHtml<'a> {
+    t: &'a InvitationTexts,
+    lang: &'a str,
+    subject: &'a str,
+    link: &'a str,
+}
+
 struct ReplyTexts {
     signature: String,
     status_intro: String,
@@ -326,6 +375,26 @@ mod tests {
 
     fn parts(message: &Message) -> String {
         String::from_utf8(message.formatted()).unwrap()
+    }
+
+    #[test]
+    fn an_invitation_carries_its_link_until_delivered() {
+        let invitation = OutboxEvent::Invitation(crate::events::Invitation {
+            to: Email::parse("zoe@example.com").unwrap(),
+            name: "Zoe <b>".into(),
+            invited_by: "Anna".into(),
+            language: "en".into(),
+            link: Some("https://desk.test/desk/password/abc".into()),
+        });
+        let raw = String::from_utf8(compose(invitation.clone()).formatted()).unwrap();
+        assert!(raw.contains("https://desk.test/desk/password/abc"), "{raw}");
+        assert!(raw.contains("Anna invited you"), "{raw}");
+        assert!(
+            raw.contains("Zoe &lt;b&gt;") || raw.contains("Zoe &#60;b&#62;"),
+            "the HTML part escapes the name"
+        );
+        let kept = serde_json::to_string(&invitation.without_secrets()).unwrap();
+        assert!(!kept.contains("password/abc"), "{kept}");
     }
 
     #[test]

@@ -34,7 +34,8 @@ impl NewOutboxEvent {
 #[derive(Debug, Clone)]
 pub struct OutboxRecord {
     pub id: OutboxId,
-    pub ticket_id: TicketId,
+    /// None for mail about no case (an agent's invitation).
+    pub ticket_id: Option<TicketId>,
     /// The event, or why its stored payload does not read back (the worker gives it up, visibly).
     pub event: Result<OutboxEvent, String>,
     pub idempotency_key: String,
@@ -62,6 +63,27 @@ impl WriteTx {
     /// The event, delivered once the transaction commits.
     pub async fn enqueue(&mut self, e: &NewOutboxEvent) -> Result<(), StoreError> {
         enqueue(self.conn(), e).await
+    }
+
+    /// An event about no case (an agent's invitation), delivered once the transaction commits.
+    pub async fn enqueue_unbound(
+        &mut self,
+        event: &OutboxEvent,
+        idempotency_key: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let payload = serde_json::to_string(event).map_err(|e| StoreError::Other(format!("outbox payload: {e}")))?;
+        sqlx::query(
+            "INSERT INTO outbox (kind, ticket_id, payload, idempotency_key, created_at, next_attempt_at) \
+             VALUES ($1, NULL, $2, $3, $4, $4)",
+        )
+        .bind(event.kind())
+        .bind(payload)
+        .bind(idempotency_key)
+        .bind(ms(at))
+        .execute(self.conn())
+        .await?;
+        Ok(())
     }
 }
 
@@ -99,7 +121,7 @@ impl Store {
                 let c = Columns(r);
                 Ok(OutboxRecord {
                     id: OutboxId(c.i64("id")?),
-                    ticket_id: TicketId(c.i64("ticket_id")?),
+                    ticket_id: c.opt_i64("ticket_id")?.map(TicketId),
                     event: json("payload", &c.text("payload")?).map_err(|e: StoreError| e.to_string()),
                     idempotency_key: c.text("idempotency_key")?,
                     attempts: c.i64("attempts")?,

@@ -566,6 +566,7 @@ async fn a_morning_at_the_desk(app: &TestApp) -> (String, String) {
             role: Role::Agent,
             teams: vec!["payments".to_owned(), "security".to_owned()],
             password: Some("correct horse battery".to_owned()),
+            mail_link: false,
         },
     )
     .await
@@ -701,6 +702,7 @@ async fn the_admin_and_profile_pages_work_in_a_browser() {
                 role: Role::Admin,
                 teams: Vec::new(),
                 password: Some("correct horse battery".to_owned()),
+                mail_link: false,
             },
         )
         .await

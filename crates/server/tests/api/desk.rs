@@ -26,6 +26,7 @@ async fn agent(app: &TestApp, email: &str, role: Role, teams: &[&str]) {
             role,
             teams: teams.iter().map(|t| (*t).to_owned()).collect(),
             password: Some(PASSWORD.to_owned()),
+            mail_link: false,
         },
     )
     .await
@@ -708,6 +709,7 @@ async fn an_invited_agent_sets_a_password_once_and_signs_in() {
                 role: Role::Agent,
                 teams: Vec::new(),
                 password: None,
+                mail_link: false,
             },
         )
         .await
@@ -766,6 +768,29 @@ async fn admins_invite_re_role_re_team_and_disable_agents_on_the_page() {
             .await;
         assert_eq!(invited.status, 200);
         assert!(invited.html.contains("/desk/password/"), "the link is shown once");
+        // And it goes to the new agent by mail, through the outbox.
+        let invitations: Vec<_> = app
+            .app
+            .store
+            .claim_outbox(app.app.clock.now(), Duration::seconds(30), 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|r| match r.event {
+                Ok(OutboxEvent::Invitation(i)) => Some((r.ticket_id, i)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(invitations.len(), 1, "{}", app.backend);
+        let (ticket, invitation) = &invitations[0];
+        assert_eq!(
+            (ticket, invitation.to.as_str(), invitation.invited_by.as_str()),
+            (&None, "zoe@desk.test", "root")
+        );
+        let link = invitation.link.as_deref().unwrap();
+        assert!(invited
+            .html
+            .contains(link.strip_prefix("http://sportello.test").unwrap()));
         let zoe = app
             .app
             .store

@@ -125,6 +125,7 @@ pub async fn invite(State(state): State<WebState>, me: DeskAgent, Checked(form):
         role,
         teams: wanted,
         password: None,
+        mail_link: true,
     };
     match agents::add_agent(&state.app, &me.principal, input).await {
         // Shown here, once; it is not kept anywhere but as a hash.
