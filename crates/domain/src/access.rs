@@ -123,6 +123,19 @@ impl Principal {
         }
     }
 
+    /// May move a case from `current` to `to` (SPEC §6: leads and admins reassign): an agent
+    /// takes a case nobody has or lets go of their own, and hands work to no one else.
+    pub fn may_assign(&self, current: Option<AgentId>, to: Option<AgentId>) -> bool {
+        match self.staff() {
+            None => true,
+            Some(s) if matches!(s.role, Role::Admin | Role::Lead) => true,
+            Some(s) => {
+                let mine_or_nobodys = |a: Option<AgentId>| a.is_none_or(|a| a == s.id);
+                mine_or_nobodys(current) && mine_or_nobodys(to)
+            }
+        }
+    }
+
     /// May manage agents, teams and settings.
     pub fn may_administer(&self) -> Result<(), Denied> {
         match self.staff() {
@@ -204,6 +217,19 @@ mod tests {
             Err(Denied::Forbidden)
         );
         assert_eq!(staff(Role::Admin, &[], Scope::Read).may_audit(), Ok(()));
+    }
+
+    #[test]
+    fn agents_take_and_let_go_while_leads_reassign() {
+        let agent = staff(Role::Agent, &[], Scope::Write);
+        let (me, other) = (Some(AgentId(1)), Some(AgentId(2)));
+        assert!(agent.may_assign(None, me), "take an unassigned case");
+        assert!(agent.may_assign(me, None), "let go of one's own");
+        assert!(!agent.may_assign(other, me), "not take another's");
+        assert!(!agent.may_assign(None, other), "not hand work to another");
+        assert!(staff(Role::Lead, &[], Scope::Write).may_assign(other, me));
+        assert!(staff(Role::Admin, &[], Scope::Write).may_assign(me, other));
+        assert!(Principal::System.may_assign(None, other));
     }
 
     proptest! {

@@ -74,6 +74,9 @@ pub struct AssignTo {
 pub async fn assign(app: &App, who: &Principal, case: &str, to: AssignTo) -> Result<bool, Error> {
     let access = staff(app, who, case, Intent::Work).await?;
     let c = access.case();
+    if !who.may_assign(c.assignee, to.agent) {
+        return Err(Error::Forbidden);
+    }
     let team = match to.team {
         Some(id) => Some(
             app.store

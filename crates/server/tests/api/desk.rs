@@ -644,9 +644,16 @@ async fn every_case_action_is_checked_and_leaves_its_audit_row() {
             .await
             .unwrap()
             .unwrap();
+        // An agent takes work but hands none to others: that is a lead's (SPEC §6).
         let (status, _) = api_post(&app, &t, &path("assign"), json!({"agent": una.id.0}), None).await;
+        assert_eq!(status, 403);
+        agent(&app, "lou@desk.test", Role::Lead, &[]).await;
+        let lead = token(&app, "lou@desk.test", Scope::Write).await;
+        let (status, _) = api_post(&app, &lead, &path("assign"), json!({"agent": una.id.0}), None).await;
         assert_eq!(status, 200);
         assert_eq!(app.case(&number).await.assignee, Some(una.id));
+        let (status, _) = api_post(&app, &t, &path("take"), json!({}), None).await;
+        assert_eq!(status, 403, "nor takes a case another agent has");
         let (status, _) = api_post(&app, &t, &path("link"), json!({"case": other}), None).await;
         assert_eq!(status, 200);
         let (status, again) = api_post(&app, &t, &path("link"), json!({"case": other}), None).await;
