@@ -20,6 +20,8 @@ pub enum OutboxEvent {
     Reply(AgentReply),
     /// SPEC §6: an admin invited an agent; the mail carries their set-password link.
     Invitation(Invitation),
+    /// SPEC §7: an internal note named an agent.
+    Mention(Mention),
 }
 
 impl OutboxEvent {
@@ -30,6 +32,7 @@ impl OutboxEvent {
             OutboxEvent::Merged(_) => "merged",
             OutboxEvent::Reply(_) => "reply",
             OutboxEvent::Invitation(_) => "invitation",
+            OutboxEvent::Mention(_) => "mention",
         }
     }
 
@@ -41,6 +44,7 @@ impl OutboxEvent {
             OutboxEvent::Merged(m) => m.status_url = None,
             OutboxEvent::Reply(r) => r.status_url = None,
             OutboxEvent::Invitation(i) => i.link = None,
+            OutboxEvent::Mention(_) => {}
         }
         self
     }
@@ -101,6 +105,19 @@ pub struct Invitation {
     pub language: String,
     /// None once delivered: the link is a secret.
     pub link: Option<String>,
+}
+
+/// SPEC §7: an agent named in an internal note, told by mail with a link to the case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mention {
+    pub to: Email,
+    pub language: String,
+    pub author: String,
+    pub case_number: String,
+    pub note: String,
+    /// The case on the desk (no secret: the desk asks the agent to sign in).
+    pub link: String,
 }
 
 #[cfg(test)]

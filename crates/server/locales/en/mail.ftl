@@ -21,3 +21,5 @@ mail-invitation-subject = Your account on the support desk
 mail-invitation-greeting = Hello { $name },
 mail-invitation-body = { $by } invited you to answer customers on the support desk. Choose your password here to sign in:
 mail-invitation-expiry = The link works once, for 7 days. If you did not expect this mail, ignore it.
+mail-mention-subject = [{ $case }] You were mentioned in a note
+mail-mention-body = { $author } mentioned you in an internal note on { $case }:

@@ -21,3 +21,5 @@ mail-invitation-subject = Il tuo account sul desk di assistenza
 mail-invitation-greeting = Ciao { $name },
 mail-invitation-body = { $by } ti ha invitato a rispondere ai clienti sul desk di assistenza. Scegli qui la tua password per accedere:
 mail-invitation-expiry = Il link funziona una volta, per 7 giorni. Se non aspettavi questa e-mail, ignorala.
+mail-mention-subject = [{ $case }] Sei stato menzionato in una nota
+mail-mention-body = { $author } ti ha menzionato in una nota interna su { $case }:

@@ -128,6 +128,8 @@ async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, acti
             }
         };
         move_to(app, &mut tx, access, who, to, now).await?;
+    } else {
+        mail_mentions(app, &mut tx, access, who, body, message, now).await?;
     }
     tx.commit().await?;
     app.outbox_wake.notify_one();
@@ -135,6 +137,89 @@ async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, acti
         message: Some(message),
         repeated: false,
     })
+}
+
+/// The names a note mentions: every `@word` (letters, digits, `.`, `_`, `-`), lower-cased.
+pub fn mentioned(body: &str) -> Vec<String> {
+    let mut names: Vec<String> = body
+        .split('@')
+        .skip(1)
+        .filter_map(|rest| {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                .collect();
+            let name = name.trim_end_matches(['.', '-', '_']).to_lowercase();
+            (!name.is_empty()).then_some(name)
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// SPEC §7: `@name` in an internal note mails the agents it names — by the part of their address
+/// before `@`, or their first name — who may see the case (a restricted case tells no outsider
+/// it exists), never the writer.
+async fn mail_mentions(
+    app: &App,
+    tx: &mut WriteTx,
+    access: &StaffAccess,
+    who: &Principal,
+    body: &str,
+    message: MessageId,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let names = mentioned(body);
+    if names.is_empty() {
+        return Ok(());
+    }
+    let c = access.case();
+    let teams = app.store.teams().await?;
+    let team = c
+        .team
+        .and_then(|t| teams.iter().find(|x| x.id == t))
+        .map(|t| t.as_ref());
+    let author = match who {
+        Principal::Agent(s) => s.name.clone(),
+        Principal::System => String::new(),
+    };
+    for agent in app.store.agents().await? {
+        let local = agent.email.as_str().split('@').next().unwrap_or("").to_lowercase();
+        let first = agent.name.split_whitespace().next().unwrap_or("").to_lowercase();
+        let named = names.iter().any(|n| *n == local || *n == first);
+        if !named || agent.disabled_at.is_some() || who.agent() == Some(agent.id) {
+            continue;
+        }
+        let as_them = Principal::Agent(sportello_domain::access::Staff {
+            id: agent.id,
+            name: agent.name.clone(),
+            role: agent.role,
+            teams: agent.teams.clone(),
+            scope: sportello_domain::access::Scope::Read,
+        });
+        if !as_them.may_see(team) {
+            continue;
+        }
+        let number = access.number();
+        let event = OutboxEvent::Mention(crate::events::Mention {
+            to: agent.email.clone(),
+            language: agent.language.clone(),
+            author: author.clone(),
+            case_number: number.to_string(),
+            note: body.chars().take(2_000).collect(),
+            link: format!("{}/desk/cases/{number}", app.settings.public_url),
+        });
+        let domain = app.settings.support_address.rsplit('@').next().unwrap_or("localhost");
+        let key = format!(
+            "<mention.{}.{}.{}@{domain}>",
+            number.to_string().to_lowercase(),
+            message.get(),
+            agent.id.0
+        );
+        tx.enqueue_unbound(&event, &key, now).await?;
+    }
+    Ok(())
 }
 
 /// The reply's mail, on the thread our confirmation began, with a fresh status link.
@@ -210,4 +295,19 @@ pub(super) async fn move_to(
     tx.audit(&AuditEntry::case(now, who.agent(), Action::CaseStatus, c.id).change(Some(c.status), Some(to)))
         .await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentioned;
+
+    #[test]
+    fn mentions_are_the_words_after_an_at_sign() {
+        assert_eq!(
+            mentioned("@Sam, @rita.b and @sam: see x@y.z."),
+            ["rita.b", "sam", "y.z"]
+        );
+        assert!(mentioned("no one here @ all").is_empty());
+        assert_eq!(mentioned("@Élodie!"), ["élodie"]);
+    }
 }

@@ -13,7 +13,7 @@ use lettre::{Address, Message};
 use sportello_domain::catalog::Catalog;
 use sportello_domain::contact::email::Email;
 
-use crate::events::{AgentReply, Confirmation, Invitation, MergedNotice, OutboxEvent};
+use crate::events::{AgentReply, Confirmation, Invitation, Mention, MergedNotice, OutboxEvent};
 use crate::i18n::Lang;
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +130,7 @@ impl Composer {
             OutboxEvent::Merged(m) => self.merged(m)?,
             OutboxEvent::Reply(r) => self.reply(r)?,
             OutboxEvent::Invitation(i) => self.invitation(i)?,
+            OutboxEvent::Mention(m) => self.mention(m)?,
         };
         let references = match event {
             OutboxEvent::Reply(r) => r.references.clone(),
@@ -274,16 +275,16 @@ impl Composer {
         let link = i.link.as_deref().ok_or(ComposeError::NoLink)?;
         let lang = Lang::negotiate([i.language.as_str()]);
         let code = lang.code();
-        let t = InvitationTexts {
+        let t = NoticeTexts {
             greeting: lang.message("mail-invitation-greeting", &[("name", i.name.clone())]),
             body: lang.message("mail-invitation-body", &[("by", i.invited_by.clone())]),
             expiry: lang.message("mail-invitation-expiry", &[]),
         };
         let subject = lang.message("mail-invitation-subject", &[]);
-        let text = InvitationText { t: &t, link }
+        let text = NoticeText { t: &t, link }
             .render()
             .map_err(|e| ComposeError::Build(e.to_string()))?;
-        let html = InvitationHtml {
+        let html = NoticeHtml {
             t: &t,
             lang: &code,
             subject: &subject,
@@ -295,23 +296,52 @@ impl Composer {
     }
 }
 
-struct InvitationTexts {
+impl Composer {
+    fn mention(&self, m: &Mention) -> Result<(Address, String, String, String), ComposeError> {
+        let lang = Lang::negotiate([m.language.as_str()]);
+        let code = lang.code();
+        let t = NoticeTexts {
+            greeting: lang.message(
+                "mail-mention-body",
+                &[("author", m.author.clone()), ("case", m.case_number.clone())],
+            ),
+            body: m.note.clone(),
+            expiry: String::new(),
+        };
+        let subject = lang.message("mail-mention-subject", &[("case", m.case_number.clone())]);
+        let text = NoticeText { t: &t, link: &m.link }
+            .render()
+            .map_err(|e| ComposeError::Build(e.to_string()))?;
+        let html = NoticeHtml {
+            t: &t,
+            lang: &code,
+            subject: &subject,
+            link: &m.link,
+        }
+        .render()
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+        Ok((recipient(&m.to)?, subject, text, html))
+    }
+}
+
+/// A short mail to an agent (an invitation, a mention): a line, a paragraph, a link, a last line.
+struct NoticeTexts {
     greeting: String,
     body: String,
     expiry: String,
 }
 
 #[derive(Template)]
-#[template(path = "mail/invitation.txt", escape = "none")]
-struct InvitationText<'a> {
-    t: &'a InvitationTexts,
+#[template(path = "mail/notice.txt", escape = "none")]
+struct NoticeText<'a> {
+    t: &'a NoticeTexts,
     link: &'a str,
 }
 
 #[derive(Template)]
-#[template(path = "mail/invitation.html")]
-struct InvitationHtml<'a> {
-    t: &'a InvitationTexts,
+#[template(path = "mail/notice.html")]
+struct NoticeHtml<'a> {
+    t: &'a NoticeTexts,
     lang: &'a str,
     subject: &'a str,
     link: &'a str,

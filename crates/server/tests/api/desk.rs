@@ -1115,3 +1115,62 @@ async fn a_merged_case_leads_its_customer_and_their_mail_to_the_target() {
         assert!(format!("{filed:?}").contains(&target), "{filed:?}");
     }
 }
+
+#[tokio::test]
+async fn a_note_mails_the_agents_it_mentions_who_may_see_the_case() {
+    for app in backends().await {
+        add_team(
+            &app.app,
+            &Principal::System,
+            TeamInput {
+                name: "safety".to_owned(),
+                owns: vec!["security/support_scam".to_owned()],
+                restricted: true,
+            },
+        )
+        .await
+        .unwrap();
+        agent(&app, "rita@desk.test", Role::Agent, &["safety"]).await;
+        agent(&app, "sam@desk.test", Role::Agent, &["payments"]).await;
+        let writer = token(&app, "rita@desk.test", Scope::Write).await;
+        let mut scam = complete(95);
+        scam["category"] = json!("security");
+        scam["subcategory"] = json!("support_scam");
+        scam.as_object_mut().unwrap().remove("transaction_id");
+        scam.as_object_mut().unwrap().remove("amount");
+        let hidden = case(&app, &scam).await;
+        let open = case(&app, &complete(96)).await;
+        let note = json!({"body": "@sam, @rita and @nobody: please look. Mail me at x@y.z"});
+        for number in [&hidden, &open] {
+            let (status, _) = api_post(
+                &app,
+                &writer,
+                &format!("/api/v1/tickets/{number}/notes"),
+                note.clone(),
+                None,
+            )
+            .await;
+            assert_eq!(status, 201);
+        }
+        let mentions: Vec<(String, String)> = app
+            .app
+            .store
+            .claim_outbox(app.app.clock.now(), Duration::seconds(30), 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|r| match r.event {
+                Ok(OutboxEvent::Mention(m)) => Some((m.to.to_string(), m.case_number)),
+                _ => None,
+            })
+            .collect();
+        // Sam is told of the open case only (the restricted one does not exist for him); Rita
+        // wrote the note; nobody is nobody.
+        assert_eq!(
+            mentions,
+            [("sam@desk.test".to_owned(), open.clone())],
+            "{}",
+            app.backend
+        );
+    }
+}
