@@ -22,6 +22,8 @@ pub enum OutboxEvent {
     Invitation(Invitation),
     /// SPEC §7: an internal note named an agent.
     Mention(Mention),
+    /// SPEC §7: a case missed a target; its team's leads are told.
+    Breach(Breach),
 }
 
 impl OutboxEvent {
@@ -33,6 +35,7 @@ impl OutboxEvent {
             OutboxEvent::Reply(_) => "reply",
             OutboxEvent::Invitation(_) => "invitation",
             OutboxEvent::Mention(_) => "mention",
+            OutboxEvent::Breach(_) => "breach",
         }
     }
 
@@ -44,7 +47,7 @@ impl OutboxEvent {
             OutboxEvent::Merged(m) => m.status_url = None,
             OutboxEvent::Reply(r) => r.status_url = None,
             OutboxEvent::Invitation(i) => i.link = None,
-            OutboxEvent::Mention(_) => {}
+            OutboxEvent::Mention(_) | OutboxEvent::Breach(_) => {}
         }
         self
     }
@@ -117,6 +120,17 @@ pub struct Mention {
     pub case_number: String,
     pub note: String,
     /// The case on the desk (no secret: the desk asks the agent to sign in).
+    pub link: String,
+}
+
+/// SPEC §7: a missed target (`first_response` or `resolution`), for a lead of the case's team.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Breach {
+    pub to: Email,
+    pub language: String,
+    pub case_number: String,
+    pub target: String,
     pub link: String,
 }
 

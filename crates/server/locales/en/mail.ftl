@@ -23,3 +23,7 @@ mail-invitation-body = { $by } invited you to answer customers on the support de
 mail-invitation-expiry = The link works once, for 7 days. If you did not expect this mail, ignore it.
 mail-mention-subject = [{ $case }] You were mentioned in a note
 mail-mention-body = { $author } mentioned you in an internal note on { $case }:
+mail-breach-subject = [{ $case }] A service-level target was missed
+mail-breach-body = { $case } missed its { $target } target and is still open.
+mail-breach-first-response = first-response
+mail-breach-resolution = resolution

@@ -23,3 +23,7 @@ mail-invitation-body = { $by } ti ha invitato a rispondere ai clienti sul desk d
 mail-invitation-expiry = Il link funziona una volta, per 7 giorni. Se non aspettavi questa e-mail, ignorala.
 mail-mention-subject = [{ $case }] Sei stato menzionato in una nota
 mail-mention-body = { $author } ti ha menzionato in una nota interna su { $case }:
+mail-breach-subject = [{ $case }] Un obiettivo di servizio è stato mancato
+mail-breach-body = { $case } ha mancato l'obiettivo di { $target } ed è ancora aperto.
+mail-breach-first-response = prima risposta
+mail-breach-resolution = risoluzione

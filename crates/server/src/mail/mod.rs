@@ -13,7 +13,7 @@ use lettre::{Address, Message};
 use sportello_domain::catalog::Catalog;
 use sportello_domain::contact::email::Email;
 
-use crate::events::{AgentReply, Confirmation, Invitation, Mention, MergedNotice, OutboxEvent};
+use crate::events::{AgentReply, Breach, Confirmation, Invitation, Mention, MergedNotice, OutboxEvent};
 use crate::i18n::Lang;
 
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +131,7 @@ impl Composer {
             OutboxEvent::Reply(r) => self.reply(r)?,
             OutboxEvent::Invitation(i) => self.invitation(i)?,
             OutboxEvent::Mention(m) => self.mention(m)?,
+            OutboxEvent::Breach(b) => self.breach(b)?,
         };
         let references = match event {
             OutboxEvent::Reply(r) => r.references.clone(),
@@ -324,7 +325,37 @@ impl Composer {
     }
 }
 
-/// A short mail to an agent (an invitation, a mention): a line, a paragraph, a link, a last line.
+impl Composer {
+    fn breach(&self, b: &Breach) -> Result<(Address, String, String, String), ComposeError> {
+        let lang = Lang::negotiate([b.language.as_str()]);
+        let code = lang.code();
+        let target = lang.message(&format!("mail-breach-{}", b.target.replace('_', "-")), &[]);
+        let t = NoticeTexts {
+            greeting: lang.message(
+                "mail-breach-body",
+                &[("case", b.case_number.clone()), ("target", target)],
+            ),
+            body: String::new(),
+            expiry: String::new(),
+        };
+        let subject = lang.message("mail-breach-subject", &[("case", b.case_number.clone())]);
+        let text = NoticeText { t: &t, link: &b.link }
+            .render()
+            .map_err(|e| ComposeError::Build(e.to_string()))?;
+        let html = NoticeHtml {
+            t: &t,
+            lang: &code,
+            subject: &subject,
+            link: &b.link,
+        }
+        .render()
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+        Ok((recipient(&b.to)?, subject, text, html))
+    }
+}
+
+/// A short mail to an agent (an invitation, a mention, a breach): a line, a paragraph, a link, a
+/// last line.
 struct NoticeTexts {
     greeting: String,
     body: String,

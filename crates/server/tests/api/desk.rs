@@ -524,6 +524,8 @@ async fn each_breach_is_marked_once_however_many_watchers_run() {
     .await
     {
         clock.set("2026-12-01T09:00:00Z".parse().unwrap());
+        agent(&app, "lead@desk.test", Role::Lead, &["payments"]).await;
+        agent(&app, "other-lead@desk.test", Role::Lead, &["groups"]).await;
         let number = case(&app, &complete(60)).await;
         let first = SlaWatcher { app: app.app.clone() };
         let second = SlaWatcher { app: app.app.clone() };
@@ -534,6 +536,20 @@ async fn each_breach_is_marked_once_however_many_watchers_run() {
         let marked = a.unwrap().breaches_marked + b.unwrap().breaches_marked;
         assert_eq!(marked, 1, "{}", app.backend);
         assert_eq!(first.pass().await.unwrap().breaches_marked, 0);
+        // The payments team's lead is told, once; another team's lead is not.
+        let told: Vec<String> = app
+            .app
+            .store
+            .claim_outbox(clock.now(), Duration::seconds(30), 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|r| match r.event {
+                Ok(OutboxEvent::Breach(b)) => Some(format!("{} {} {}", b.to, b.case_number, b.target)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(told, [format!("lead@desk.test {number} first_response")]);
         let (_, detail) = {
             agent(&app, "sla@desk.test", Role::Agent, &[]).await;
             let t = token(&app, "sla@desk.test", Scope::Read).await;
