@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -132,13 +132,7 @@ pub fn time_left(t: &Tr, due: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-pub async fn show(
-    State(state): State<WebState>,
-    me: DeskAgent,
-    headers: HeaderMap,
-    Query(params): Query<QueueParams>,
-) -> Response {
-    let _ = headers;
+pub async fn show(State(state): State<WebState>, me: DeskAgent, Query(params): Query<QueueParams>) -> Response {
     let request = match params.request() {
         Ok(r) => r,
         Err(e) => return e.into_response(),
