@@ -71,6 +71,9 @@ pub struct SettingsArgs {
     /// Blobs no row names are removed after this long [default: 24h].
     #[arg(long, env = "SPORTELLO_BLOB_GRACE", value_name = "DURATION")]
     pub blob_grace: Option<String>,
+    /// Every agent must sign in with an authenticator app's code: `true` or `false` [default: false].
+    #[arg(long, env = "SPORTELLO_REQUIRE_TOTP", value_name = "BOOL")]
+    pub require_totp: Option<String>,
 }
 
 /// The same settings as keys of `sportello.toml`.
@@ -94,6 +97,7 @@ struct FileSettings {
     max_connections: Option<String>,
     header_timeout: Option<String>,
     blob_grace: Option<String>,
+    require_totp: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -117,6 +121,8 @@ pub struct Settings {
     pub max_connections: Option<usize>,
     pub header_timeout: Duration,
     pub blob_grace: Duration,
+    /// SPEC §6: the admin says every agent needs a second factor.
+    pub require_totp: bool,
 }
 
 impl Settings {
@@ -198,6 +204,12 @@ impl Settings {
                     .ok_or_else(|| anyhow::anyhow!("max_connections: `{text}` is not a positive number or auto"))?,
             ),
         };
+        let require_totp = match args.require_totp.as_deref().map(str::trim) {
+            None => file.require_totp.unwrap_or(false),
+            Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => anyhow::bail!("require_totp: `{other}` is not true or false"),
+        };
         let imap_url = pick(&args.imap_url, file.imap_url);
         if let Some(url) = &imap_url {
             // The error names the setting and never repeats the password.
@@ -226,6 +238,7 @@ impl Settings {
             max_connections,
             header_timeout,
             blob_grace,
+            require_totp,
         })
     }
 }

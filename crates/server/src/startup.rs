@@ -188,6 +188,7 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
             public_url: settings.public_url.clone(),
             support_address: settings.support_address.clone(),
             mail_category,
+            require_totp: settings.require_totp,
         }),
         mail_ids: MailIds::new(message_ids, &settings.support_address),
         clock,

@@ -49,6 +49,8 @@ pub struct AppSettings {
     pub support_address: String,
     /// Category and sub-category of cases opened by mail (checked against the catalog).
     pub mail_category: (String, String),
+    /// Every agent must set up an authenticator before working (SPEC §6).
+    pub require_totp: bool,
 }
 
 /// The one error of the use cases. The web layer turns it into the SPEC's answers.

@@ -76,6 +76,14 @@ impl FromRequestParts<WebState> for DeskAgent {
             return Err(see_other("/desk/login"));
         };
         match sign_in::session(&state.app, &token).await {
+            // SPEC §6: when every agent needs a second factor, one without it sets it up first.
+            Ok(Some((_, agent)))
+                if state.app.settings.require_totp
+                    && agent.totp_secret.is_none()
+                    && !parts.uri.path().starts_with("/desk/profile") =>
+            {
+                Err(see_other("/desk/profile#authenticator"))
+            }
             Ok(Some((principal, agent))) => Ok(DeskAgent {
                 prefs: prefs_for(prefs, &parts.headers, &agent),
                 principal,
@@ -128,6 +136,9 @@ impl FromRequestParts<WebState> for ApiAgent {
         let (principal, agent) = sign_in::session(&state.app, &token)
             .await?
             .ok_or(AppError::Unauthorized)?;
+        if state.app.settings.require_totp && agent.totp_secret.is_none() {
+            return Err(AppError::Forbidden);
+        }
         let changes = !parts.method.is_safe();
         if changes {
             let prefs = Prefs::read(&parts.headers, None);

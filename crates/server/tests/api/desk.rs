@@ -1190,3 +1190,53 @@ async fn a_note_mails_the_agents_it_mentions_who_may_see_the_case() {
         );
     }
 }
+
+#[tokio::test]
+async fn when_the_admin_requires_it_every_agent_sets_up_an_authenticator_first() {
+    let clock = Clock::fixed("2026-12-01T11:00:05Z".parse::<DateTime<Utc>>().unwrap());
+    for app in backends_with(Options {
+        clock: Some(clock.clone()),
+        require_totp: true,
+        ..Options::default()
+    })
+    .await
+    {
+        agent(&app, "una2@desk.test", Role::Agent, &[]).await;
+        let mut v = signed_in(&app, "una2@desk.test").await;
+        let queue = v.get("/desk").await;
+        assert_eq!(
+            (queue.status, queue.location()),
+            (303, "/desk/profile#authenticator".to_owned()),
+            "{}",
+            app.backend
+        );
+        assert_eq!(
+            v.get("/desk/profile").await.status,
+            200,
+            "the profile stays open to set it up"
+        );
+        assert_eq!(v.post("/desk/profile/totp", Form::new()).await.status, 303);
+        let page = v.get("/desk/profile").await;
+        let secret = page
+            .html
+            .split("class=\"secret\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned();
+        let done = v
+            .post(
+                "/desk/profile/totp/confirm",
+                Form::new().text("totp", code_at(&secret, clock.now())),
+            )
+            .await;
+        assert_eq!(done.status, 303);
+        assert_eq!(
+            v.get("/desk").await.status,
+            200,
+            "with the authenticator set up, the desk opens"
+        );
+    }
+}

@@ -79,6 +79,8 @@ pub struct Options {
     pub status_rate_limit: Option<RateLimit>,
     pub check_rate_limit: Option<RateLimit>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Every agent needs an authenticator (SPEC §6).
+    pub require_totp: bool,
 }
 
 pub async fn backends_with(options: Options) -> Vec<TestApp> {
@@ -130,6 +132,7 @@ pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
         max_connections: None,
         header_timeout: std::time::Duration::from_secs(10),
         blob_grace: std::time::Duration::from_secs(86_400),
+        require_totp: options.require_totp,
     };
     let application = Application::build_with_clock(settings, options.clock.unwrap_or_default())
         .await
