@@ -56,9 +56,25 @@ pub async fn customer(app: &App, case: &str, token: &str) -> Result<CustomerAcce
 pub struct StaffAccess {
     case: crate::store::Case,
     number: CaseNumber,
+    /// Every team, as read to decide the access (the verbs that need them use these).
+    teams: Vec<crate::store::TeamRecord>,
 }
 
 impl StaffAccess {
+    pub fn teams(&self) -> &[crate::store::TeamRecord] {
+        &self.teams
+    }
+
+    /// A team by id, among those read with the access.
+    pub fn team(&self, id: sportello_domain::access::TeamId) -> Option<&crate::store::TeamRecord> {
+        self.teams.iter().find(|t| t.id == id)
+    }
+
+    /// The team that owns the case.
+    pub fn owner(&self) -> Option<sportello_domain::access::TeamRef> {
+        self.case.team.and_then(|id| self.team(id)).map(|t| t.as_ref())
+    }
+
     pub fn case(&self) -> &crate::store::Case {
         &self.case
     }
@@ -94,8 +110,23 @@ pub async fn staff(app: &App, who: &Principal, case: &str, intent: Intent) -> Re
         Intent::Work => who.may_work(team),
     };
     match allowed {
-        Ok(()) => Ok(StaffAccess { case: found, number }),
+        Ok(()) => Ok(StaffAccess {
+            case: found,
+            number,
+            teams,
+        }),
         Err(Denied::Hidden) => Err(Error::NotFound),
         Err(Denied::Forbidden) => Err(Error::Forbidden),
     }
+}
+
+/// The principal an agent's account acts as, with `scope` (a session writes; a token has its own).
+pub fn as_agent(agent: &crate::store::AgentRecord, scope: sportello_domain::access::Scope) -> Principal {
+    Principal::Agent(sportello_domain::access::Staff {
+        id: agent.id,
+        name: agent.name.clone(),
+        role: agent.role,
+        teams: agent.teams.clone(),
+        scope,
+    })
 }

@@ -174,12 +174,7 @@ async fn mail_mentions(
     if names.is_empty() {
         return Ok(());
     }
-    let c = access.case();
-    let teams = app.store.teams().await?;
-    let team = c
-        .team
-        .and_then(|t| teams.iter().find(|x| x.id == t))
-        .map(|t| t.as_ref());
+    let team = access.owner();
     let author = match who {
         Principal::Agent(s) => s.name.clone(),
         Principal::System => String::new(),
@@ -191,14 +186,7 @@ async fn mail_mentions(
         if !named || agent.disabled_at.is_some() || who.agent() == Some(agent.id) {
             continue;
         }
-        let as_them = Principal::Agent(sportello_domain::access::Staff {
-            id: agent.id,
-            name: agent.name.clone(),
-            role: agent.role,
-            teams: agent.teams.clone(),
-            scope: sportello_domain::access::Scope::Read,
-        });
-        if !as_them.may_see(team) {
+        if !super::access::as_agent(&agent, sportello_domain::access::Scope::Read).may_see(team) {
             continue;
         }
         let number = access.number();

@@ -8,7 +8,7 @@ use sportello_domain::case::Status;
 use sportello_domain::problem::{Problem, ProblemCode};
 use sportello_domain::triage::{due, Priority};
 
-use super::access::{staff, Intent};
+use super::access::{as_agent, staff, Intent};
 use super::answer::move_to;
 use super::{App, Error};
 use crate::store::{Assignment, AuditEntry, PriorityChange};
@@ -79,11 +79,8 @@ pub async fn assign(app: &App, who: &Principal, case: &str, to: AssignTo) -> Res
     }
     let team = match to.team {
         Some(id) => Some(
-            app.store
-                .teams()
-                .await?
-                .into_iter()
-                .find(|t| t.id == id)
+            access
+                .team(id)
                 .ok_or_else(|| Error::Conflict("no such team".to_owned()))?,
         ),
         None => None,
@@ -96,24 +93,8 @@ pub async fn assign(app: &App, who: &Principal, case: &str, to: AssignTo) -> Res
             .filter(|a| a.disabled_at.is_none())
             .ok_or_else(|| Error::Conflict("no such agent".to_owned()))?;
         // A restricted team's case goes only to one of its members (or an admin).
-        let owner = team.as_ref().map(|t| t.as_ref()).or(match c.team {
-            Some(id) => app
-                .store
-                .teams()
-                .await?
-                .into_iter()
-                .find(|t| t.id == id)
-                .map(|t| t.as_ref()),
-            None => None,
-        });
-        let as_them = Principal::Agent(sportello_domain::access::Staff {
-            id: record.id,
-            name: record.name,
-            role: record.role,
-            teams: record.teams,
-            scope: sportello_domain::access::Scope::Write,
-        });
-        if !as_them.may_see(owner) {
+        let owner = team.map(|t| t.as_ref()).or(access.owner());
+        if !as_agent(&record, sportello_domain::access::Scope::Write).may_see(owner) {
             return Err(Error::Conflict("that agent may not see this case".to_owned()));
         }
     }

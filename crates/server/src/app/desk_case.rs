@@ -79,8 +79,8 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
     let access = staff(app, who, case, Intent::Read).await?;
     let c = access.case();
     let now = app.clock.now();
-    let teams = app.store.teams().await?;
-    let team = c.team.and_then(|id| teams.iter().find(|t| t.id == id).cloned());
+    let teams = access.teams();
+    let team = c.team.and_then(|id| access.team(id)).cloned();
     let restricted: Vec<_> = teams.iter().filter(|t| t.restricted).map(|t| t.id).collect();
     let agents = app.store.agents().await?;
     let assignable = agents

@@ -3,7 +3,7 @@
 //! secret handed out is 128 bits or more of randomness, and only its SHA-256 is stored.
 
 use chrono::{DateTime, Duration, Utc};
-use sportello_domain::access::{Principal, Scope, Staff};
+use sportello_domain::access::{Principal, Scope};
 use sportello_domain::audit::Action;
 use sportello_domain::contact::email::Email;
 
@@ -145,16 +145,6 @@ pub async fn sign_in(app: &App, c: &Credentials) -> Result<Session, Refused> {
     }
 }
 
-fn staff(agent: &AgentRecord, scope: Scope) -> Principal {
-    Principal::Agent(Staff {
-        id: agent.id,
-        name: agent.name.clone(),
-        role: agent.role,
-        teams: agent.teams.clone(),
-        scope,
-    })
-}
-
 /// The agent behind a session cookie, if the session is alive and the agent enabled.
 pub async fn session(app: &App, token: &str) -> Result<Option<(Principal, AgentRecord)>, Error> {
     let now = app.clock.now();
@@ -171,7 +161,7 @@ pub async fn session(app: &App, token: &str) -> Result<Option<(Principal, AgentR
         tx.session_seen(&hash, agent.id, now).await?;
         tx.commit().await?;
     }
-    Ok(Some((staff(&agent, Scope::Write), agent)))
+    Ok(Some((super::access::as_agent(&agent, Scope::Write), agent)))
 }
 
 /// The agent behind an API token (`Authorization: Bearer …`), with the token's scope.
@@ -185,7 +175,7 @@ pub async fn bearer(app: &App, token: &str) -> Result<Option<(Principal, AgentRe
         tx.token_used(record.id, agent.id, now).await?;
         tx.commit().await?;
     }
-    Ok(Some((staff(&agent, record.scope), agent)))
+    Ok(Some((super::access::as_agent(&agent, record.scope), agent)))
 }
 
 /// Ends the session behind `token`; `everywhere` ends all of its agent's sessions.

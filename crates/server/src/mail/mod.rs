@@ -275,83 +275,59 @@ impl Composer {
     fn invitation(&self, i: &Invitation) -> Result<(Address, String, String, String), ComposeError> {
         let link = i.link.as_deref().ok_or(ComposeError::NoLink)?;
         let lang = Lang::negotiate([i.language.as_str()]);
-        let code = lang.code();
         let t = NoticeTexts {
             greeting: lang.message("mail-invitation-greeting", &[("name", i.name.clone())]),
             body: lang.message("mail-invitation-body", &[("by", i.invited_by.clone())]),
             expiry: lang.message("mail-invitation-expiry", &[]),
         };
-        let subject = lang.message("mail-invitation-subject", &[]);
-        let text = NoticeText { t: &t, link }
-            .render()
-            .map_err(|e| ComposeError::Build(e.to_string()))?;
-        let html = NoticeHtml {
-            t: &t,
-            lang: &code,
-            subject: &subject,
-            link,
-        }
-        .render()
-        .map_err(|e| ComposeError::Build(e.to_string()))?;
-        Ok((recipient(&i.to)?, subject, text, html))
+        notice(&i.to, &lang, lang.message("mail-invitation-subject", &[]), &t, link)
     }
-}
 
-impl Composer {
     fn mention(&self, m: &Mention) -> Result<(Address, String, String, String), ComposeError> {
         let lang = Lang::negotiate([m.language.as_str()]);
-        let code = lang.code();
+        let case = ("case", m.case_number.clone());
         let t = NoticeTexts {
-            greeting: lang.message(
-                "mail-mention-body",
-                &[("author", m.author.clone()), ("case", m.case_number.clone())],
-            ),
+            greeting: lang.message("mail-mention-body", &[("author", m.author.clone()), case.clone()]),
             body: m.note.clone(),
             expiry: String::new(),
         };
-        let subject = lang.message("mail-mention-subject", &[("case", m.case_number.clone())]);
-        let text = NoticeText { t: &t, link: &m.link }
-            .render()
-            .map_err(|e| ComposeError::Build(e.to_string()))?;
-        let html = NoticeHtml {
-            t: &t,
-            lang: &code,
-            subject: &subject,
-            link: &m.link,
-        }
-        .render()
-        .map_err(|e| ComposeError::Build(e.to_string()))?;
-        Ok((recipient(&m.to)?, subject, text, html))
+        notice(&m.to, &lang, lang.message("mail-mention-subject", &[case]), &t, &m.link)
     }
-}
 
-impl Composer {
     fn breach(&self, b: &Breach) -> Result<(Address, String, String, String), ComposeError> {
         let lang = Lang::negotiate([b.language.as_str()]);
-        let code = lang.code();
+        let case = ("case", b.case_number.clone());
         let target = lang.message(&format!("mail-breach-{}", b.target.replace('_', "-")), &[]);
         let t = NoticeTexts {
-            greeting: lang.message(
-                "mail-breach-body",
-                &[("case", b.case_number.clone()), ("target", target)],
-            ),
+            greeting: lang.message("mail-breach-body", &[case.clone(), ("target", target)]),
             body: String::new(),
             expiry: String::new(),
         };
-        let subject = lang.message("mail-breach-subject", &[("case", b.case_number.clone())]);
-        let text = NoticeText { t: &t, link: &b.link }
-            .render()
-            .map_err(|e| ComposeError::Build(e.to_string()))?;
-        let html = NoticeHtml {
-            t: &t,
-            lang: &code,
-            subject: &subject,
-            link: &b.link,
-        }
+        notice(&b.to, &lang, lang.message("mail-breach-subject", &[case]), &t, &b.link)
+    }
+}
+
+/// A short notice to an agent, as text and HTML.
+fn notice(
+    to: &Email,
+    lang: &Lang,
+    subject: String,
+    t: &NoticeTexts,
+    link: &str,
+) -> Result<(Address, String, String, String), ComposeError> {
+    let code = lang.code();
+    let text = NoticeText { t, link }
         .render()
         .map_err(|e| ComposeError::Build(e.to_string()))?;
-        Ok((recipient(&b.to)?, subject, text, html))
+    let html = NoticeHtml {
+        t,
+        lang: &code,
+        subject: &subject,
+        link,
     }
+    .render()
+    .map_err(|e| ComposeError::Build(e.to_string()))?;
+    Ok((recipient(to)?, subject, text, html))
 }
 
 /// A short mail to an agent (an invitation, a mention, a breach): a line, a paragraph, a link, a

@@ -219,12 +219,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.reads)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let c = Columns(r);
-                Ok((TicketId(c.i64("id")?), timers_of(&c)?))
-            })
-            .collect()
+        rows.iter().map(id_and_timers).collect()
     }
 
     /// Cases without a queue position (written before the desk existed), a batch at a time.
@@ -267,13 +262,13 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.reads)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let c = Columns(r);
-                Ok((TicketId(c.i64("id")?), timers_of(&c)?))
-            })
-            .collect()
+        rows.iter().map(id_and_timers).collect()
     }
+}
+
+fn id_and_timers(row: &sqlx::any::AnyRow) -> Result<(TicketId, Timers), StoreError> {
+    let c = Columns(row);
+    Ok((TicketId(c.i64("id")?), timers_of(&c)?))
 }
 
 fn timers_of(c: &Columns<'_>) -> Result<Timers, StoreError> {

@@ -326,21 +326,23 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
     }
 }
 
-async fn write(state: &WebState, who: &ApiAgent, case: &str, a: Answer) -> Result<Response, AppError> {
-    let done = answer(&state.app, &who.principal, case, a).await?;
+/// 201 with the new message, or 200 when its key was used before (nothing new written or sent).
+fn written(done: crate::app::answer::Answered) -> Response {
     let status = if done.repeated {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((
-        status,
-        Json(Written {
-            message_id: done.message.map(|m| m.get()),
-            repeated: done.repeated,
-        }),
-    )
-        .into_response())
+    let body = Written {
+        message_id: done.message.map(|m| m.get()),
+        repeated: done.repeated,
+    };
+    (status, Json(body)).into_response()
+}
+
+async fn write(state: &WebState, who: &ApiAgent, case: &str, a: Answer) -> Result<Response, AppError> {
+    let done = answer(&state.app, &who.principal, case, a).await?;
+    Ok(written(done))
 }
 
 #[utoipa::path(operation_id = "tickets_reply", post, path = "/api/v1/tickets/{case}/reply", tag = "agents",
@@ -491,19 +493,7 @@ pub(crate) async fn request_info(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let done = crate::app::answer::request_info(&state.app, &who.principal, &case, idempotency_key(&headers)?).await?;
-    let status = if done.repeated {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok((
-        status,
-        Json(Written {
-            message_id: done.message.map(|m| m.get()),
-            repeated: done.repeated,
-        }),
-    )
-        .into_response())
+    Ok(written(done))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
