@@ -5,12 +5,14 @@
 
 use std::collections::BTreeMap;
 
+use sportello_domain::case::Status;
 use sportello_domain::case_number::CaseNumber;
 use sportello_domain::problem::Warning;
 use sportello_domain::request::{validate_follow_up, Upload};
 use sportello_domain::triage::Priority;
 
 use super::access::CustomerAccess;
+use super::conflict::Conflict;
 use super::reply::{follow_up, FollowUp};
 use super::{App, Error};
 
@@ -37,7 +39,7 @@ pub struct Added {
 pub async fn add_info(app: &App, access: &CustomerAccess, info: Info) -> Result<Added, Error> {
     let case = app.store.case(access.id()).await?.ok_or(Error::NotFound)?;
     if !case.status.accepts_follow_up(case.resolved_at, app.clock.now()) {
-        return Err(Error::Conflict("the case is closed".to_owned()));
+        return Err(Error::Conflict(Conflict::CaseIs(Status::Closed)));
     }
     let category = app.catalog.category(&case.category);
     let given = validate_follow_up(category, &info.message, &info.fields, info.attachments).map_err(Error::Invalid)?;

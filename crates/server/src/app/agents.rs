@@ -7,6 +7,7 @@ use sportello_domain::access::{AgentId, Principal, Role, Scope, TeamId};
 use sportello_domain::audit::Action;
 use sportello_domain::contact::email::Email;
 
+use super::conflict::Conflict;
 use super::credentials::{check_password, hash_password, password_matches, secret_hash, Secret};
 use super::{App, Error};
 use crate::store::{AuditEntry, NewAgent, StoreError};
@@ -55,7 +56,7 @@ pub async fn add_agent(app: &App, by: &Principal, input: AgentInput) -> Result<A
         let team = teams
             .iter()
             .find(|t| t.name == *wanted)
-            .ok_or_else(|| Error::Conflict(format!("no team is called `{wanted}`")))?;
+            .ok_or_else(|| Error::Conflict(Conflict::UnknownTeam(wanted.clone())))?;
         team_ids.push(team.id);
     }
     let password_hash = match &input.password {
@@ -80,7 +81,7 @@ pub async fn add_agent(app: &App, by: &Principal, input: AgentInput) -> Result<A
         })
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => Error::Conflict("an agent with this e-mail exists already".to_owned()),
+            StoreError::Conflict(_) => Error::Conflict(Conflict::EmailTaken),
             other => Error::Store(other),
         })?;
     for team in &team_ids {
@@ -182,19 +183,20 @@ pub async fn add_team(app: &App, by: &Principal, input: TeamInput) -> Result<Tea
     for spec in &input.owns {
         let (category, sub) = spec.split_once('/').unwrap_or((spec.as_str(), ""));
         let Some(c) = app.catalog.category(category) else {
-            return Err(Error::Conflict(format!(
-                "`{category}` is not a category of the catalog"
-            )));
+            return Err(Error::Conflict(Conflict::NotACategory(category.to_owned())));
         };
         if !sub.is_empty() && c.subcategory(sub).is_none() {
-            return Err(Error::Conflict(format!("`{sub}` is not a sub-category of {category}")));
+            return Err(Error::Conflict(Conflict::NotASubcategory {
+                category: category.to_owned(),
+                subcategory: sub.to_owned(),
+            }));
         }
         owns.push((category.to_owned(), sub.to_owned()));
     }
     let now = app.clock.now();
     let mut tx = app.store.begin_write().await?;
     let id = tx.add_team(name, input.restricted, now).await.map_err(|e| match e {
-        StoreError::Conflict(_) => Error::Conflict(format!("a team called `{name}` exists already")),
+        StoreError::Conflict(_) => Error::Conflict(Conflict::TeamTaken(name.to_owned())),
         other => Error::Store(other),
     })?;
     for (category, sub) in &owns {
@@ -248,7 +250,7 @@ pub async fn set_role_and_teams(
     let before = agent_record(app, agent).await?;
     let known = app.store.teams().await?;
     if let Some(unknown) = teams.iter().find(|t| !known.iter().any(|k| k.id == **t)) {
-        return Err(Error::Conflict(format!("no team has the id {}", unknown.0)));
+        return Err(Error::Conflict(Conflict::UnknownTeam(unknown.0.to_string())));
     }
     let mut teams = teams;
     teams.sort();

@@ -11,6 +11,7 @@ use sportello_domain::problem::{Problem, ProblemCode};
 use sportello_domain::triage;
 
 use super::access::{staff, Intent, StaffAccess};
+use super::conflict::Conflict;
 use super::{App, Error, StatusToken};
 use crate::events::{AgentReply, OutboxEvent};
 use crate::store::{AgentMessage, AuditEntry, MessageId, NewOutboxEvent, WriteTx};
@@ -66,9 +67,7 @@ pub async fn request_info(app: &App, who: &Principal, case: &str, key: Option<St
         }
     }
     if missing.is_empty() {
-        return Err(Error::Conflict(
-            "the case lacks nothing the catalog asks for".to_owned(),
-        ));
+        return Err(Error::Conflict(Conflict::NothingMissing));
     }
     let list: String = missing.iter().map(|m| format!("- {m}\n")).collect();
     let body = format!("{}\n\n{list}", lang.message("mail-request-info", &[]));
@@ -92,7 +91,7 @@ async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, acti
     }
     let c = access.case();
     if matches!(c.status, Status::Closed | Status::Merged) {
-        return Err(Error::Conflict(format!("the case is {}", c.status)));
+        return Err(Error::Conflict(Conflict::CaseIs(c.status)));
     }
     let now = app.clock.now();
     let mut tx = app.store.begin_write().await?;
@@ -266,7 +265,7 @@ pub(super) async fn move_to(
         return Ok(false);
     }
     if !c.status.can_become(to) {
-        return Err(Error::Conflict(format!("a {} case cannot become {to}", c.status)));
+        return Err(Error::Conflict(Conflict::Transition { from: c.status, to }));
     }
     let calendar = app
         .catalog
@@ -278,7 +277,7 @@ pub(super) async fn move_to(
         .move_status(c.id, c.status, &c.timers().moved(to, now, calendar), now)
         .await?
     {
-        return Err(Error::Conflict("the case changed meanwhile; reload it".to_owned()));
+        return Err(Error::Conflict(Conflict::Stale));
     }
     tx.audit(&AuditEntry::case(now, who.agent(), Action::CaseStatus, c.id).change(Some(c.status), Some(to)))
         .await?;

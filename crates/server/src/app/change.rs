@@ -10,13 +10,14 @@ use sportello_domain::triage::{due, Priority};
 
 use super::access::{as_agent, staff, Intent};
 use super::answer::move_to;
+use super::conflict::Conflict;
 use super::{App, Error};
 use crate::store::{Assignment, AuditEntry, PriorityChange};
 
 pub async fn set_status(app: &App, who: &Principal, case: &str, to: Status) -> Result<bool, Error> {
     if to == Status::Merged {
         // A merge names its target: it has its own verb.
-        return Err(Error::Conflict("merge the case into another instead".to_owned()));
+        return Err(Error::Conflict(Conflict::MergeInstead));
     }
     let access = staff(app, who, case, Intent::Work).await?;
     let now = app.clock.now();
@@ -43,9 +44,9 @@ pub async fn set_priority(app: &App, who: &Principal, case: &str, to: Priority, 
     let category = app
         .catalog
         .category(&c.category)
-        .ok_or_else(|| Error::Conflict(format!("`{}` is no longer in the catalog", c.category)))?;
+        .ok_or_else(|| Error::Conflict(Conflict::CategoryGone(c.category.clone())))?;
     if to == Priority::Urgent && !category.urgent_allowed {
-        return Err(Error::Conflict(format!("{} cases cannot be urgent", c.category)));
+        return Err(Error::Conflict(Conflict::NeverUrgent(c.category.clone())));
     }
     let change = PriorityChange {
         from: c.priority,
@@ -55,7 +56,7 @@ pub async fn set_priority(app: &App, who: &Principal, case: &str, to: Priority, 
     let now = app.clock.now();
     let mut tx = app.store.begin_write().await?;
     if !tx.change_priority(c.id, &change).await? {
-        return Err(Error::Conflict("the case changed meanwhile; reload it".to_owned()));
+        return Err(Error::Conflict(Conflict::Stale));
     }
     let mut entry = AuditEntry::case(now, who.agent(), Action::CasePriority, c.id).change(Some(c.priority), Some(to));
     entry.new_value = Some(format!("{to}: {reason}"));
@@ -81,21 +82,22 @@ pub async fn assign(app: &App, who: &Principal, case: &str, to: AssignTo) -> Res
         Some(id) => Some(
             access
                 .team(id)
-                .ok_or_else(|| Error::Conflict("no such team".to_owned()))?,
+                .ok_or_else(|| Error::Conflict(Conflict::UnknownTeam(id.0.to_string())))?,
         ),
         None => None,
     };
     if let Some(agent) = to.agent {
-        let record = app
+        // A restricted team's case goes only to one of its members (or an admin). Unknown,
+        // disabled and outside are one answer: assignment does not tell which agents exist.
+        let owner = team.map(|t| t.as_ref()).or(access.owner());
+        let able = app
             .store
             .agent(agent)
             .await?
             .filter(|a| a.disabled_at.is_none())
-            .ok_or_else(|| Error::Conflict("no such agent".to_owned()))?;
-        // A restricted team's case goes only to one of its members (or an admin).
-        let owner = team.map(|t| t.as_ref()).or(access.owner());
-        if !as_agent(&record, sportello_domain::access::Scope::Write).may_see(owner) {
-            return Err(Error::Conflict("that agent may not see this case".to_owned()));
+            .is_some_and(|a| as_agent(&a, sportello_domain::access::Scope::Write).may_see(owner));
+        if !able {
+            return Err(Error::Conflict(Conflict::AgentCannotTake));
         }
     }
     let from = Assignment {
@@ -113,7 +115,7 @@ pub async fn assign(app: &App, who: &Principal, case: &str, to: AssignTo) -> Res
     let now = app.clock.now();
     let mut tx = app.store.begin_write().await?;
     if !tx.assign(c.id, from, target).await? {
-        return Err(Error::Conflict("the case changed meanwhile; reload it".to_owned()));
+        return Err(Error::Conflict(Conflict::Stale));
     }
     let show = |a: Assignment| {
         format!(
@@ -196,7 +198,7 @@ pub async fn set_category(
     }
     let from = (c.category.as_str(), c.subcategory.as_str());
     if !tx.set_category(c.id, from, (category, subcategory), &new_due).await? {
-        return Err(Error::Conflict("the case changed meanwhile; reload it".to_owned()));
+        return Err(Error::Conflict(Conflict::Stale));
     }
     let mut entry = AuditEntry::case(now, who.agent(), Action::CaseCategory, c.id);
     entry.old_value = Some(format!("{}/{}", c.category, c.subcategory));
@@ -212,7 +214,7 @@ pub async fn link(app: &App, who: &Principal, case: &str, other: &str) -> Result
     let two = staff(app, who, other, Intent::Work).await?;
     let (a, b) = (one.case().id, two.case().id);
     if a == b {
-        return Err(Error::Conflict("a case is not related to itself".to_owned()));
+        return Err(Error::Conflict(Conflict::SelfLink));
     }
     let now = app.clock.now();
     let mut tx = app.store.begin_write().await?;
@@ -236,10 +238,10 @@ pub async fn merge(app: &App, who: &Principal, case: &str, into: &str) -> Result
     let target = staff(app, who, into, Intent::Work).await?;
     let (s, t) = (source.case(), target.case());
     if s.id == t.id {
-        return Err(Error::Conflict("a case cannot be merged into itself".to_owned()));
+        return Err(Error::Conflict(Conflict::SelfMerge));
     }
     if !t.status.is_open() {
-        return Err(Error::Conflict(format!("the target case is {}", t.status)));
+        return Err(Error::Conflict(Conflict::TargetIs(t.status)));
     }
     if s.status == Status::Merged {
         return Ok(false);

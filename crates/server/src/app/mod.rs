@@ -7,6 +7,7 @@ pub mod add_info;
 pub mod agents;
 pub mod answer;
 pub mod change;
+pub mod conflict;
 pub mod credentials;
 pub mod desk_case;
 pub mod ingest;
@@ -66,7 +67,7 @@ pub enum Error {
     Forbidden,
     /// The change cannot be made in the state things are in (a closed case, say).
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(conflict::Conflict),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("blob store: {0}")]

@@ -9,6 +9,7 @@ use sportello_domain::audit::Action;
 use sportello_domain::problem::{Problem, ProblemCode};
 use totp_rs::{Algorithm, Secret as TotpSecret, TOTP};
 
+use super::conflict::Conflict;
 use super::{App, Error};
 use crate::store::{AgentRecord, AuditEntry};
 
@@ -101,7 +102,7 @@ pub async fn confirm(app: &App, who: &Principal, agent: &AgentRecord, code: &str
     let pending = agent
         .totp_pending
         .as_deref()
-        .ok_or_else(|| Error::Conflict("no authenticator is being set up".to_owned()))?;
+        .ok_or(Error::Conflict(Conflict::NoAuthenticatorPending))?;
     let now = app.clock.now();
     let step = step_of(pending, agent.email.as_str(), code, now)?.ok_or_else(wrong_code)?;
     let mut tx = app.store.begin_write().await?;

@@ -11,6 +11,7 @@ use serde_json::json;
 use sportello_domain::problem::Problem;
 
 use crate::app;
+use crate::app::conflict::Conflict;
 use crate::i18n::Lang;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +35,7 @@ pub enum AppError {
     #[error("forbidden")]
     Forbidden,
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(Conflict),
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -71,11 +72,15 @@ pub struct Refusal {
     pub code: &'static str,
     pub args: Vec<(&'static str, String)>,
     pub problems: Vec<Problem>,
+    /// Why, for a 409: worded in the reader's language when the page is made.
+    pub conflict: Option<Conflict>,
 }
 
 impl Refusal {
     pub fn message(&self, lang: &Lang) -> String {
-        if self.problems.is_empty() {
+        if let Some(conflict) = &self.conflict {
+            conflict.message(lang)
+        } else if self.problems.is_empty() {
             lang.message(&format!("error-{}", self.code), &self.args)
         } else {
             self.problems
@@ -128,6 +133,7 @@ impl AppError {
             code,
             args,
             problems: Vec::new(),
+            conflict: None,
         };
         match self {
             AppError::Invalid { problems, lang } => {
@@ -136,6 +142,7 @@ impl AppError {
                     code: "invalid",
                     args: Vec::new(),
                     problems,
+                    conflict: None,
                 };
                 (StatusCode::UNPROCESSABLE_ENTITY, refusal, Some(body))
             }
@@ -160,7 +167,16 @@ impl AppError {
             AppError::Forbidden => (StatusCode::FORBIDDEN, plain("forbidden", Vec::new()), None),
             AppError::Conflict(why) => {
                 tracing::info!(%why, "conflict");
-                (StatusCode::CONFLICT, plain("conflict", vec![("detail", why)]), None)
+                let body = json!({
+                    "error": "conflict",
+                    "reason": why.reason(),
+                    "message": why.message(&Lang::english()),
+                });
+                let refusal = Refusal {
+                    conflict: Some(why),
+                    ..plain("conflict", Vec::new())
+                };
+                (StatusCode::CONFLICT, refusal, Some(body))
             }
             AppError::Unavailable(why) => {
                 tracing::warn!(%why, "unavailable");

@@ -19,7 +19,8 @@ use super::WebState;
         title = "Sportello",
         description = "Customer support: requests in (customers), the desk's queue, cases and actions (agents). \
                        Errors carry `{\"errors\":[{field, code, message, suggestion?}]}` (422) or \
-                       `{\"error\", \"message\"}`."
+                       `{\"error\", \"message\"}`; a 409 adds a stable `reason` (`stale`, `case_status`, \
+                       `transition`, `agent_cannot_take`, …) to act on."
     ),
     paths(
         super::api::create_request,

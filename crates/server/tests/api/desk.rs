@@ -14,9 +14,9 @@ use sportello_domain::case::Status;
 
 use crate::helpers::{backends, backends_with, complete, read, Options, TestApp, Visitor};
 
-const PASSWORD: &str = "correct horse battery";
+pub const PASSWORD: &str = "correct horse battery";
 
-async fn agent(app: &TestApp, email: &str, role: Role, teams: &[&str]) {
+pub async fn agent(app: &TestApp, email: &str, role: Role, teams: &[&str]) {
     add_agent(
         &app.app,
         &Principal::System,
@@ -33,20 +33,20 @@ async fn agent(app: &TestApp, email: &str, role: Role, teams: &[&str]) {
     .unwrap();
 }
 
-async fn token(app: &TestApp, email: &str, scope: Scope) -> String {
+pub async fn token(app: &TestApp, email: &str, scope: Scope) -> String {
     issue_token(&app.app, &Principal::System, email, scope, "test")
         .await
         .unwrap()
 }
 
 /// A new case through the API; its number.
-async fn case(app: &TestApp, request: &Value) -> String {
+pub async fn case(app: &TestApp, request: &Value) -> String {
     let (status, body) = read(app.post_json(request).await).await;
     assert_eq!(status, 201, "{body}");
     body["case_number"].as_str().unwrap().to_owned()
 }
 
-async fn api_get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
+pub async fn api_get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
     read(
         app.client
             .get(format!("{}{path}", app.address))
@@ -58,7 +58,7 @@ async fn api_get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
     .await
 }
 
-async fn api_post(app: &TestApp, token: &str, path: &str, body: Value, key: Option<&str>) -> (u16, Value) {
+pub async fn api_post(app: &TestApp, token: &str, path: &str, body: Value, key: Option<&str>) -> (u16, Value) {
     let mut request = app
         .client
         .post(format!("{}{path}", app.address))
@@ -70,7 +70,7 @@ async fn api_post(app: &TestApp, token: &str, path: &str, body: Value, key: Opti
     read(request.send().await.unwrap()).await
 }
 
-async fn signed_in(app: &TestApp, email: &str) -> Visitor {
+pub async fn signed_in(app: &TestApp, email: &str) -> Visitor {
     let mut v = Visitor::new(app);
     v.get("/desk/login").await;
     let page = v

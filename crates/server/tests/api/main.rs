@@ -13,4 +13,5 @@ mod limits;
 mod mail;
 mod openapi;
 mod pages;
+mod probing;
 mod status;
