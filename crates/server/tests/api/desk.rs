@@ -631,7 +631,7 @@ async fn every_case_action_is_checked_and_leaves_its_audit_row() {
             "due times follow the targets"
         );
         assert_ne!(after.team, before.team, "the new category's team owns it");
-        let (status, _) = api_post(
+        let (status, body) = api_post(
             &app,
             &t,
             &path("priority"),
@@ -640,6 +640,19 @@ async fn every_case_action_is_checked_and_leaves_its_audit_row() {
         )
         .await;
         assert_eq!(status, 409, "groups cases cannot be urgent");
+        assert_eq!(body["reason"], "never_urgent", "{body}");
+        // On the desk, the refusal is worded in the agent's language.
+        let mut desk = signed_in(&app, "ivo@desk.test").await;
+        desk.accept_language = Some("it".to_owned());
+        desk.get(&format!("/desk/cases/{number}")).await;
+        let page = desk
+            .post(
+                &format!("/desk/cases/{number}/priority"),
+                Form::new().text("priority", "urgent").text("reason", "x"),
+            )
+            .await;
+        assert_eq!(page.status, 409);
+        assert!(page.text().contains("non possono essere urgenti"), "{}", page.text());
         let (status, body) = api_post(
             &app,
             &t,
