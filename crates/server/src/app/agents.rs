@@ -179,20 +179,7 @@ pub async fn add_team(app: &App, by: &Principal, input: TeamInput) -> Result<Tea
     if name.is_empty() {
         return Err(invalid("name", sportello_domain::problem::ProblemCode::Required));
     }
-    let mut owns = Vec::new();
-    for spec in &input.owns {
-        let (category, sub) = spec.split_once('/').unwrap_or((spec.as_str(), ""));
-        let Some(c) = app.catalog.category(category) else {
-            return Err(Error::Conflict(Conflict::NotACategory(category.to_owned())));
-        };
-        if !sub.is_empty() && c.subcategory(sub).is_none() {
-            return Err(Error::Conflict(Conflict::NotASubcategory {
-                category: category.to_owned(),
-                subcategory: sub.to_owned(),
-            }));
-        }
-        owns.push((category.to_owned(), sub.to_owned()));
-    }
+    let owns = catalog_parts(app, &input.owns)?;
     let now = app.clock.now();
     let mut tx = app.store.begin_write().await?;
     let id = tx.add_team(name, input.restricted, now).await.map_err(|e| match e {
@@ -204,10 +191,85 @@ pub async fn add_team(app: &App, by: &Principal, input: TeamInput) -> Result<Tea
     }
     let mut entry = AuditEntry::new(now, by.agent(), Action::TeamCreated);
     entry.team = Some(id);
-    entry.new_value = Some(format!("{name} owns {}", input.owns.join(", ")));
+    entry.new_value = Some(team_words(name, input.restricted, &owns));
     tx.audit(&entry).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// What a team changes to: whether it is restricted, and what it takes over (ownership moves
+/// from the team that had it, with that part's open cases; nothing is ever owned twice).
+#[derive(Debug, Clone, Default)]
+pub struct TeamChange {
+    pub restricted: bool,
+    pub takes: Vec<String>,
+}
+
+/// [`Ok(false)`] when nothing changed. One audit row with the team before and after.
+pub async fn change_team(app: &App, by: &Principal, team: TeamId, change: TeamChange) -> Result<bool, Error> {
+    by.may_administer().map_err(|_| Error::Forbidden)?;
+    let before = app
+        .store
+        .teams()
+        .await?
+        .into_iter()
+        .find(|t| t.id == team)
+        .ok_or(Error::NotFound)?;
+    let takes: Vec<(String, String)> = catalog_parts(app, &change.takes)?
+        .into_iter()
+        .filter(|part| !before.owns.contains(part))
+        .collect();
+    if takes.is_empty() && change.restricted == before.restricted {
+        return Ok(false);
+    }
+    let mut after = before.owns.clone();
+    after.extend(takes.iter().cloned());
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    tx.set_restricted(team, change.restricted).await?;
+    for (category, sub) in &takes {
+        tx.own(team, category, sub).await?;
+    }
+    let mut entry = AuditEntry::new(now, by.agent(), Action::TeamChanged);
+    entry.team = Some(team);
+    entry.old_value = Some(team_words(&before.name, before.restricted, &before.owns));
+    entry.new_value = Some(team_words(&before.name, change.restricted, &after));
+    tx.audit(&entry).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// `category` or `category/subcategory` specs checked against the catalog, as (category, sub) with
+/// '' for a whole category.
+fn catalog_parts(app: &App, specs: &[String]) -> Result<Vec<(String, String)>, Error> {
+    let mut parts = Vec::new();
+    for spec in specs.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let (category, sub) = spec.split_once('/').unwrap_or((spec, ""));
+        let Some(c) = app.catalog.category(category) else {
+            return Err(Error::Conflict(Conflict::NotACategory(category.to_owned())));
+        };
+        if !sub.is_empty() && c.subcategory(sub).is_none() {
+            return Err(Error::Conflict(Conflict::NotASubcategory {
+                category: category.to_owned(),
+                subcategory: sub.to_owned(),
+            }));
+        }
+        let part = (category.to_owned(), sub.to_owned());
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    Ok(parts)
+}
+
+/// A team as the audit log shows it: `safety (restricted) owns security/support_scam`.
+fn team_words(name: &str, restricted: bool, owns: &[(String, String)]) -> String {
+    let parts: Vec<String> = owns
+        .iter()
+        .map(|(c, s)| if s.is_empty() { c.clone() } else { format!("{c}/{s}") })
+        .collect();
+    let restricted = if restricted { " (restricted)" } else { "" };
+    format!("{name}{restricted} owns {}", parts.join(", "))
 }
 
 /// SPEC §6's default: one team per category. Each category that no team owns (in whole or in

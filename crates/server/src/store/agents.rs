@@ -460,8 +460,18 @@ impl WriteTx {
         Ok(TeamId(Columns(&row).i64("id")?))
     }
 
-    /// `team` owns the category (subcategory '') or sub-category from now on; open cases of it
-    /// without a team, or with the previous owner, move to it.
+    pub async fn set_restricted(&mut self, team: TeamId, restricted: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE teams SET restricted = $1 WHERE id = $2")
+            .bind(i64::from(restricted))
+            .bind(team.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// `team` owns the category (subcategory '') or sub-category from now on, and its cases move to
+    /// it, closed ones too: who may see a case follows its owner (a part a restricted team takes
+    /// over is hidden, history and all).
     pub async fn own(&mut self, team: TeamId, category: &str, subcategory: &str) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO team_owns (category, subcategory, team_id) VALUES ($1, $2, $3) \

@@ -688,30 +688,47 @@ async fn the_queue_and_a_case_fit_a_phone() {
 }
 
 #[tokio::test]
+async fn the_admin_page_fits_a_phone() {
+    with_phone(true, 390, |c, app| async move {
+        sign_in_as_admin(&c, &app).await;
+        c.goto(&format!("{}/desk/admin", app.address)).await.unwrap();
+        let fits = "document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth === 390";
+        until(&c, "an admin page that fits 390 px", fits).await;
+        screenshot(&c, "desk-admin-390.png").await;
+    })
+    .await;
+}
+
+/// Marta, an admin, signed in (her desk opens on the queue).
+async fn sign_in_as_admin(c: &Client, app: &TestApp) {
+    use sportello::app::agents::{add_agent, AgentInput};
+    use sportello_domain::access::{Principal, Role};
+    a_morning_at_the_desk(app).await;
+    add_agent(
+        &app.app,
+        &Principal::System,
+        AgentInput {
+            email: "marta@desk.test".to_owned(),
+            name: "Marta Neri".to_owned(),
+            role: Role::Admin,
+            teams: Vec::new(),
+            password: Some("correct horse battery".to_owned()),
+            mail_link: false,
+        },
+    )
+    .await
+    .unwrap();
+    c.goto(&format!("{}/desk/login", app.address)).await.unwrap();
+    type_into(c, "email", "marta@desk.test").await;
+    type_into(c, "password", "correct horse battery").await;
+    press(c, "form button[type=submit]").await;
+    until(c, "the queue", "document.querySelector('table.queue')").await;
+}
+
+#[tokio::test]
 async fn the_admin_and_profile_pages_work_in_a_browser() {
     with_phone(true, 1280, |c, app| async move {
-        use sportello::app::agents::{add_agent, AgentInput};
-        use sportello_domain::access::{Principal, Role};
-        a_morning_at_the_desk(&app).await;
-        add_agent(
-            &app.app,
-            &Principal::System,
-            AgentInput {
-                email: "marta@desk.test".to_owned(),
-                name: "Marta Neri".to_owned(),
-                role: Role::Admin,
-                teams: Vec::new(),
-                password: Some("correct horse battery".to_owned()),
-                mail_link: false,
-            },
-        )
-        .await
-        .unwrap();
-        c.goto(&format!("{}/desk/login", app.address)).await.unwrap();
-        type_into(&c, "email", "marta@desk.test").await;
-        type_into(&c, "password", "correct horse battery").await;
-        press(&c, "form button[type=submit]").await;
-        until(&c, "the queue", "document.querySelector('table.queue')").await;
+        sign_in_as_admin(&c, &app).await;
         c.find(Locator::Css("nav.desk-nav a[href='/desk/admin']"))
             .await
             .unwrap()
@@ -721,6 +738,22 @@ async fn the_admin_and_profile_pages_work_in_a_browser() {
         until(&c, "the admin page", "location.pathname === '/desk/admin'").await;
         assert!(text_of(&c, "main").await.contains("Giulia Bianchi"));
         screenshot(&c, "desk-admin-1280.png").await;
+        // A team made on the page takes its part of the catalog.
+        type_into(&c, "team-name", "refunds").await;
+        c.execute(
+            "document.querySelector(\"select[name=owns] option[value='payments/refund']\").selected = true",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+        press(&c, "form[action='/desk/admin/teams'] button").await;
+        until(
+            &c,
+            "the new team",
+            "location.hash === '#teams' && document.querySelector('#teams').innerText.includes('refunds')",
+        )
+        .await;
+        screenshot(&c, "desk-teams-1280.png").await;
         c.find(Locator::Css("a.me")).await.unwrap().click().await.unwrap();
         until(&c, "the profile page", "location.pathname === '/desk/profile'").await;
         type_into(&c, "token-name", "laptop").await;

@@ -1253,3 +1253,81 @@ async fn when_the_admin_requires_it_every_agent_sets_up_an_authenticator_first()
         );
     }
 }
+
+#[tokio::test]
+async fn admins_make_teams_and_move_a_part_of_the_catalog_to_them_on_the_page() {
+    for app in backends().await {
+        agent(&app, "root@desk.test", Role::Admin, &[]).await;
+        agent(&app, "pay@desk.test", Role::Agent, &["payments"]).await;
+        let number = case(&app, &complete(90)).await;
+        let pay = token(&app, "pay@desk.test", Scope::Read).await;
+        assert_eq!(api_get(&app, &pay, &format!("/api/v1/tickets/{number}")).await.0, 200);
+        let mut plain = signed_in(&app, "pay@desk.test").await;
+        plain.get("/desk").await;
+        let refused = plain.post("/desk/admin/teams", Form::new().text("name", "mine")).await;
+        assert_eq!(refused.status, 403, "{}", app.backend);
+
+        let mut admin = signed_in(&app, "root@desk.test").await;
+        admin.get("/desk/admin").await;
+        let made = admin
+            .post(
+                "/desk/admin/teams",
+                Form::new().text("name", "refunds").text("owns", "payments/refund"),
+            )
+            .await;
+        assert_eq!(made.status, 303, "{}", made.html);
+        let teams = app.app.store.teams().await.unwrap();
+        let refunds = teams.iter().find(|t| t.name == "refunds").unwrap();
+        assert_eq!(refunds.owns, [("payments".to_owned(), "refund".to_owned())]);
+        assert!(!refunds.restricted);
+        // The refund case moved with its sub-category; the page lists the team with its part.
+        assert_eq!(app.case(&number).await.team, Some(refunds.id));
+        let page = admin.get("/desk/admin").await;
+        assert!(page.text().contains("refunds"), "{}", page.text());
+        // Restricted now: the payments agent no longer sees it, anywhere.
+        let changed = admin
+            .post(
+                &format!("/desk/admin/teams/{}", refunds.id.0),
+                Form::new().text("restricted", "1").text("takes", ""),
+            )
+            .await;
+        assert_eq!(changed.status, 303, "{}", changed.html);
+        assert_eq!(api_get(&app, &pay, &format!("/api/v1/tickets/{number}")).await.0, 404);
+        assert!(numbers(&api_get(&app, &pay, "/api/v1/tickets").await.1).is_empty());
+        // A part the catalog lacks is refused and changes nothing.
+        let wrong = admin
+            .post(
+                &format!("/desk/admin/teams/{}", refunds.id.0),
+                Form::new().text("restricted", "1").text("takes", "payments/nothing"),
+            )
+            .await;
+        assert_eq!(wrong.status, 409);
+        let audit = app
+            .app
+            .store
+            .audit_log(sportello::store::AuditQuery {
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let team_rows: Vec<(String, Option<String>)> = audit
+            .iter()
+            .filter(|r| r.entry.team == Some(refunds.id) && r.entry.ticket.is_none())
+            .map(|r| (r.entry.action.to_string(), r.entry.new_value.clone()))
+            .collect();
+        assert_eq!(
+            team_rows,
+            [
+                (
+                    "team_changed".to_owned(),
+                    Some("refunds (restricted) owns payments/refund".to_owned())
+                ),
+                (
+                    "team_created".to_owned(),
+                    Some("refunds owns payments/refund".to_owned())
+                ),
+            ]
+        );
+    }
+}

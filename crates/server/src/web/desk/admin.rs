@@ -10,12 +10,20 @@ use serde::Deserialize;
 use sportello_domain::access::{AgentId, Principal, Role, TeamId};
 
 use super::{Checked, DeskFrame};
-use crate::app::agents::{self, AgentInput};
+use crate::app::agents::{self, AgentInput, TeamChange, TeamInput};
 use crate::store::{AuditQuery, AuditRecord, TicketId};
 use crate::web::error::AppError;
 use crate::web::extract::DeskAgent;
 use crate::web::pages::{html, moment, percent_encode, see_other, Tr};
 use crate::web::WebState;
+
+pub struct TeamRow {
+    id: i64,
+    name: String,
+    restricted: bool,
+    /// What it owns, in the catalog's words for the reader.
+    owns: String,
+}
 
 pub struct AgentRow {
     id: i64,
@@ -36,6 +44,9 @@ struct AdminPage {
     roles: Vec<(&'static str, String)>,
     teams: Vec<(String, String)>,
     agents: Vec<AgentRow>,
+    team_rows: Vec<TeamRow>,
+    /// Every category and sub-category a team can own: (`category[/sub]`, label).
+    parts: Vec<(String, String)>,
 }
 
 fn admin_only(me: &DeskAgent) -> Result<(), AppError> {
@@ -63,6 +74,42 @@ async fn page(state: &WebState, me: &DeskAgent, notice: Option<String>, invite_l
                 .map_or_else(|| t.msg("desk-never"), |at| moment(t, at, now, me.prefs.tz)),
         })
         .collect();
+    let lang = t.lang().code();
+    let catalog = &state.app.catalog;
+    let label = |category: &str, sub: &str| {
+        let Some(c) = catalog.category(category) else {
+            return format!("{category}/{sub}");
+        };
+        match c.subcategory(sub) {
+            Some(s) => format!("{} › {}", c.label.get(&lang), s.label.get(&lang)),
+            None => c.label.get(&lang).to_owned(),
+        }
+    };
+    let parts = catalog
+        .categories()
+        .iter()
+        .flat_map(|c| {
+            std::iter::once((c.id.clone(), label(&c.id, ""))).chain(
+                c.subcategories
+                    .iter()
+                    .map(|s| (format!("{}/{}", c.id, s.id), label(&c.id, &s.id))),
+            )
+        })
+        .collect();
+    let team_rows = teams
+        .iter()
+        .map(|team| TeamRow {
+            id: team.id.0,
+            name: team.name.clone(),
+            restricted: team.restricted,
+            owns: team
+                .owns
+                .iter()
+                .map(|(c, s)| label(c, s))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
     let page = AdminPage {
         frame: DeskFrame::new(&me.prefs, t.msg("desk-admin"), Some(&me.agent)),
         notice,
@@ -76,6 +123,8 @@ async fn page(state: &WebState, me: &DeskAgent, notice: Option<String>, invite_l
             .map(|team| (team.id.0.to_string(), team.name.clone()))
             .collect(),
         agents: rows,
+        team_rows,
+        parts,
     };
     html(StatusCode::OK, &page, &me.prefs)
 }
@@ -169,6 +218,34 @@ pub async fn disable(
     };
     match agents::disable_agent(&state.app, &me.principal, &email).await {
         Ok(_) => see_other("/desk/admin?done=disabled"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn add_team(State(state): State<WebState>, me: DeskAgent, Checked(form): Checked) -> Response {
+    let input = TeamInput {
+        name: form.text("name").unwrap_or_default().to_owned(),
+        owns: form.all("owns"),
+        restricted: form.text("restricted").is_some(),
+    };
+    match agents::add_team(&state.app, &me.principal, input).await {
+        Ok(_) => see_other("/desk/admin?done=team#teams"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn change_team(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path(team): Path<i64>,
+    Checked(form): Checked,
+) -> Response {
+    let change = TeamChange {
+        restricted: form.text("restricted").is_some(),
+        takes: form.all("takes"),
+    };
+    match agents::change_team(&state.app, &me.principal, TeamId(team), change).await {
+        Ok(_) => see_other("/desk/admin?done=team#teams"),
         Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
     }
 }

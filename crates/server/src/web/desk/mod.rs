@@ -35,6 +35,8 @@ pub fn router() -> Router<WebState> {
         .route("/desk/admin/agents", post(admin::invite))
         .route("/desk/admin/agents/{agent}", post(admin::change))
         .route("/desk/admin/agents/{agent}/disable", post(admin::disable))
+        .route("/desk/admin/teams", post(admin::add_team))
+        .route("/desk/admin/teams/{team}", post(admin::change_team))
         .route("/desk/admin/audit", get(admin::audit))
         .route("/desk/admin/audit.csv", get(admin::audit_csv))
         .route("/desk/profile", get(profile::show).post(profile::save))
