@@ -19,4 +19,5 @@ pub mod problem;
 pub mod request;
 pub mod sla;
 pub mod text;
+pub mod thumbnail;
 pub mod triage;

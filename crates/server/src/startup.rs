@@ -18,6 +18,7 @@ use crate::jobs::blobs::BlobSweeper;
 use crate::jobs::delivery::{Delivery, BATCH};
 use crate::jobs::mailbox::MailboxPoller;
 use crate::jobs::sla::SlaWatcher;
+use crate::jobs::thumbnails::Thumbnailer;
 use crate::mail::ids::MailIds;
 use crate::mail::imap::{default_tls, MailboxUrl};
 use crate::mail::Composer;
@@ -106,6 +107,10 @@ impl Application {
             app: App::clone(&self.state.app),
         }
         .run();
+        let thumbnails = Thumbnailer {
+            app: App::clone(&self.state.app),
+        }
+        .run();
         let limits = ConnectionLimits {
             header_timeout: self.settings.header_timeout,
             max_connections: self.settings.max_connections.unwrap_or_else(default_max_connections),
@@ -119,6 +124,7 @@ impl Application {
             () = poll => Ok(()),
             () = blobs => Ok(()),
             () = watcher => Ok(()),
+            () = thumbnails => Ok(()),
         }
     }
 

@@ -332,3 +332,6 @@ desk-team-add = New team
 desk-team-add-button = Add the team
 desk-done-team = The team is saved.
 audit-team_changed = Team changed
+desk-repeated-in = sent before, with other cases: { $cases }
+desk-thumb-pending = preview being made
+desk-thumb-none = no preview: open the file

@@ -332,3 +332,6 @@ desk-team-add = Nuovo team
 desk-team-add-button = Aggiungi il team
 desk-done-team = Il team è salvato.
 audit-team_changed = Team modificato
+desk-repeated-in = già inviata, con altri casi: { $cases }
+desk-thumb-pending = anteprima in preparazione
+desk-thumb-none = nessuna anteprima: apri il file

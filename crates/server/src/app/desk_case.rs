@@ -152,7 +152,7 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
     Ok(DeskCase {
         team,
         assignee_name,
-        attachments: app.store.attachments(c.id).await?,
+        attachments: app.store.attachments(c.id, &who.hidden_teams(&restricted)).await?,
         others,
         undeliverable,
         flags: Flag::of(c.status, c.penalised, &c.warnings, undeliverable),
@@ -166,4 +166,37 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
         timeline,
         access,
     })
+}
+
+/// Which bytes of an attachment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Picture {
+    Original,
+    Thumbnail,
+}
+
+/// An attachment of `case` with its bytes, for someone who may read the case: [`Error::NotFound`]
+/// for one of another case, as for a case they may not see; a thumbnail not made yet is not found.
+pub async fn attachment(
+    app: &App,
+    who: &Principal,
+    case: &str,
+    attachment: i64,
+    which: Picture,
+) -> Result<(AttachmentRecord, bytes::Bytes), Error> {
+    let access = staff(app, who, case, Intent::Read).await?;
+    let record = app
+        .store
+        .attachment(access.case().id, attachment)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let hex = match which {
+        Picture::Original => Some(record.sha256.as_str()),
+        Picture::Thumbnail => record.thumb_sha256.as_deref(),
+    };
+    let hash = hex
+        .and_then(sportello_domain::evidence::ContentHash::from_hex)
+        .ok_or(Error::NotFound)?;
+    let bytes = app.blobs.get(&hash).await?.ok_or(Error::NotFound)?;
+    Ok((record, bytes))
 }

@@ -4,3 +4,4 @@ pub mod blobs;
 pub mod delivery;
 pub mod mailbox;
 pub mod sla;
+pub mod thumbnails;

@@ -87,6 +87,7 @@ pub struct MessageRecord {
 /// An attachment as the customer sees it listed on the status page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachmentRecord {
+    pub id: i64,
     /// The message it came with; None for the request's own.
     pub message: Option<MessageId>,
     pub filename: String,
@@ -96,6 +97,49 @@ pub struct AttachmentRecord {
     /// The editing program its metadata names, if any.
     pub editor: Option<String>,
     pub sha256: String,
+    pub kind: String,
+    /// The thumbnail's blob, once the job has made it.
+    pub thumb_sha256: Option<String>,
+    /// The job could not make one (the reason is in the log and the row).
+    pub thumb_failed: bool,
+    /// How many other cases came with the same bytes.
+    pub other_cases: i64,
+}
+
+/// An attachment's columns; `elsewhere` is supplied by the query (how many other cases the reader
+/// may see came with the same bytes: a repeated screenshot).
+const ATTACHMENT_COLUMNS: &str = "e.id, e.message_id, e.filename, e.width, e.height, e.byte_len, e.editor, \
+     e.sha256, e.kind, e.thumb_sha256, e.thumb_error";
+
+/// Ids are numbers: safe to write into the statement.
+fn outside(hidden: &[TeamId], team: &str) -> String {
+    if hidden.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<String> = hidden.iter().map(|t| t.0.to_string()).collect();
+    format!(" AND ({team} IS NULL OR {team} NOT IN ({}))", ids.join(", "))
+}
+
+fn attachment_of(row: &sqlx::any::AnyRow) -> Result<AttachmentRecord, StoreError> {
+    let c = Columns(row);
+    let side = |column: &str| {
+        let n = c.i64(column)?;
+        u32::try_from(n).map_err(|_| corrupt(column, format!("{n} pixels")))
+    };
+    Ok(AttachmentRecord {
+        id: c.i64("id")?,
+        message: c.opt_i64("message_id")?.map(MessageId),
+        filename: c.text("filename")?,
+        width: side("width")?,
+        height: side("height")?,
+        byte_len: c.i64("byte_len")?,
+        editor: c.opt_text("editor")?,
+        sha256: c.text("sha256")?,
+        kind: c.text("kind")?,
+        thumb_sha256: c.opt_text("thumb_sha256")?,
+        thumb_failed: c.opt_text("thumb_error")?.is_some(),
+        other_cases: c.i64("elsewhere")?,
+    })
 }
 
 const CASE_COLUMNS: &str = "id, status, priority, category, subcategory, email, phone, name, country, language, \
@@ -208,33 +252,44 @@ impl Store {
             .collect()
     }
 
-    /// The case's attachments, oldest first.
-    pub async fn attachments(&self, id: TicketId) -> Result<Vec<AttachmentRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT message_id, filename, width, height, byte_len, editor, sha256 FROM evidence \
-                 WHERE ticket_id = $1 ORDER BY id",
-        )
+    /// The case's attachments, oldest first, each with how many other cases (outside `hidden`
+    /// teams) came with the same bytes.
+    pub async fn attachments(&self, id: TicketId, hidden: &[TeamId]) -> Result<Vec<AttachmentRecord>, StoreError> {
+        let hide = outside(hidden, "t.team_id");
+        let rows = sqlx::query(&format!(
+            "SELECT {ATTACHMENT_COLUMNS}, (SELECT COUNT(DISTINCT o.ticket_id) FROM evidence o \
+             JOIN tickets t ON t.id = o.ticket_id WHERE o.sha256 = e.sha256 AND o.ticket_id <> e.ticket_id{hide}) \
+             AS elsewhere FROM evidence e WHERE e.ticket_id = $1 ORDER BY e.id"
+        ))
         .bind(id.0)
         .fetch_all(&self.reads)
         .await?;
-        let side = |c: &Columns<'_>, column: &str| {
-            let n = c.i64(column)?;
-            u32::try_from(n).map_err(|_| corrupt(column, format!("{n} pixels")))
-        };
-        rows.iter()
-            .map(|r| {
-                let c = Columns(r);
-                Ok(AttachmentRecord {
-                    message: c.opt_i64("message_id")?.map(MessageId),
-                    filename: c.text("filename")?,
-                    width: side(&c, "width")?,
-                    height: side(&c, "height")?,
-                    byte_len: c.i64("byte_len")?,
-                    editor: c.opt_text("editor")?,
-                    sha256: c.text("sha256")?,
-                })
-            })
-            .collect()
+        rows.iter().map(attachment_of).collect()
+    }
+
+    /// One attachment of the case `id` (None if it is another case's, or none at all); its
+    /// `other_cases` is not counted.
+    pub async fn attachment(&self, id: TicketId, attachment: i64) -> Result<Option<AttachmentRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {ATTACHMENT_COLUMNS}, 0 AS elsewhere FROM evidence e WHERE e.id = $1 AND e.ticket_id = $2"
+        ))
+        .bind(attachment)
+        .bind(id.0)
+        .fetch_optional(&self.reads)
+        .await?;
+        row.as_ref().map(attachment_of).transpose()
+    }
+
+    /// Images still without a thumbnail (or a reason there is none), oldest first, one per blob.
+    pub async fn unthumbed(&self, limit: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT sha256, MIN(id) AS first FROM evidence WHERE thumb_sha256 IS NULL AND thumb_error IS NULL \
+             GROUP BY sha256 ORDER BY first LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(|r| Columns(r).text("sha256")).collect()
     }
 
     /// The contact's other cases (same e-mail), newest first, without those of `hidden` teams.
@@ -245,13 +300,7 @@ impl Store {
         hidden: &[TeamId],
         limit: i64,
     ) -> Result<Vec<(TicketId, Status, String, DateTime<Utc>)>, StoreError> {
-        let hide = if hidden.is_empty() {
-            String::new()
-        } else {
-            // Ids are numbers: safe to write into the statement.
-            let ids: Vec<String> = hidden.iter().map(|t| t.0.to_string()).collect();
-            format!(" AND (team_id IS NULL OR team_id NOT IN ({}))", ids.join(", "))
-        };
+        let hide = outside(hidden, "team_id");
         let rows = sqlx::query(&format!(
             "SELECT id, status, category, created_at FROM tickets WHERE email = $1 AND id <> $2{hide} \
              ORDER BY created_at DESC, id DESC LIMIT $3"

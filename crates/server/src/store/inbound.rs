@@ -79,6 +79,7 @@ impl Store {
     pub async fn blob_named(&self, hash: &ContentHash) -> Result<bool, StoreError> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n FROM (SELECT 1 AS hit FROM evidence WHERE sha256 = $1 \
+             UNION ALL SELECT 1 FROM evidence WHERE thumb_sha256 = $1 \
              UNION ALL SELECT 1 FROM tickets WHERE raw_sha256 = $1 \
              UNION ALL SELECT 1 FROM messages WHERE raw_sha256 = $1 \
              UNION ALL SELECT 1 FROM mail_aside WHERE raw_sha256 = $1) AS named",

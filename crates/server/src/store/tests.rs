@@ -776,7 +776,7 @@ async fn a_write_commits_all_its_rows_or_none() {
             "{}: rolled back",
             s.name
         );
-        assert!(s.store.attachments(id).await.unwrap().is_empty());
+        assert!(s.store.attachments(id, &[]).await.unwrap().is_empty());
         let mut tx = s.store.begin_write().await.unwrap();
         tx.add_customer_message(&message).await.unwrap();
         tx.commit().await.unwrap();

@@ -104,6 +104,24 @@ impl WriteTx {
         Ok(message)
     }
 
+    /// Every image with these bytes gets the thumbnail (`Ok`, its blob) or the reason there is none.
+    pub async fn set_thumbnail(&mut self, sha256: &str, made: Result<&str, &str>) -> Result<(), StoreError> {
+        let (thumb, error) = match made {
+            Ok(thumb) => (Some(thumb), None),
+            Err(why) => (None, Some(why)),
+        };
+        sqlx::query(
+            "UPDATE evidence SET thumb_sha256 = $1, thumb_error = $2 \
+             WHERE sha256 = $3 AND thumb_sha256 IS NULL AND thumb_error IS NULL",
+        )
+        .bind(thumb)
+        .bind(error)
+        .bind(sha256)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
     async fn touch(&mut self, id: TicketId, at: DateTime<Utc>) -> Result<(), StoreError> {
         sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
             .bind(ms(at))

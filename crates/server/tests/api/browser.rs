@@ -309,7 +309,7 @@ async fn a_complete_request_with_two_screenshots_in_italian() {
         screenshot(&c, "confirmation-it.png").await;
         assert_eq!(app.tickets().await, 1);
         assert!(app.app.store.messages(id).await.unwrap().is_empty(), "no second submission merged in");
-        let files = app.app.store.attachments(id).await.unwrap();
+        let files = app.app.store.attachments(id, &[]).await.unwrap();
         assert_eq!(files.len(), 2);
         let ticket = app.app.store.case(id).await.unwrap().unwrap();
         assert_eq!((ticket.language.as_str(), ticket.channel.as_str()), ("it", "web"));
@@ -592,8 +592,20 @@ async fn a_morning_at_the_desk(app: &TestApp) -> (String, String) {
         json!("Someone took over my account this morning and is writing to my contacts asking for money.");
     stolen.as_object_mut().unwrap().remove("transaction_id");
     stolen.as_object_mut().unwrap().remove("amount");
-    let (status, body) = read(app.post_json(&stolen).await).await;
+    // With a screenshot, and its thumbnail made as the job would.
+    let form = crate::helpers::form_of(&stolen).part(
+        "attachment",
+        crate::helpers::file(
+            "screenshot.png",
+            crate::helpers::image("large-png-3840x2160-exoplanet.png"),
+        ),
+    );
+    let (status, body) = read(app.post_form(form).await).await;
     assert_eq!(status, 201, "{body}");
+    sportello::jobs::thumbnails::Thumbnailer { app: app.app.clone() }
+        .pass()
+        .await
+        .unwrap();
     (
         body["case_number"].as_str().unwrap().to_owned(),
         body["status_url"].as_str().unwrap().to_owned(),
@@ -632,6 +644,12 @@ async fn an_agent_answers_the_most_urgent_case_and_the_customer_reads_it() {
         )
         .await;
         assert!(text_of(&c, ".timeline").await.contains("asking for money"));
+        until(
+            &c,
+            "the screenshot's thumbnail, loaded",
+            "(i => i && i.complete && i.naturalWidth === 320)(document.querySelector('.evidence img'))",
+        )
+        .await;
         // r: to the reply box.
         c.find(Locator::Css("body"))
             .await

@@ -236,6 +236,11 @@ impl TestApp {
     }
 
     /// Files in the blob store (temporary and retired ones aside).
+    /// Where the blob store keeps the bytes of `sha256` (hex).
+    pub fn blob_path(&self, sha256: &str) -> std::path::PathBuf {
+        self._dir.path().join("data/blobs").join(&sha256[..2]).join(sha256)
+    }
+
     pub fn blob_count(&self) -> usize {
         let root = self._dir.path().join("data/blobs");
         let Ok(dirs) = std::fs::read_dir(root) else { return 0 };
@@ -401,6 +406,12 @@ impl Visitor {
     pub fn set_cookie(&mut self, name: &str, value: &str) {
         self.cookies.retain(|(k, _)| k != name);
         self.cookies.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// GETs `path` as this visitor, for an answer that is not a page (a file, an image).
+    pub async fn fetch(&self, path: &str) -> reqwest::Response {
+        let request = self.prepare(self.client.get(format!("{}{path}", self.address)));
+        request.send().await.unwrap()
     }
 
     fn prepare(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {

@@ -408,7 +408,12 @@ async fn attachments_by_mail_pass_the_forms_rules_and_the_rest_is_named() {
             "Ecco gli screenshot.\n[attachment piccola.png: attachment_resolution]"
         );
         let id = stored(&app, &number.parse_case()).await.id;
-        assert_eq!(app.app.store.attachments(id).await.unwrap().len(), 1, "{}", app.backend);
+        assert_eq!(
+            app.app.store.attachments(id, &[]).await.unwrap().len(),
+            1,
+            "{}",
+            app.backend
+        );
     }
 }
 

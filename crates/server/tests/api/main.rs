@@ -15,3 +15,4 @@ mod openapi;
 mod pages;
 mod probing;
 mod status;
+mod thumbnails;

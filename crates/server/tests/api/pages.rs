@@ -188,7 +188,7 @@ async fn a_refused_form_comes_back_with_every_value_and_each_problem_beside_its_
         assert_eq!(ticket.email.as_str(), "mario.rossi@gmail.com");
         assert_eq!(ticket.channel.as_str(), "web");
         assert_eq!(ticket.language, "it");
-        let files = app.app.store.attachments(id).await.unwrap();
+        let files = app.app.store.attachments(id, &[]).await.unwrap();
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].filename, "large-png-3840x2160-exoplanet.png");
     }
@@ -212,7 +212,7 @@ async fn a_kept_file_cannot_be_claimed_by_another_browser() {
         assert!(app
             .app
             .store
-            .attachments(ticket_of(&page.location()))
+            .attachments(ticket_of(&page.location()), &[])
             .await
             .unwrap()
             .is_empty());
@@ -429,7 +429,7 @@ async fn adding_the_missing_information_puts_the_case_back_to_normal() {
             "{}",
             messages[0].body
         );
-        assert_eq!(app.app.store.attachments(id).await.unwrap().len(), 1);
+        assert_eq!(app.app.store.attachments(id, &[]).await.unwrap().len(), 1);
         let page = visitor.get(&page.location()).await;
         assert!(page.html.contains("role=\"status\""));
         assert!(page.text().contains("Ecco i dati della transazione."));

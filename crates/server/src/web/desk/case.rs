@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sportello_domain::case::Status;
@@ -13,11 +13,27 @@ use super::{Checked, DeskFrame};
 use crate::app::answer::{answer, Answer};
 use crate::app::change;
 use crate::app::credentials::Secret;
-use crate::app::desk_case::{desk_case, Entry};
+use crate::app::desk_case::{attachment, desk_case, Entry, Picture};
 use crate::web::error::AppError;
 use crate::web::extract::DeskAgent;
 use crate::web::pages::{html, moment, see_other, Tr};
 use crate::web::WebState;
+
+pub struct AttachmentView {
+    pub href: String,
+    /// The thumbnail's URL, once the job has made it.
+    pub thumb: Option<String>,
+    /// Why there is no thumbnail: being made, or none can be.
+    pub no_thumb: &'static str,
+    /// The thumbnail's size on the page (CSS pixels), so nothing moves as it loads.
+    pub width: u32,
+    pub height: u32,
+    pub name: String,
+    pub facts: String,
+}
+
+/// Thumbnails are shown at most this many CSS pixels on their longer side.
+const SHOWN: u32 = 160;
 
 pub struct EntryView {
     pub kind: &'static str,
@@ -63,7 +79,7 @@ struct CasePage {
     undeliverable: bool,
     phone: String,
     others: Vec<(String, String, String)>,
-    attachments: Vec<String>,
+    attachments: Vec<AttachmentView>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -299,23 +315,98 @@ pub async fn show(
             .attachments
             .iter()
             .map(|a| {
-                let editor = a
-                    .editor
-                    .as_deref()
-                    .map(|e| format!(" · {}", t.with("desk-edited-with", "editor", e)))
-                    .unwrap_or_default();
-                format!(
-                    "{} · {}×{} · {} KiB{editor}",
-                    a.filename,
-                    a.width,
-                    a.height,
-                    a.byte_len / 1024
-                )
+                let mut facts = vec![
+                    format!("{}×{}", a.width, a.height),
+                    format!("{} KiB", a.byte_len / 1024),
+                ];
+                if let Some(editor) = &a.editor {
+                    facts.push(t.with("desk-edited-with", "editor", editor));
+                }
+                if a.other_cases > 0 {
+                    facts.push(t.with("desk-repeated-in", "cases", a.other_cases.to_string()));
+                }
+                let href = format!("/desk/cases/{number}/files/{}", a.id);
+                let longer = a.width.max(a.height).max(1);
+                AttachmentView {
+                    thumb: a.thumb_sha256.as_ref().map(|_| format!("{href}/thumb")),
+                    no_thumb: if a.thumb_failed {
+                        "desk-thumb-none"
+                    } else {
+                        "desk-thumb-pending"
+                    },
+                    href,
+                    width: (u64::from(SHOWN) * u64::from(a.width) / u64::from(longer)).max(1) as u32,
+                    height: (u64::from(SHOWN) * u64::from(a.height) / u64::from(longer)).max(1) as u32,
+                    name: a.filename.clone(),
+                    facts: facts.join(" · "),
+                }
             })
             .collect(),
         number,
     };
     html(StatusCode::OK, &page, &me.prefs)
+}
+
+/// An attachment's original: always a download, never rendered in the desk's origin (a crafted
+/// file cannot run there), and sandboxed should a browser open it anyway.
+pub async fn original(State(state): State<WebState>, me: DeskAgent, Path((case, id)): Path<(String, i64)>) -> Response {
+    match attachment(&state.app, &me.principal, &case, id, Picture::Original).await {
+        Ok((record, bytes)) => {
+            let media = match record.kind.as_str() {
+                "jpeg" => "image/jpeg",
+                "png" => "image/png",
+                "gif" => "image/gif",
+                _ => "application/octet-stream",
+            };
+            let name: String = record
+                .filename
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            (
+                [
+                    (header::CONTENT_TYPE, media.to_owned()),
+                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+                    (
+                        header::CONTENT_SECURITY_POLICY,
+                        "sandbox; default-src 'none'".to_owned(),
+                    ),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+                    (header::CACHE_CONTROL, "private, no-store".to_owned()),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+/// The thumbnail the job made (404 until it has).
+pub async fn thumbnail(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path((case, id)): Path<(String, i64)>,
+) -> Response {
+    match attachment(&state.app, &me.principal, &case, id, Picture::Thumbnail).await {
+        Ok((_, bytes)) => (
+            [
+                (header::CONTENT_TYPE, "image/jpeg"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                // Made once from bytes that never change: the same URL is the same picture.
+                (header::CACHE_CONTROL, "private, max-age=86400"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
 }
 
 fn back(case: &str, done: &str) -> Response {

@@ -46,6 +46,8 @@ pub fn router() -> Router<WebState> {
         .route("/desk/profile/totp/off", post(profile::totp_off))
         .route("/desk/profile/tokens", post(profile::new_token))
         .route("/desk/profile/tokens/{token}/revoke", post(profile::revoke))
+        .route("/desk/cases/{case}/files/{file}", get(case::original))
+        .route("/desk/cases/{case}/files/{file}/thumb", get(case::thumbnail))
         .route("/desk/cases/{case}/reply", post(case::reply))
         .route("/desk/cases/{case}/status", post(case::status))
         .route("/desk/cases/{case}/priority", post(case::priority))

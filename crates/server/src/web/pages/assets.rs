@@ -42,10 +42,13 @@ pub(super) async fn asset(Path(file): Path<String>) -> Response {
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
                        connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// The security headers every response carries (pages, API and assets alike).
+/// The security headers every response carries (pages, API and assets alike). A response that
+/// set a stricter policy of its own (a file served as a sandboxed download) keeps it.
 pub fn secure(response: &mut Response) {
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CSP));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     // Status links carry their token in the query: never send it on.
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
