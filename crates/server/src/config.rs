@@ -74,6 +74,10 @@ pub struct SettingsArgs {
     /// Every agent must sign in with an authenticator app's code: `true` or `false` [default: false].
     #[arg(long, env = "SPORTELLO_REQUIRE_TOTP", value_name = "BOOL")]
     pub require_totp: Option<String>,
+    /// How long an agent's reply waits before it goes, to be undone; `0s` sends at once
+    /// [default: 10s].
+    #[arg(long, env = "SPORTELLO_REPLY_UNDO_DELAY", value_name = "DURATION")]
+    pub reply_undo_delay: Option<String>,
 }
 
 /// The same settings as keys of `sportello.toml`.
@@ -98,6 +102,7 @@ struct FileSettings {
     header_timeout: Option<String>,
     blob_grace: Option<String>,
     require_totp: Option<bool>,
+    reply_undo_delay: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +128,8 @@ pub struct Settings {
     pub blob_grace: Duration,
     /// SPEC §6: the admin says every agent needs a second factor.
     pub require_totp: bool,
+    /// SPEC §7: a reply is held this long before it goes (zero: sent at once).
+    pub reply_undo_delay: Duration,
 }
 
 impl Settings {
@@ -188,6 +195,11 @@ impl Settings {
         let mail_give_up = duration(&args.mail_give_up, file.mail_give_up, "2d", "mail_give_up")?;
         let header_timeout = duration(&args.header_timeout, file.header_timeout, "10s", "header_timeout")?;
         let blob_grace = duration(&args.blob_grace, file.blob_grace, "24h", "blob_grace")?;
+        let reply_undo_delay = match pick(&args.reply_undo_delay, file.reply_undo_delay) {
+            Some(text) if matches!(text.trim(), "0" | "0s") => Duration::ZERO,
+            Some(text) => parse_duration(&text).context("reply_undo_delay")?,
+            None => Duration::from_secs(10),
+        };
         let trusted_proxies = pick(&args.trusted_proxies, file.trusted_proxies)
             .map(|text| parse_networks(&text))
             .transpose()
@@ -239,6 +251,7 @@ impl Settings {
             header_timeout,
             blob_grace,
             require_totp,
+            reply_undo_delay,
         })
     }
 }

@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::jobs::blobs::BlobSweeper;
 use crate::jobs::delivery::{Delivery, BATCH};
 use crate::jobs::mailbox::MailboxPoller;
+use crate::jobs::replies::HeldReplies;
 use crate::jobs::sla::SlaWatcher;
 use crate::jobs::thumbnails::Thumbnailer;
 use crate::mail::ids::MailIds;
@@ -107,6 +108,10 @@ impl Application {
             app: App::clone(&self.state.app),
         }
         .run();
+        let replies = HeldReplies {
+            app: App::clone(&self.state.app),
+        }
+        .run();
         let thumbnails = Thumbnailer {
             app: App::clone(&self.state.app),
         }
@@ -125,6 +130,7 @@ impl Application {
             () = blobs => Ok(()),
             () = watcher => Ok(()),
             () = thumbnails => Ok(()),
+            () = replies => Ok(()),
         }
     }
 
@@ -195,6 +201,7 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
             support_address: settings.support_address.clone(),
             mail_category,
             require_totp: settings.require_totp,
+            reply_undo_delay: chrono::Duration::from_std(settings.reply_undo_delay).unwrap_or(chrono::Duration::MAX),
         }),
         mail_ids: MailIds::new(message_ids, &settings.support_address),
         clock,

@@ -43,6 +43,13 @@
     else if (e.key === "?") { alert("j / k: move · Enter: open · r: reply · n: note · a: take · /: filters"); }
   });
 
+  // A held reply (SPEC §7): once its time has passed, reload to show it sent (or the undo gone).
+  var held = document.querySelector("form.undo[data-until]");
+  if (held) {
+    var wait = Date.parse(held.getAttribute("data-until")) - Date.now();
+    if (wait > -5000) setTimeout(function () { location.reload(); }, Math.max(wait, 0) + 1500);
+  }
+
   var queue = document.querySelector("[data-queue]");
   if (!queue || !window.fetch || !window.DOMParser) return;
   var refresh = function () {

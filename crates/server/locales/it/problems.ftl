@@ -58,3 +58,4 @@ conflict-email_taken = Esiste già un agente con questa e-mail.
 conflict-not_a_category = "{ $category }" non è una categoria del catalogo.
 conflict-not_a_subcategory = "{ $subcategory }" non è una sottocategoria di "{ $category }".
 conflict-no_authenticator_pending = Nessun autenticatore in configurazione: ricomincia dal tuo profilo.
+conflict-not_held = Questa risposta non è più in attesa: è già partita, o è stata annullata.

@@ -2,6 +2,9 @@
 //! first one recorded as the first response, optionally leaving the case waiting on the customer —
 //! or an internal note. One transaction: the message, its audit row, the status it moves the case
 //! to, and the mail. The same idempotency key twice writes and sends once.
+//!
+//! A reply is held for `reply_undo_delay` first (SPEC §7): written, seen by its agent with an
+//! "undo", and sent by [`send_held`] once the time has come — unless [`undo`] took it back.
 
 use chrono::{DateTime, Utc};
 use sportello_domain::access::Principal;
@@ -33,6 +36,8 @@ pub struct Answered {
     pub message: Option<MessageId>,
     /// The key was used before: nothing new was written or sent.
     pub repeated: bool,
+    /// A reply waits until then, to be undone; `None`: it went at once (or is a note).
+    pub held_until: Option<DateTime<Utc>>,
 }
 
 /// Longest reply or note accepted.
@@ -94,6 +99,8 @@ async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, acti
         return Err(Error::Conflict(Conflict::CaseIs(c.status)));
     }
     let now = app.clock.now();
+    let delay = app.settings.reply_undo_delay;
+    let held = (action == Action::CaseReply && delay > chrono::Duration::zero()).then(|| now + delay);
     let mut tx = app.store.begin_write().await?;
     // Keys are the agent's own: another agent's key never collides with theirs.
     let key = a.idempotency_key.as_ref().map(|k| format!("agent-{}:{k}", agent.0));
@@ -105,37 +112,120 @@ async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, acti
             public: a.public,
             idempotency_key: key,
             at: now,
+            held: held.map(|until| (until, a.wait_for_customer)),
         })
         .await?
     else {
         return Ok(Answered {
             message: None,
             repeated: true,
+            held_until: None,
         });
     };
     tx.audit(&AuditEntry::case(now, Some(agent), action, c.id).change(None::<&str>, Some(message.get())))
         .await?;
-    if a.public {
-        tx.first_response(c.id, now).await?;
-        mail_reply(app, &mut tx, access, who, body, message, now).await?;
-        let to = if a.wait_for_customer {
-            Status::PendingCustomer
-        } else {
-            match c.status {
-                Status::New | Status::NeedsInfo => Status::Open,
-                other => other,
-            }
-        };
-        move_to(app, &mut tx, access, who, to, now).await?;
-    } else {
+    if !a.public {
         mail_mentions(app, &mut tx, access, who, body, message, now).await?;
+    } else if held.is_none() {
+        send(app, &mut tx, access, who, body, message, a.wait_for_customer, now).await?;
     }
     tx.commit().await?;
     app.outbox_wake.notify_one();
     Ok(Answered {
         message: Some(message),
         repeated: false,
+        held_until: held,
     })
+}
+
+/// What a public reply does as it goes: the mail, the first response, the status it leaves the
+/// case in (waiting on the customer, or open). A case that ended meanwhile keeps its status.
+#[allow(clippy::too_many_arguments)]
+async fn send(
+    app: &App,
+    tx: &mut WriteTx,
+    access: &StaffAccess,
+    who: &Principal,
+    body: &str,
+    message: MessageId,
+    wait_for_customer: bool,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let c = access.case();
+    tx.first_response(c.id, now).await?;
+    mail_reply(app, tx, access, who, body, message, now).await?;
+    let to = if wait_for_customer {
+        Status::PendingCustomer
+    } else {
+        match c.status {
+            Status::New | Status::NeedsInfo => Status::Open,
+            other => other,
+        }
+    };
+    if c.status.can_become(to) {
+        move_to(app, tx, access, who, to, now).await?;
+    }
+    Ok(())
+}
+
+/// Sends the held replies whose time has come, each once however many instances run (the
+/// release is the claim); how many went.
+pub async fn send_held(app: &App) -> Result<usize, Error> {
+    let now = app.clock.now();
+    let prefix = app.catalog.case_prefix();
+    let mut sent = 0;
+    for (message, ticket, agent) in app.store.held_due(now, 50).await? {
+        let Ok(number) = ticket.number(prefix) else { continue };
+        // The case as it is now, read as the system (its agent may have lost access since: the
+        // reply was theirs to write when they wrote it).
+        let access = staff(app, &Principal::System, &number.to_string(), Intent::Read).await?;
+        let who = match app.store.agent(agent).await? {
+            Some(record) => super::access::as_agent(&record, sportello_domain::access::Scope::Write),
+            None => Principal::System,
+        };
+        let mut tx = app.store.begin_write().await?;
+        let Some(held) = tx.release(message, now).await? else {
+            continue;
+        };
+        send(app, &mut tx, &access, &who, &held.body, message, held.then_wait, now).await?;
+        tx.commit().await?;
+        sent += 1;
+    }
+    if sent > 0 {
+        app.outbox_wake.notify_one();
+    }
+    Ok(sent)
+}
+
+/// The draft a reply undone by `who` on the case they read (`access`) left behind.
+pub async fn undone_draft(
+    app: &App,
+    who: &Principal,
+    access: &StaffAccess,
+    message: MessageId,
+) -> Result<Option<String>, Error> {
+    let Some(agent) = who.agent() else { return Ok(None) };
+    Ok(app.store.undone_reply(access.case().id, message, agent).await?)
+}
+
+/// Takes back the agent's own reply while it is held: nothing is sent, the text comes back as a
+/// draft; [`Conflict::NotHeld`] once it has gone.
+pub async fn undo(app: &App, who: &Principal, case: &str, message: MessageId) -> Result<String, Error> {
+    let access = staff(app, who, case, Intent::Work).await?;
+    let agent = who.agent().ok_or(Error::Forbidden)?;
+    let c = access.case();
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    let body = tx
+        .withdraw(c.id, message, agent, now)
+        .await?
+        .ok_or(Error::Conflict(Conflict::NotHeld))?;
+    tx.audit(
+        &AuditEntry::case(now, Some(agent), Action::CaseReplyUndone, c.id).change(Some(message.get()), None::<&str>),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(body)
 }
 
 /// The names a note mentions: every `@word` (letters, digits, `.`, `_`, `-`), lower-cased.

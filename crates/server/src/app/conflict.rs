@@ -37,6 +37,8 @@ pub enum Conflict {
         subcategory: String,
     },
     NoAuthenticatorPending,
+    /// The reply is no longer held: it has gone, or was undone.
+    NotHeld,
 }
 
 impl Conflict {
@@ -60,6 +62,7 @@ impl Conflict {
             Conflict::NotACategory(_) => "not_a_category",
             Conflict::NotASubcategory { .. } => "not_a_subcategory",
             Conflict::NoAuthenticatorPending => "no_authenticator_pending",
+            Conflict::NotHeld => "not_held",
         }
     }
 
@@ -109,6 +112,7 @@ impl Conflict {
                 subcategory: s(),
             },
             Conflict::NoAuthenticatorPending,
+            Conflict::NotHeld,
         ]
     }
 }

@@ -52,6 +52,8 @@ pub struct AppSettings {
     pub mail_category: (String, String),
     /// Every agent must set up an authenticator before working (SPEC §6).
     pub require_totp: bool,
+    /// SPEC §7: how long a reply is held, to be undone, before it goes (zero: at once).
+    pub reply_undo_delay: chrono::Duration,
 }
 
 /// The one error of the use cases. The web layer turns it into the SPEC's answers.

@@ -104,7 +104,8 @@ pub async fn case_status(app: &App, access: &CustomerAccess) -> Result<CaseStatu
         .messages(access.id())
         .await?
         .into_iter()
-        .filter(|m| m.public)
+        // A reply still held may yet be undone: the customer sees it once it has gone.
+        .filter(|m| m.public && m.held_until.is_none())
         .map(|m| StatusMessage {
             attachments: files_of(Some(m.id)),
             author: m.author,

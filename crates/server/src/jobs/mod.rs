@@ -3,5 +3,6 @@
 pub mod blobs;
 pub mod delivery;
 pub mod mailbox;
+pub mod replies;
 pub mod sla;
 pub mod thumbnails;

@@ -82,6 +82,8 @@ pub struct MessageRecord {
     pub created_at: DateTime<Utc>,
     /// The agent who wrote a reply or note, with their name.
     pub agent: Option<(AgentId, String)>,
+    /// A reply still held, to be undone, until then (SPEC §7): not sent, not shown to the customer.
+    pub held_until: Option<DateTime<Utc>>,
 }
 
 /// An attachment as the customer sees it listed on the status page.
@@ -227,8 +229,9 @@ impl Store {
 
     pub async fn messages(&self, id: TicketId) -> Result<Vec<MessageRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT m.id, m.author, m.sender, m.body, m.public, m.created_at, m.agent_id, g.name AS agent_name \
-             FROM messages m LEFT JOIN agents g ON g.id = m.agent_id WHERE m.ticket_id = $1 ORDER BY m.id",
+            "SELECT m.id, m.author, m.sender, m.body, m.public, m.created_at, m.agent_id, m.held_until, \
+             g.name AS agent_name FROM messages m LEFT JOIN agents g ON g.id = m.agent_id \
+             WHERE m.ticket_id = $1 AND m.withdrawn_at IS NULL ORDER BY m.id",
         )
         .bind(id.0)
         .fetch_all(&self.reads)
@@ -247,6 +250,7 @@ impl Store {
                         (Some(id), Some(name)) => Some((AgentId(id), name)),
                         _ => None,
                     },
+                    held_until: c.opt_time("held_until")?,
                 })
             })
             .collect()
@@ -278,6 +282,50 @@ impl Store {
         .fetch_optional(&self.reads)
         .await?;
         row.as_ref().map(attachment_of).transpose()
+    }
+
+    /// The text of a reply `agent` undid on `ticket`: the draft it goes back to.
+    pub async fn undone_reply(
+        &self,
+        ticket: TicketId,
+        message: MessageId,
+        agent: AgentId,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT body FROM messages WHERE id = $1 AND ticket_id = $2 AND agent_id = $3 AND withdrawn_at IS NOT NULL",
+        )
+        .bind(message.get())
+        .bind(ticket.get())
+        .bind(agent.0)
+        .fetch_optional(&self.reads)
+        .await?;
+        row.map(|r| Columns(&r).text("body")).transpose()
+    }
+
+    /// Held replies whose time has come (at `now`), oldest first.
+    pub async fn held_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<(MessageId, TicketId, AgentId)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, ticket_id, agent_id FROM messages WHERE held_until IS NOT NULL AND held_until <= $1 AND withdrawn_at IS NULL \
+             ORDER BY held_until, id LIMIT $2",
+        )
+        .bind(super::columns::ms(now))
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let c = Columns(r);
+                Ok((
+                    MessageId(c.i64("id")?),
+                    TicketId(c.i64("ticket_id")?),
+                    AgentId(c.i64("agent_id")?),
+                ))
+            })
+            .collect()
     }
 
     /// Images still without a thumbnail (or a reason there is none), oldest first, one per blob.

@@ -124,6 +124,13 @@ impl From<i64> for TicketId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MessageId(i64);
 
+/// A message's id as a URL names it; whether there is such a message is for the store to say.
+impl From<i64> for MessageId {
+    fn from(id: i64) -> MessageId {
+        MessageId(id)
+    }
+}
+
 impl MessageId {
     pub fn get(self) -> i64 {
         self.0

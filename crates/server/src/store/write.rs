@@ -46,6 +46,18 @@ pub struct AgentMessage {
     /// The same key twice writes one message.
     pub idempotency_key: Option<String>,
     pub at: DateTime<Utc>,
+    /// A reply held until then, to be undone (SPEC §7); "reply and wait" goes with it.
+    pub held: Option<(DateTime<Utc>, bool)>,
+}
+
+/// A held reply whose time has come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldReply {
+    pub message: MessageId,
+    pub ticket: TicketId,
+    pub agent: AgentId,
+    pub body: String,
+    pub then_wait: bool,
 }
 
 /// Who works a case: an agent, a team, both or neither.
@@ -254,9 +266,9 @@ impl WriteTx {
     /// double submit: the first one stands).
     pub async fn add_agent_message(&mut self, m: &AgentMessage) -> Result<Option<MessageId>, StoreError> {
         let row = sqlx::query(
-            "INSERT INTO messages (ticket_id, author, body, public, created_at, agent_id, idempotency_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL \
-             DO NOTHING RETURNING id",
+            "INSERT INTO messages (ticket_id, author, body, public, created_at, agent_id, idempotency_key, \
+             held_until, then_wait) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id",
         )
         .bind(m.ticket.get())
         .bind(Author::Agent.as_str())
@@ -265,12 +277,60 @@ impl WriteTx {
         .bind(ms(m.at))
         .bind(m.agent.0)
         .bind(&m.idempotency_key)
+        .bind(m.held.map(|(until, _)| ms(until)))
+        .bind(i64::from(m.held.is_some_and(|(_, wait)| wait)))
         .fetch_optional(self.conn())
         .await?;
         let Some(row) = row else { return Ok(None) };
         let id = MessageId(Columns(&row).i64("id")?);
         self.touch(m.ticket, m.at).await?;
         Ok(Some(id))
+    }
+
+    /// Takes a held reply whose time has come to send it: `None` if it was undone or another
+    /// instance took it first (the update is the claim).
+    pub async fn release(&mut self, message: MessageId, now: DateTime<Utc>) -> Result<Option<HeldReply>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE messages SET held_until = NULL WHERE id = $1 AND held_until IS NOT NULL AND held_until <= $2 \
+             AND withdrawn_at IS NULL RETURNING ticket_id, agent_id, body, then_wait",
+        )
+        .bind(message.get())
+        .bind(ms(now))
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|r| {
+            let c = Columns(&r);
+            Ok(HeldReply {
+                message,
+                ticket: TicketId(c.i64("ticket_id")?),
+                agent: AgentId(c.i64("agent_id")?),
+                body: c.text("body")?,
+                then_wait: c.flag("then_wait")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Undoes `agent`'s reply on `ticket` while it is still held: its text, or `None` if it has
+    /// gone (or was never theirs, or was undone already).
+    pub async fn withdraw(
+        &mut self,
+        ticket: TicketId,
+        message: MessageId,
+        agent: AgentId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE messages SET withdrawn_at = $1 WHERE id = $2 AND ticket_id = $3 AND agent_id = $4 \
+             AND held_until IS NOT NULL AND held_until > $1 AND withdrawn_at IS NULL RETURNING body",
+        )
+        .bind(ms(now))
+        .bind(message.get())
+        .bind(ticket.get())
+        .bind(agent.0)
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|r| Columns(&r).text("body")).transpose()
     }
 
     /// Another category and sub-category, with the due times they give (counted from the

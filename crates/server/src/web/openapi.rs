@@ -31,6 +31,7 @@ use super::WebState;
         super::tickets::list,
         super::tickets::show,
         super::tickets::reply,
+        super::tickets::undo,
         super::tickets::note,
         super::tickets::status,
         super::tickets::priority,

@@ -31,6 +31,7 @@ pub fn router() -> Router<WebState> {
         .route("/api/v1/tickets", get(list))
         .route("/api/v1/tickets/{case}", get(show))
         .route("/api/v1/tickets/{case}/reply", post(reply))
+        .route("/api/v1/tickets/{case}/replies/{message}/undo", post(undo))
         .route("/api/v1/tickets/{case}/notes", post(note))
         .route("/api/v1/tickets/{case}/status", post(status))
         .route("/api/v1/tickets/{case}/priority", post(priority))
@@ -141,6 +142,9 @@ pub struct TimelineEntry {
     pub old_value: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_value: Option<String>,
+    /// A reply still held (SPEC §7): not sent until then, and its agent may undo it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -203,6 +207,7 @@ pub(crate) async fn show(
                 action: None,
                 old_value: None,
                 new_value: None,
+                held_until: None,
             },
             Entry::Message(m) => TimelineEntry {
                 id: format!("message-{}", m.id.get()),
@@ -221,6 +226,7 @@ pub(crate) async fn show(
                 action: None,
                 old_value: None,
                 new_value: None,
+                held_until: m.held_until,
             },
             Entry::Event(a) => TimelineEntry {
                 id: format!("event-{}", a.id),
@@ -240,6 +246,7 @@ pub(crate) async fn show(
                 action: Some(a.entry.action.as_str()),
                 old_value: a.entry.old_value.clone(),
                 new_value: a.entry.new_value.clone(),
+                held_until: None,
             },
         })
         .collect();
@@ -308,6 +315,10 @@ pub(crate) struct Written {
     message_id: Option<i64>,
     /// The `Idempotency-Key` was used before: nothing new was written or sent.
     repeated: bool,
+    /// A reply waits until then before it goes (`reply_undo_delay`); until then
+    /// `POST /api/v1/tickets/{case}/replies/{message_id}/undo` takes it back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held_until: Option<DateTime<Utc>>,
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
@@ -336,6 +347,7 @@ fn written(done: crate::app::answer::Answered) -> Response {
     let body = Written {
         message_id: done.message.map(|m| m.get()),
         repeated: done.repeated,
+        held_until: done.held_until,
     };
     (status, Json(body)).into_response()
 }
@@ -349,7 +361,7 @@ async fn write(state: &WebState, who: &ApiAgent, case: &str, a: Answer) -> Resul
     params(("case" = String, Path, description = "The case number, e.g. WA0000000013")),
     request_body = ReplyBody,
     security(("bearer" = [])),
-    responses((status = 201, description = "Written, and mailed to the customer", body = Written), (status = 200, description = "The Idempotency-Key was used before: nothing new was sent", body = Written), (status = 401, description = "No credentials, or no longer good ones"), (status = 404, description = "No such case, or one the caller may not see (the same answer)"), (status = 403, description = "A read token, or a session without the CSRF header"), (status = 409, description = "Not possible in the state the case is in"), (status = 422, description = "A field breaks a rule (SPEC §3.1's body)")))]
+    responses((status = 201, description = "Written; mailed to the customer at once, or at `held_until` unless undone before", body = Written), (status = 200, description = "The Idempotency-Key was used before: nothing new was sent", body = Written), (status = 401, description = "No credentials, or no longer good ones"), (status = 404, description = "No such case, or one the caller may not see (the same answer)"), (status = 403, description = "A read token, or a session without the CSRF header"), (status = 409, description = "Not possible in the state the case is in"), (status = 422, description = "A field breaks a rule (SPEC §3.1's body)")))]
 pub(crate) async fn reply(
     State(state): State<WebState>,
     who: ApiAgent,
@@ -571,6 +583,28 @@ pub(crate) async fn merge(
 ) -> Result<Json<Changed>, AppError> {
     let changed = change::merge(&state.app, &who.principal, &case, &body.into).await?;
     Ok(Json(Changed { changed }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Undone {
+    /// The reply's text, to edit and send again.
+    draft: String,
+}
+
+#[utoipa::path(operation_id = "tickets_undo_reply", post, path = "/api/v1/tickets/{case}/replies/{message}/undo", tag = "agents",
+    params(("case" = String, Path, description = "The case number"), ("message" = i64, Path, description = "The held reply's `message_id`")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Taken back: nothing was sent", body = Undone),
+        (status = 401, description = "No credentials"), (status = 403, description = "A read token"),
+        (status = 404, description = "No such case, or one the caller may not see"),
+        (status = 409, description = "`not_held`: the reply has gone, or is not the caller's to undo")))]
+pub(crate) async fn undo(
+    State(state): State<WebState>,
+    who: ApiAgent,
+    Path((case, message)): Path<(String, i64)>,
+) -> Result<Json<Undone>, AppError> {
+    let draft = crate::app::answer::undo(&state.app, &who.principal, &case, message.into()).await?;
+    Ok(Json(Undone { draft }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

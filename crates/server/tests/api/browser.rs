@@ -129,12 +129,21 @@ where
     F: FnOnce(Client, Arc<TestApp>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    with_options(javascript, width, Options::default(), test).await;
+}
+
+/// As [`with_phone`], the server started with `options`.
+async fn with_options<F, Fut>(javascript: bool, width: u32, options: Options, test: F)
+where
+    F: FnOnce(Client, Arc<TestApp>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     if !browser_available() {
         return;
     }
     let _turn = ONE_AT_A_TIME.lock().await;
     // Held here as well: the server lives until the browser is closed, whatever the test keeps.
-    let app = Arc::new(spawn_app(Backend::Sqlite, Options::default()).await);
+    let app = Arc::new(spawn_app(Backend::Sqlite, options).await);
     let (mut driver, client) = start(javascript, width).await;
     let run = tokio::spawn(test(client.clone(), Arc::clone(&app)));
     let abort = run.abort_handle();
@@ -685,6 +694,44 @@ async fn an_agent_answers_the_most_urgent_case_and_the_customer_reads_it() {
         let id = TicketId::from(urgent[2..11].parse::<i64>().unwrap());
         let case = app.app.store.case(id).await.unwrap().unwrap();
         assert!(case.first_response_at.is_some());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn undo_takes_a_reply_back_into_the_box_and_a_reply_let_go_is_sent() {
+    let options = Options {
+        reply_undo_delay: Duration::from_secs(3),
+        ..Options::default()
+    };
+    with_options(true, 1280, options, |c, app| async move {
+        let (urgent, _) = a_morning_at_the_desk(&app).await;
+        sign_in_as_giulia(&c, &app).await;
+        c.goto(&format!("{}/desk/cases/{urgent}", app.address)).await.unwrap();
+        type_into(&c, "body", "Wrong customer, wrong words").await;
+        press(&c, "button[value=reply]").await;
+        until(&c, "the held reply with its undo", "document.querySelector('form.undo button')").await;
+        screenshot(&c, "desk-undo-1280.png").await;
+        press(&c, "form.undo button").await;
+        until(&c, "the draft back in the box", "document.getElementById('body').value === 'Wrong customer, wrong words'").await;
+        let shown = c
+            .execute(
+                "return Array.from(document.querySelectorAll('.timeline article')).map(a => a.innerText).join(' ')",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert!(!shown.as_str().unwrap().contains("wrong words"), "{shown}");
+        // Edited and let go: the page reloads once the hold is over, and the reply has gone.
+        type_into(&c, "body", "Hello Luca, the account is locked now.").await;
+        press(&c, "button[value=reply]").await;
+        until(&c, "the held reply", "document.querySelector('form.undo')").await;
+        until(&c, "the reply sent, its undo gone", "!document.querySelector('form.undo') && document.querySelector('.timeline').innerText.includes('the account is locked now')").await;
+        let id = TicketId::from(urgent[2..11].parse::<i64>().unwrap());
+        let case = app.app.store.case(id).await.unwrap().unwrap();
+        assert!(case.first_response_at.is_some(), "sent by the server's own job");
+        let bodies: Vec<String> = app.app.store.messages(id).await.unwrap().into_iter().map(|m| m.body).collect();
+        assert!(!bodies.iter().any(|b| b.contains("wrong words")), "{bodies:?}");
     })
     .await;
 }

@@ -81,6 +81,8 @@ pub struct Options {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Every agent needs an authenticator (SPEC §6).
     pub require_totp: bool,
+    /// SPEC §7's reply hold; the tests send at once unless they test the hold.
+    pub reply_undo_delay: std::time::Duration,
 }
 
 pub async fn backends_with(options: Options) -> Vec<TestApp> {
@@ -133,6 +135,7 @@ pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
         header_timeout: std::time::Duration::from_secs(10),
         blob_grace: std::time::Duration::from_secs(86_400),
         require_totp: options.require_totp,
+        reply_undo_delay: options.reply_undo_delay,
     };
     let application = Application::build_with_clock(settings, options.clock.unwrap_or_default())
         .await
@@ -326,6 +329,19 @@ impl Page {
     }
 
     /// An attribute of the element with `id`.
+    /// An attribute of the first element `css` selects.
+    pub fn attr_of(&self, css: &str, name: &str) -> Option<String> {
+        let selector = scraper::Selector::parse(css).unwrap();
+        let document = self.document();
+        let found = document
+            .select(&selector)
+            .next()?
+            .value()
+            .attr(name)
+            .map(ToOwned::to_owned);
+        found
+    }
+
     pub fn attr(&self, id: &str, name: &str) -> Option<String> {
         let document = self.document();
         by_id(&document, id)?.value().attr(name).map(ToOwned::to_owned)

@@ -16,3 +16,4 @@ mod pages;
 mod probing;
 mod status;
 mod thumbnails;
+mod undo;

@@ -10,10 +10,11 @@ use sportello_domain::triage::Priority;
 
 use super::queue::{time_left, Choice};
 use super::{Checked, DeskFrame};
-use crate::app::answer::{answer, Answer};
+use crate::app::answer::{self, answer, Answer};
 use crate::app::change;
 use crate::app::credentials::Secret;
 use crate::app::desk_case::{attachment, desk_case, Entry, Picture};
+use crate::store::MessageId;
 use crate::web::error::AppError;
 use crate::web::extract::DeskAgent;
 use crate::web::pages::{html, moment, see_other, Tr};
@@ -36,6 +37,9 @@ pub struct AttachmentView {
 const SHOWN: u32 = 160;
 
 pub struct EntryView {
+    /// A held reply of the reader's: the form that undoes it, when it goes (in words, and as
+    /// RFC 3339 for the script that reloads the page then).
+    pub undo: Option<(String, String, String)>,
     pub kind: &'static str,
     pub who: String,
     pub at: String,
@@ -47,6 +51,7 @@ pub struct EntryView {
 #[template(path = "desk/case.html")]
 struct CasePage {
     frame: DeskFrame,
+    draft: String,
     number: String,
     category: String,
     priority: String,
@@ -85,6 +90,8 @@ struct CasePage {
 #[derive(Debug, Default, Deserialize)]
 pub struct Done {
     done: Option<String>,
+    /// A reply just undone: its text goes back into the reply box.
+    draft: Option<i64>,
 }
 
 /// An event of the timeline in words: statuses and priorities by their labels, assignments by
@@ -132,6 +139,14 @@ pub async fn show(
         Ok(v) => v,
         Err(e) => return AppError::from_app(e, me.prefs.t.lang()).into_response(),
     };
+    let draft = match done.draft {
+        Some(id) => answer::undone_draft(&state.app, &me.principal, &view.access, MessageId::from(id))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     let t = &me.prefs.t;
     let now = state.app.clock.now();
     let lang = me.prefs.code();
@@ -149,6 +164,7 @@ pub async fn show(
         .iter()
         .map(|e| match e {
             Entry::Request { body, at } => EntryView {
+                undo: None,
                 kind: "customer",
                 who: c.name.clone().unwrap_or_else(|| c.email.to_string()),
                 at: moment(t, *at, now, me.prefs.tz),
@@ -156,6 +172,16 @@ pub async fn show(
                 body: body.clone(),
             },
             Entry::Message(m) => EntryView {
+                undo: m
+                    .held_until
+                    .filter(|_| m.agent.as_ref().map(|(id, _)| *id) == Some(me.agent.id))
+                    .map(|until| {
+                        (
+                            format!("/desk/cases/{number}/replies/{}/undo", m.id.get()),
+                            t.with("desk-held-until", "when", moment(t, until, now, me.prefs.tz)),
+                            until.to_rfc3339(),
+                        )
+                    }),
                 kind: match (m.author, m.public) {
                     (sportello_domain::case::Author::Customer, _) => "customer",
                     (_, true) => "reply",
@@ -173,6 +199,7 @@ pub async fn show(
                 body: m.body.clone(),
             },
             Entry::Event(a) => EntryView {
+                undo: None,
                 kind: "event",
                 who: a.actor_name.clone().unwrap_or_else(|| t.msg("desk-system")),
                 at: moment(t, a.entry.at, now, me.prefs.tz),
@@ -343,6 +370,7 @@ pub async fn show(
             })
             .collect(),
         number,
+        draft,
     };
     html(StatusCode::OK, &page, &me.prefs)
 }
@@ -427,7 +455,21 @@ pub async fn reply(
         idempotency_key: form.text("key").filter(|k| !k.is_empty()).map(ToOwned::to_owned),
     };
     match answer(&state.app, &me.principal, &case, a).await {
+        Ok(answered) if answered.held_until.is_some() => back(&case, "held"),
         Ok(_) => back(&case, if public { "reply" } else { "note" }),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+/// "Undo" on a held reply: nothing is sent, and its text is back in the reply box.
+pub async fn undo(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path((case, message)): Path<(String, i64)>,
+    _checked: Checked,
+) -> Response {
+    match answer::undo(&state.app, &me.principal, &case, MessageId::from(message)).await {
+        Ok(_) => see_other(&format!("/desk/cases/{case}?done=undone&draft={message}#reply")),
         Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
     }
 }
