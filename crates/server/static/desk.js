@@ -50,6 +50,28 @@
     if (wait > -5000) setTimeout(function () { location.reload(); }, Math.max(wait, 0) + 1500);
   }
 
+  // Who else has this case open (SPEC §7): the page says it is here every 5 s while visible, and
+  // shows the others the answer names.
+  var viewers = document.querySelector("[data-viewers]");
+  if (viewers && window.fetch) {
+    var label = viewers.firstChild ? viewers.firstChild.textContent : "";
+    setInterval(function () {
+      if (document.visibilityState !== "visible") return;
+      fetch(viewers.getAttribute("data-viewers"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          if (!body) return;
+          var names = body.others.join(", ");
+          viewers.hidden = names === "";
+          viewers.textContent = label;
+          var strong = document.createElement("strong");
+          strong.textContent = names;
+          viewers.appendChild(strong);
+        })
+        .catch(function () {});
+    }, 5000);
+  }
+
   var queue = document.querySelector("[data-queue]");
   if (!queue || !window.fetch || !window.DOMParser) return;
   var refresh = function () {

@@ -59,3 +59,4 @@ conflict-not_a_category = "{ $category }" is not a category of the catalog.
 conflict-not_a_subcategory = "{ $subcategory }" is not a sub-category of "{ $category }".
 conflict-no_authenticator_pending = No authenticator is being set up: start again from your profile.
 conflict-not_held = This reply is no longer held: it has gone, or was undone already.
+conflict-newer_entry = Something new arrived on the case while you wrote: read it, then send again or edit.

@@ -340,3 +340,4 @@ desk-held-until = sending { $when }
 desk-undo = Undo
 desk-done-held = Reply written: it goes in a few seconds, unless you undo it.
 desk-done-undone = Nothing was sent: the reply is back in the box below.
+desk-viewers = Also on this case now:

@@ -59,3 +59,4 @@ conflict-not_a_category = "{ $category }" non è una categoria del catalogo.
 conflict-not_a_subcategory = "{ $subcategory }" non è una sottocategoria di "{ $category }".
 conflict-no_authenticator_pending = Nessun autenticatore in configurazione: ricomincia dal tuo profilo.
 conflict-not_held = Questa risposta non è più in attesa: è già partita, o è stata annullata.
+conflict-newer_entry = È arrivato qualcosa di nuovo sul caso mentre scrivevi: leggilo, poi invia di nuovo o modifica.

@@ -340,3 +340,4 @@ desk-held-until = invio { $when }
 desk-undo = Annulla
 desk-done-held = Risposta scritta: parte tra pochi secondi, se non la annulli.
 desk-done-undone = Non è stato inviato nulla: la risposta è di nuovo nel riquadro qui sotto.
+desk-viewers = Su questo caso ora anche:

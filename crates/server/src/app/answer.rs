@@ -29,6 +29,11 @@ pub struct Answer {
     pub wait_for_customer: bool,
     /// A form's token or an `Idempotency-Key`: the same key twice is one message.
     pub idempotency_key: Option<String>,
+    /// The newest public message the writer had seen (`MessageId` 0: none). If a newer one has
+    /// arrived, nothing is written: [`Conflict::NewerEntry`] (SPEC §7, collision).
+    pub seen: Option<MessageId>,
+    /// Written knowing of the newer message: no collision check.
+    pub confirm: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +86,7 @@ pub async fn request_info(app: &App, who: &Principal, case: &str, key: Option<St
         public: true,
         wait_for_customer: true,
         idempotency_key: key,
+        ..Answer::default()
     };
     write(app, who, &access, a, Action::CaseRequestInfo).await
 }
@@ -97,6 +103,11 @@ async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, acti
     let c = access.case();
     if matches!(c.status, Status::Closed | Status::Merged) {
         return Err(Error::Conflict(Conflict::CaseIs(c.status)));
+    }
+    if let (Some(seen), false) = (a.seen, a.confirm) {
+        if app.store.newest_public(c.id).await?.is_some_and(|newest| newest > seen) {
+            return Err(Error::Conflict(Conflict::NewerEntry));
+        }
     }
     let now = app.clock.now();
     let delay = app.settings.reply_undo_delay;

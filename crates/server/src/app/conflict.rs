@@ -39,6 +39,8 @@ pub enum Conflict {
     NoAuthenticatorPending,
     /// The reply is no longer held: it has gone, or was undone.
     NotHeld,
+    /// A customer message or reply arrived after the one the writer had seen (SPEC §7).
+    NewerEntry,
 }
 
 impl Conflict {
@@ -63,6 +65,7 @@ impl Conflict {
             Conflict::NotASubcategory { .. } => "not_a_subcategory",
             Conflict::NoAuthenticatorPending => "no_authenticator_pending",
             Conflict::NotHeld => "not_held",
+            Conflict::NewerEntry => "newer_entry",
         }
     }
 
@@ -113,6 +116,7 @@ impl Conflict {
             },
             Conflict::NoAuthenticatorPending,
             Conflict::NotHeld,
+            Conflict::NewerEntry,
         ]
     }
 }

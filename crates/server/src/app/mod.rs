@@ -11,6 +11,7 @@ pub mod conflict;
 pub mod credentials;
 pub mod desk_case;
 pub mod ingest;
+pub mod presence;
 pub mod queue;
 pub mod reply;
 pub mod sign_in;

@@ -302,6 +302,37 @@ impl Store {
         row.map(|r| Columns(&r).text("body")).transpose()
     }
 
+    /// The agents other than `except` who had the case open since `since`, by name.
+    pub async fn viewers(
+        &self,
+        ticket: TicketId,
+        except: AgentId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT g.name FROM case_viewers v JOIN agents g ON g.id = v.agent_id \
+             WHERE v.ticket_id = $1 AND v.agent_id <> $2 AND v.seen_at >= $3 ORDER BY g.name",
+        )
+        .bind(ticket.get())
+        .bind(except.0)
+        .bind(super::columns::ms(since))
+        .fetch_all(&self.reads)
+        .await?;
+        rows.iter().map(|r| Columns(r).text("name")).collect()
+    }
+
+    /// The newest message of the case the customer sees or wrote (a collision check compares it
+    /// with what a writer had seen).
+    pub async fn newest_public(&self, ticket: TicketId) -> Result<Option<MessageId>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MAX(id) AS id FROM messages WHERE ticket_id = $1 AND public = 1 AND withdrawn_at IS NULL",
+        )
+        .bind(ticket.get())
+        .fetch_one(&self.reads)
+        .await?;
+        Ok(Columns(&row).opt_i64("id")?.map(MessageId))
+    }
+
     /// Held replies whose time has come (at `now`), oldest first.
     pub async fn held_due(
         &self,

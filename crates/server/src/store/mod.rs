@@ -121,7 +121,8 @@ impl From<i64> for TicketId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Ordered as written: a larger id is a later message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MessageId(i64);
 
 /// A message's id as a URL names it; whether there is such a message is for the store to say.

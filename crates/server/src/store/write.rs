@@ -287,6 +287,21 @@ impl WriteTx {
         Ok(Some(id))
     }
 
+    /// `agent` has the case open now (at most one write every few seconds per agent and case).
+    pub async fn saw_case(&mut self, ticket: TicketId, agent: AgentId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO case_viewers (ticket_id, agent_id, seen_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (ticket_id, agent_id) DO UPDATE SET seen_at = excluded.seen_at \
+             WHERE case_viewers.seen_at < excluded.seen_at - 3000",
+        )
+        .bind(ticket.get())
+        .bind(agent.0)
+        .bind(ms(at))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
     /// Takes a held reply whose time has come to send it: `None` if it was undone or another
     /// instance took it first (the update is the claim).
     pub async fn release(&mut self, message: MessageId, now: DateTime<Utc>) -> Result<Option<HeldReply>, StoreError> {

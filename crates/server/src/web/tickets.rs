@@ -308,6 +308,12 @@ pub(crate) struct ReplyBody {
     body: String,
     #[serde(default)]
     wait_for_customer: bool,
+    /// The newest message the writer had seen (a timeline entry's number, `message-N`; 0: none).
+    /// If a customer message or a reply arrived since, nothing is written: 409 `newer_entry`.
+    seen: Option<i64>,
+    /// Send although something newer arrived.
+    #[serde(default)]
+    confirm: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -374,6 +380,8 @@ pub(crate) async fn reply(
         public: true,
         wait_for_customer: body.wait_for_customer,
         idempotency_key: idempotency_key(&headers)?,
+        seen: body.seen.map(Into::into),
+        confirm: body.confirm,
     };
     write(&state, &who, &case, a).await
 }
@@ -382,6 +390,10 @@ pub(crate) async fn reply(
 #[serde(deny_unknown_fields)]
 pub(crate) struct NoteBody {
     body: String,
+    /// As for a reply: the newest message seen; 409 `newer_entry` if there is a newer one.
+    seen: Option<i64>,
+    #[serde(default)]
+    confirm: bool,
 }
 
 #[utoipa::path(operation_id = "tickets_note", post, path = "/api/v1/tickets/{case}/notes", tag = "agents",
@@ -401,6 +413,8 @@ pub(crate) async fn note(
         public: false,
         wait_for_customer: false,
         idempotency_key: idempotency_key(&headers)?,
+        seen: body.seen.map(Into::into),
+        confirm: body.confirm,
     };
     write(&state, &who, &case, a).await
 }

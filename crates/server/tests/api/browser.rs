@@ -737,6 +737,38 @@ async fn undo_takes_a_reply_back_into_the_box_and_a_reply_let_go_is_sent() {
 }
 
 #[tokio::test]
+async fn two_agents_in_two_browsers_see_each_other_and_a_stale_reply_is_held() {
+    with_phone(true, 1280, |giulia, app| async move {
+        let (urgent, _) = a_morning_at_the_desk(&app).await;
+        sign_in_as_giulia(&giulia, &app).await;
+        let case = format!("{}/desk/cases/{urgent}", app.address);
+        giulia.goto(&case).await.unwrap();
+        // Marta, in a browser of her own (kill_on_drop ends it with the test).
+        let (_marta_driver, marta) = start(true, 1280).await;
+        add_marta(&app).await;
+        sign_in_as(&marta, &app, "marta@desk.test").await;
+        marta.goto(&case).await.unwrap();
+        until(&marta, "Giulia named on Marta's page", "document.getElementById('viewers').innerText.includes('Giulia Bianchi')").await;
+        until(&giulia, "Marta named on Giulia's page, without a reload", "document.getElementById('viewers').innerText.includes('Marta Neri')").await;
+        // Marta answers first; Giulia, writing on the page she opened before, is held.
+        type_into(&marta, "body", "Marta here: the account is locked.").await;
+        press(&marta, "button[value=reply]").await;
+        until(&marta, "Marta's reply sent", "document.querySelector('.notice')").await;
+        type_into(&giulia, "body", "Giulia here: I am locking it.").await;
+        press(&giulia, "button[value=reply]").await;
+        until(&giulia, "the held send, Marta's reply marked new", "document.querySelector('article.entry.new') && document.querySelector('article.entry.new').innerText.includes('Marta here')").await;
+        assert_eq!(value_of(&giulia, "body").await, "Giulia here: I am locking it.");
+        screenshot(&giulia, "desk-collision-1280.png").await;
+        // She edits, knowing of it, and sends.
+        type_into(&giulia, "body", "Giulia here: Marta has locked it; set a new PIN now.").await;
+        press(&giulia, "button[value=reply]").await;
+        until(&giulia, "her reply sent", "document.querySelector('.timeline').innerText.includes('set a new PIN now')").await;
+        let _ = marta.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_queue_and_a_case_fit_a_phone() {
     with_phone(true, 390, |c, app| async move {
         let (urgent, _) = a_morning_at_the_desk(&app).await;
@@ -764,11 +796,17 @@ async fn the_admin_page_fits_a_phone() {
     .await;
 }
 
-/// Marta, an admin, signed in (her desk opens on the queue).
+/// Marta, an admin, signed in on a morning's desk (her desk opens on the queue).
 async fn sign_in_as_admin(c: &Client, app: &TestApp) {
+    a_morning_at_the_desk(app).await;
+    add_marta(app).await;
+    sign_in_as(c, app, "marta@desk.test").await;
+}
+
+/// Marta Neri, an admin.
+async fn add_marta(app: &TestApp) {
     use sportello::app::agents::{add_agent, AgentInput};
     use sportello_domain::access::{Principal, Role};
-    a_morning_at_the_desk(app).await;
     add_agent(
         &app.app,
         &Principal::System,
@@ -783,8 +821,11 @@ async fn sign_in_as_admin(c: &Client, app: &TestApp) {
     )
     .await
     .unwrap();
+}
+
+async fn sign_in_as(c: &Client, app: &TestApp, email: &str) {
     c.goto(&format!("{}/desk/login", app.address)).await.unwrap();
-    type_into(c, "email", "marta@desk.test").await;
+    type_into(c, "email", email).await;
     type_into(c, "password", "correct horse battery").await;
     press(c, "form button[type=submit]").await;
     until(c, "the queue", "document.querySelector('table.queue')").await;

@@ -329,6 +329,12 @@ impl Page {
     }
 
     /// An attribute of the element with `id`.
+    /// The value of the first input called `name`.
+    pub fn value_of(&self, name: &str) -> String {
+        self.attr_of(&format!("input[name='{name}']"), "value")
+            .unwrap_or_else(|| panic!("no input {name} in {}", self.html))
+    }
+
     /// An attribute of the first element `css` selects.
     pub fn attr_of(&self, css: &str, name: &str) -> Option<String> {
         let selector = scraper::Selector::parse(css).unwrap();

@@ -37,6 +37,8 @@ pub struct AttachmentView {
 const SHOWN: u32 = 160;
 
 pub struct EntryView {
+    /// Arrived after what the writer of a held send had seen.
+    pub new: bool,
     /// A held reply of the reader's: the form that undoes it, when it goes (in words, and as
     /// RFC 3339 for the script that reloads the page then).
     pub undo: Option<(String, String, String)>,
@@ -52,6 +54,13 @@ pub struct EntryView {
 struct CasePage {
     frame: DeskFrame,
     draft: String,
+    /// The other agents who have the case open (SPEC §7), by name.
+    viewers: String,
+    /// The newest public message on the page: the reply form says it saw it.
+    seen: i64,
+    /// A send held because something newer arrived: its "wait for the customer", kept. The form
+    /// now says it saw the newest message, so sending again sends.
+    held_send: Option<(String, bool)>,
     number: String,
     category: String,
     priority: String,
@@ -147,6 +156,41 @@ pub async fn show(
             .unwrap_or_default(),
         None => String::new(),
     };
+    let notice = done.done.as_deref().map(|d| {
+        me.prefs.t.msg(&format!(
+            "desk-done-{}",
+            d.chars().filter(char::is_ascii_lowercase).collect::<String>()
+        ))
+    });
+    let shown = Shown {
+        notice,
+        draft,
+        ..Shown::default()
+    };
+    render(&state, &me, view, shown, StatusCode::OK).await
+}
+
+/// What a case page shows beyond the case: a notice, the reply box's text, and — for a send held
+/// because something newer arrived — the messages the writer had not seen and the way to confirm.
+#[derive(Debug, Default)]
+struct Shown {
+    notice: Option<String>,
+    draft: String,
+    /// The send held: its kind (`reply`/`note`), "wait for the customer", and the newest message
+    /// the writer had seen (entries after it are marked new).
+    held_send: Option<(String, bool, i64)>,
+}
+
+async fn render(
+    state: &WebState,
+    me: &DeskAgent,
+    view: crate::app::desk_case::DeskCase,
+    shown: Shown,
+    status: StatusCode,
+) -> Response {
+    let viewers = crate::app::presence::here_on(&state.app, &me.principal, &view.access)
+        .await
+        .unwrap_or_default();
     let t = &me.prefs.t;
     let now = state.app.clock.now();
     let lang = me.prefs.code();
@@ -164,6 +208,7 @@ pub async fn show(
         .iter()
         .map(|e| match e {
             Entry::Request { body, at } => EntryView {
+                new: false,
                 undo: None,
                 kind: "customer",
                 who: c.name.clone().unwrap_or_else(|| c.email.to_string()),
@@ -172,6 +217,10 @@ pub async fn show(
                 body: body.clone(),
             },
             Entry::Message(m) => EntryView {
+                new: shown
+                    .held_send
+                    .as_ref()
+                    .is_some_and(|(.., seen)| m.public && m.id.get() > *seen),
                 undo: m
                     .held_until
                     .filter(|_| m.agent.as_ref().map(|(id, _)| *id) == Some(me.agent.id))
@@ -199,6 +248,7 @@ pub async fn show(
                 body: m.body.clone(),
             },
             Entry::Event(a) => EntryView {
+                new: false,
                 undo: None,
                 kind: "event",
                 who: a.actor_name.clone().unwrap_or_else(|| t.msg("desk-system")),
@@ -289,13 +339,11 @@ pub async fn show(
         status: t.msg(&format!("desk-status-{}", c.status)),
         channel: t.msg(&format!("channel-{}", c.channel)),
         flags: view.flags.iter().map(|f| t.msg(&format!("flag-{f}"))).collect(),
-        notice: done.done.as_deref().map(|d| {
-            t.msg(&format!(
-                "desk-done-{}",
-                d.chars().filter(char::is_ascii_lowercase).collect::<String>()
-            ))
-        }),
+        notice: shown.notice,
         entries,
+        viewers: viewers.join(", "),
+        seen: view.last_public.unwrap_or(0),
+        held_send: shown.held_send.as_ref().map(|(kind, wait, _)| (kind.clone(), *wait)),
         action_base: format!("/desk/cases/{number}"),
         form_key: Secret::generate().as_str().to_owned(),
         first_response_state: state_code(view.first_response),
@@ -370,9 +418,9 @@ pub async fn show(
             })
             .collect(),
         number,
-        draft,
+        draft: shown.draft,
     };
-    html(StatusCode::OK, &page, &me.prefs)
+    html(status, &page, &me.prefs)
 }
 
 /// An attachment's original: always a download, never rendered in the desk's origin (a crafted
@@ -448,15 +496,47 @@ pub async fn reply(
     Checked(form): Checked,
 ) -> Response {
     let public = form.text("kind") != Some("note");
+    let seen = form.text("seen").and_then(|s| s.parse::<i64>().ok());
     let a = Answer {
         body: form.text("body").unwrap_or_default().to_owned(),
         public,
         wait_for_customer: public && form.text("wait").is_some(),
         idempotency_key: form.text("key").filter(|k| !k.is_empty()).map(ToOwned::to_owned),
+        seen: seen.map(MessageId::from),
+        confirm: form.text("confirm").is_some(),
     };
+    let draft = a.body.clone();
+    let wait = a.wait_for_customer;
     match answer(&state.app, &me.principal, &case, a).await {
         Ok(answered) if answered.held_until.is_some() => back(&case, "held"),
         Ok(_) => back(&case, if public { "reply" } else { "note" }),
+        // Something arrived while they wrote: the page again, the new entries marked, their text
+        // kept, and a button to send it as it is.
+        Err(crate::app::Error::Conflict(why @ crate::app::conflict::Conflict::NewerEntry)) => {
+            let view = match desk_case(&state.app, &me.principal, &case).await {
+                Ok(v) => v,
+                Err(e) => return AppError::from_app(e, me.prefs.t.lang()).into_response(),
+            };
+            let shown = Shown {
+                notice: Some(why.message(me.prefs.t.lang())),
+                draft,
+                held_send: Some((
+                    if public { "reply" } else { "note" }.to_owned(),
+                    wait,
+                    seen.unwrap_or(0),
+                )),
+            };
+            render(&state, &me, view, shown, StatusCode::CONFLICT).await
+        }
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+/// The open case page's sign of life, every few seconds: records the reader as there, and names
+/// the other agents who are (SPEC §7, collision).
+pub async fn viewers(State(state): State<WebState>, me: DeskAgent, Path(case): Path<String>) -> Response {
+    match crate::app::presence::here(&state.app, &me.principal, &case).await {
+        Ok(others) => axum::Json(serde_json::json!({ "others": others })).into_response(),
         Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
     }
 }

@@ -50,6 +50,7 @@ pub fn router() -> Router<WebState> {
         .route("/desk/cases/{case}/files/{file}/thumb", get(case::thumbnail))
         .route("/desk/cases/{case}/reply", post(case::reply))
         .route("/desk/cases/{case}/replies/{message}/undo", post(case::undo))
+        .route("/desk/cases/{case}/viewers", get(case::viewers))
         .route("/desk/cases/{case}/status", post(case::status))
         .route("/desk/cases/{case}/priority", post(case::priority))
         .route("/desk/cases/{case}/take", post(case::take))
