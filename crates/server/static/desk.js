@@ -13,6 +13,9 @@
     return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
   };
   var rows = function () { return Array.prototype.slice.call(document.querySelectorAll("[data-queue] tbody tr")); };
+  // What the keys do is said to screen readers too, in the page's language.
+  var announcer = document.getElementById("announce");
+  var announce = function (text) { if (announcer) announcer.textContent = text; };
   var at = -1;
   var select = function (i) {
     var all = rows();
@@ -20,6 +23,7 @@
     at = Math.max(0, Math.min(all.length - 1, i));
     all.forEach(function (r, n) { r.setAttribute("aria-selected", n === at ? "true" : "false"); });
     all[at].scrollIntoView({ block: "nearest" });
+    announce((at + 1) + "/" + all.length + ": " + all[at].innerText.replace(/\s+/g, " ").trim());
   };
   var submit = function (action) {
     var form = document.querySelector("form[action$='/" + action + "']");
@@ -40,7 +44,11 @@
       var filter = document.querySelector(".filters select");
       if (filter) { filter.focus(); e.preventDefault(); }
     }
-    else if (e.key === "?") { alert("j / k: move · Enter: open · r: reply · n: note · a: take · /: filters"); }
+    else if (e.key === "?") {
+      var keys = announcer ? announcer.getAttribute("data-keys") : "";
+      announce(keys);
+      alert(keys);
+    }
   });
 
   // A held reply (SPEC §7): once its time has passed, reload to show it sent (or the undo gone).

@@ -341,3 +341,4 @@ desk-undo = Undo
 desk-done-held = Reply written: it goes in a few seconds, unless you undo it.
 desk-done-undone = Nothing was sent: the reply is back in the box below.
 desk-viewers = Also on this case now:
+desk-keys = j / k: move · Enter: open · r: reply · n: note · a: take · /: filters · ?: these keys

@@ -341,3 +341,4 @@ desk-undo = Annulla
 desk-done-held = Risposta scritta: parte tra pochi secondi, se non la annulli.
 desk-done-undone = Non è stato inviato nulla: la risposta è di nuovo nel riquadro qui sotto.
 desk-viewers = Su questo caso ora anche:
+desk-keys = j / k: sposta · Invio: apri · r: rispondi · n: nota · a: prendi · /: filtri · ?: questi tasti

@@ -645,6 +645,13 @@ async fn an_agent_answers_the_most_urgent_case_and_the_customer_reads_it() {
             .send_keys("j")
             .await
             .unwrap();
+        // Said to a screen reader as well: which row of how many, and what it holds.
+        until(
+            &c,
+            "the selected row announced",
+            &format!("document.getElementById('announce').textContent.startsWith('1/') && document.getElementById('announce').textContent.includes('{urgent}')"),
+        )
+        .await;
         c.active_element().await.unwrap().send_keys("\u{E007}").await.unwrap();
         until(
             &c,
