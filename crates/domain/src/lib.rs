@@ -7,6 +7,7 @@
 mod text_enum;
 
 pub mod access;
+pub mod assignment;
 pub mod audit;
 pub mod calendar;
 pub mod case;
