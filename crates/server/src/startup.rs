@@ -14,6 +14,7 @@ use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use crate::app::{App, AppSettings, Clock};
 use crate::blobs::BlobStore;
 use crate::config::Settings;
+use crate::jobs::assigner::Assigner;
 use crate::jobs::blobs::BlobSweeper;
 use crate::jobs::delivery::{Delivery, BATCH};
 use crate::jobs::mailbox::MailboxPoller;
@@ -108,6 +109,10 @@ impl Application {
             app: App::clone(&self.state.app),
         }
         .run();
+        let assigner = Assigner {
+            app: App::clone(&self.state.app),
+        }
+        .run();
         let replies = HeldReplies {
             app: App::clone(&self.state.app),
         }
@@ -131,6 +136,7 @@ impl Application {
             () = watcher => Ok(()),
             () = thumbnails => Ok(()),
             () = replies => Ok(()),
+            () = assigner => Ok(()),
         }
     }
 

@@ -203,6 +203,8 @@ pub async fn add_team(app: &App, by: &Principal, input: TeamInput) -> Result<Tea
 pub struct TeamChange {
     pub restricted: bool,
     pub takes: Vec<String>,
+    /// How it hands out its cases and each agent's capacity (SPEC §8); `None`: as it is.
+    pub assignment: Option<(sportello_domain::assignment::Mode, u32)>,
 }
 
 /// [`Ok(false)`] when nothing changed. One audit row with the team before and after.
@@ -219,7 +221,8 @@ pub async fn change_team(app: &App, by: &Principal, team: TeamId, change: TeamCh
         .into_iter()
         .filter(|part| !before.owns.contains(part))
         .collect();
-    if takes.is_empty() && change.restricted == before.restricted {
+    let assignment = change.assignment.filter(|a| *a != (before.assignment, before.capacity));
+    if takes.is_empty() && change.restricted == before.restricted && assignment.is_none() {
         return Ok(false);
     }
     let mut after = before.owns.clone();
@@ -227,13 +230,25 @@ pub async fn change_team(app: &App, by: &Principal, team: TeamId, change: TeamCh
     let now = app.clock.now();
     let mut tx = app.store.begin_write().await?;
     tx.set_restricted(team, change.restricted).await?;
+    if let Some((mode, capacity)) = assignment {
+        tx.set_assignment(team, mode, capacity).await?;
+    }
     for (category, sub) in &takes {
         tx.own(team, category, sub).await?;
     }
     let mut entry = AuditEntry::new(now, by.agent(), Action::TeamChanged);
     entry.team = Some(team);
-    entry.old_value = Some(team_words(&before.name, before.restricted, &before.owns));
-    entry.new_value = Some(team_words(&before.name, change.restricted, &after));
+    let (mode, capacity) = assignment.unwrap_or((before.assignment, before.capacity));
+    entry.old_value = Some(format!(
+        "{}; {} up to {}",
+        team_words(&before.name, before.restricted, &before.owns),
+        before.assignment,
+        before.capacity
+    ));
+    entry.new_value = Some(format!(
+        "{}; {mode} up to {capacity}",
+        team_words(&before.name, change.restricted, &after)
+    ));
     tx.audit(&entry).await?;
     tx.commit().await?;
     Ok(true)
@@ -358,6 +373,41 @@ pub async fn set_profile(app: &App, who: &Principal, name: &str, language: &str,
     tx.set_profile(me, name, &language, time_zone).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// An agent pauses their own intake, or says they are out of office (SPEC §8); going out of
+/// office may hand their open cases back, to be assigned to someone else. Audited: the agent's
+/// row, and each case let go.
+pub async fn set_away(
+    app: &App,
+    who: &Principal,
+    paused: bool,
+    out_of_office: bool,
+    hand_back: bool,
+) -> Result<usize, Error> {
+    let me = who.agent().ok_or(Error::Forbidden)?;
+    let before = agent_record(app, me).await?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    tx.set_away(me, paused, out_of_office).await?;
+    let words = |p: bool, o: bool| format!("paused {p}, out of office {o}");
+    tx.audit(&AuditEntry::agent(now, Some(me), Action::AgentAway, me).change(
+        Some(words(before.paused, before.out_of_office)),
+        Some(words(paused, out_of_office)),
+    ))
+    .await?;
+    let mut handed = 0;
+    if out_of_office && hand_back {
+        for ticket in tx.hand_back(me, sportello_domain::sla::QueueKey::open_below()).await? {
+            let mut entry = AuditEntry::case(now, Some(me), Action::CaseAssigned, ticket);
+            entry.old_value = Some(format!("agent {} team 0", me.0));
+            entry.new_value = Some("agent 0 team 0".to_owned());
+            tx.audit(&entry).await?;
+            handed += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(handed)
 }
 
 /// An agent changes their own password: the current one first; every other session ends.

@@ -6,6 +6,7 @@ pub mod access;
 pub mod add_info;
 pub mod agents;
 pub mod answer;
+pub mod assign;
 pub mod change;
 pub mod conflict;
 pub mod credentials;

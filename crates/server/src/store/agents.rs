@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use sportello_domain::access::{AgentId, Role, Scope, TeamId, TeamRef};
 use sportello_domain::contact::email::Email;
 
+use super::assignment::capacity_of;
 use super::columns::{ms, Columns};
-use super::{Store, StoreError, WriteTx};
+use super::{Store, StoreError, TicketId, WriteTx};
 
 /// An agent's account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,9 @@ pub struct AgentRecord {
     pub last_seen_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub teams: Vec<TeamId>,
+    /// They paused their own intake; they are out of office (SPEC §8).
+    pub paused: bool,
+    pub out_of_office: bool,
 }
 
 /// A team and what it owns.
@@ -37,6 +41,9 @@ pub struct TeamRecord {
     pub restricted: bool,
     /// (category, sub-category) pairs; '' for the whole category.
     pub owns: Vec<(String, String)>,
+    /// How it hands out its cases, and the most open cases one of its agents holds (SPEC §8).
+    pub assignment: sportello_domain::assignment::Mode,
+    pub capacity: u32,
 }
 
 impl TeamRecord {
@@ -78,12 +85,12 @@ pub struct SessionRecord {
 }
 
 const AGENT_COLUMNS: &str = "id, email, name, role, password_hash, totp_secret, totp_pending, totp_last_step, \
-     language, time_zone, disabled_at, last_seen_at, created_at";
+     language, time_zone, disabled_at, last_seen_at, created_at, paused, out_of_office";
 
 const AGENT_BY_EMAIL: &str = "SELECT id, email, name, role, password_hash, totp_secret, totp_pending, totp_last_step, \
-     language, time_zone, disabled_at, last_seen_at, created_at FROM agents WHERE email = $1";
+     language, time_zone, disabled_at, last_seen_at, created_at, paused, out_of_office FROM agents WHERE email = $1";
 const AGENT_BY_ID: &str = "SELECT id, email, name, role, password_hash, totp_secret, totp_pending, totp_last_step, \
-     language, time_zone, disabled_at, last_seen_at, created_at FROM agents WHERE id = $1";
+     language, time_zone, disabled_at, last_seen_at, created_at, paused, out_of_office FROM agents WHERE id = $1";
 
 enum AgentKey<'a> {
     Email(&'a Email),
@@ -107,6 +114,8 @@ fn agent_of(row: &sqlx::any::AnyRow, teams: Vec<TeamId>) -> Result<AgentRecord, 
         last_seen_at: c.opt_time("last_seen_at")?,
         created_at: c.time("created_at")?,
         teams,
+        paused: c.flag("paused")?,
+        out_of_office: c.flag("out_of_office")?,
     })
 }
 
@@ -174,7 +183,7 @@ impl Store {
 
     /// Every team with what it owns, by name.
     pub async fn teams(&self) -> Result<Vec<TeamRecord>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, restricted FROM teams ORDER BY name")
+        let rows = sqlx::query("SELECT id, name, restricted, assign_mode, capacity FROM teams ORDER BY name")
             .fetch_all(&self.reads)
             .await?;
         let owns = sqlx::query("SELECT team_id, category, subcategory FROM team_owns ORDER BY category, subcategory")
@@ -197,6 +206,8 @@ impl Store {
                     name: c.text("name")?,
                     restricted: c.flag("restricted")?,
                     owns: owned.remove(&id).unwrap_or_default(),
+                    assignment: c.parsed("assign_mode")?,
+                    capacity: capacity_of(c.opt_i64("capacity")?),
                 })
             })
             .collect()
@@ -458,6 +469,44 @@ impl WriteTx {
             .fetch_one(self.conn())
             .await?;
         Ok(TeamId(Columns(&row).i64("id")?))
+    }
+
+    pub async fn set_assignment(
+        &mut self,
+        team: TeamId,
+        mode: sportello_domain::assignment::Mode,
+        capacity: u32,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE teams SET assign_mode = $1, capacity = $2 WHERE id = $3")
+            .bind(mode.as_str())
+            .bind(i64::from(capacity))
+            .bind(team.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The agent pauses their own intake (or takes it up again), or says they are out of office.
+    pub async fn set_away(&mut self, agent: AgentId, paused: bool, out_of_office: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE agents SET paused = $1, out_of_office = $2 WHERE id = $3")
+            .bind(i64::from(paused))
+            .bind(i64::from(out_of_office))
+            .bind(agent.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Lets go of the agent's open cases (out of office: they go back to be assigned); which.
+    pub async fn hand_back(&mut self, agent: AgentId, open_below: i64) -> Result<Vec<TicketId>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE tickets SET assignee_id = NULL WHERE assignee_id = $1 AND queue_position < $2 RETURNING id",
+        )
+        .bind(agent.0)
+        .bind(open_below)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(|r| Ok(TicketId::from(Columns(r).i64("id")?))).collect()
     }
 
     pub async fn set_restricted(&mut self, team: TeamId, restricted: bool) -> Result<(), StoreError> {

@@ -9,6 +9,7 @@
 //! intake, which SQLite runs on its own writer thread ([`sqlite_writer`]).
 
 mod agents;
+mod assignment;
 mod audit;
 mod cases;
 mod columns;
@@ -27,6 +28,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use agents::{AgentRecord, NewAgent, SessionRecord, TeamRecord, TokenRecord};
+pub use assignment::AssigningTeam;
 pub use audit::{AuditEntry, AuditQuery, AuditRecord};
 pub use cases::{AttachmentRecord, Case, MessageRecord};
 pub use intake::{CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest, NewCase};

@@ -1321,7 +1321,7 @@ async fn admins_make_teams_and_move_a_part_of_the_catalog_to_them_on_the_page() 
             [
                 (
                     "team_changed".to_owned(),
-                    Some("refunds (restricted) owns payments/refund".to_owned())
+                    Some("refunds (restricted) owns payments/refund; manual up to 10".to_owned())
                 ),
                 (
                     "team_created".to_owned(),

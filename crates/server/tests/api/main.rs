@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The HTTP API of SPEC §3 against the real server, on SQLite and PostgreSQL.
 
+mod assignment;
 mod browser;
 mod collision;
 mod desk;

@@ -21,6 +21,8 @@ pub struct TeamRow {
     id: i64,
     name: String,
     restricted: bool,
+    assignment: &'static str,
+    capacity: u32,
     /// What it owns, in the catalog's words for the reader.
     owns: String,
 }
@@ -45,6 +47,8 @@ struct AdminPage {
     teams: Vec<(String, String)>,
     agents: Vec<AgentRow>,
     team_rows: Vec<TeamRow>,
+    /// The assignment modes, with their labels.
+    modes: Vec<(&'static str, String)>,
     /// Every category and sub-category a team can own: (`category[/sub]`, label).
     parts: Vec<(String, String)>,
 }
@@ -102,6 +106,8 @@ async fn page(state: &WebState, me: &DeskAgent, notice: Option<String>, invite_l
             id: team.id.0,
             name: team.name.clone(),
             restricted: team.restricted,
+            assignment: team.assignment.as_str(),
+            capacity: team.capacity,
             owns: team
                 .owns
                 .iter()
@@ -125,6 +131,10 @@ async fn page(state: &WebState, me: &DeskAgent, notice: Option<String>, invite_l
         agents: rows,
         team_rows,
         parts,
+        modes: sportello_domain::assignment::Mode::ALL
+            .iter()
+            .map(|m| (m.as_str(), t.msg(&format!("mode-{m}"))))
+            .collect(),
     };
     html(StatusCode::OK, &page, &me.prefs)
 }
@@ -240,9 +250,26 @@ pub async fn change_team(
     Path(team): Path<i64>,
     Checked(form): Checked,
 ) -> Response {
+    let assignment = match (form.text("assignment"), form.text("capacity")) {
+        (Some(mode), Some(capacity)) => {
+            let mode = mode.parse().map_err(|_| AppError::BadRequest("assignment".to_owned()));
+            let capacity = capacity
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|c| (1..=1_000).contains(c))
+                .ok_or_else(|| AppError::BadRequest("capacity: 1 to 1000".to_owned()));
+            match (mode, capacity) {
+                (Ok(m), Ok(c)) => Some((m, c)),
+                (Err(e), _) | (_, Err(e)) => return e.into_response(),
+            }
+        }
+        _ => None,
+    };
     let change = TeamChange {
         restricted: form.text("restricted").is_some(),
         takes: form.all("takes"),
+        assignment,
     };
     match agents::change_team(&state.app, &me.principal, TeamId(team), change).await {
         Ok(_) => see_other("/desk/admin?done=team#teams"),

@@ -41,6 +41,7 @@ pub fn router() -> Router<WebState> {
         .route("/desk/admin/audit.csv", get(admin::audit_csv))
         .route("/desk/profile", get(profile::show).post(profile::save))
         .route("/desk/profile/password", post(profile::password))
+        .route("/desk/profile/away", post(profile::away))
         .route("/desk/profile/totp", post(profile::totp_start))
         .route("/desk/profile/totp/confirm", post(profile::totp_confirm))
         .route("/desk/profile/totp/off", post(profile::totp_off))

@@ -29,6 +29,8 @@ struct ProfilePage {
     sessions: Vec<String>,
     tokens: Vec<(i64, String)>,
     totp_on: bool,
+    paused: bool,
+    out_of_office: bool,
     enrolment: Option<crate::app::totp::Enrolment>,
 }
 
@@ -91,6 +93,8 @@ async fn page(state: &WebState, me: &DeskAgent, notice: Option<String>, new_toke
             })
             .collect(),
         totp_on: agent.totp_secret.is_some(),
+        paused: agent.paused,
+        out_of_office: agent.out_of_office,
         enrolment,
     };
     html(StatusCode::OK, &page, &me.prefs)
@@ -149,6 +153,18 @@ pub async fn save(State(state): State<WebState>, me: DeskAgent, Checked(form): C
     );
     match agents::set_profile(&state.app, &me.principal, name, language, zone).await {
         Ok(()) => see_other("/desk/profile?done=profile"),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+pub async fn away(State(state): State<WebState>, me: DeskAgent, Checked(form): Checked) -> Response {
+    let (paused, out_of_office, hand_back) = (
+        form.text("paused").is_some(),
+        form.text("out_of_office").is_some(),
+        form.text("hand_back").is_some(),
+    );
+    match agents::set_away(&state.app, &me.principal, paused, out_of_office, hand_back).await {
+        Ok(_) => see_other("/desk/profile?done=away"),
         Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
     }
 }

@@ -1,0 +1,188 @@
+//! Automatic assignment (SPEC §8) against the real store on both backends: balanced within
+//! capacity, only to available agents, the soonest-due waiting case to an agent who frees up,
+//! pause and out of office (with cases handed back), and never past capacity when passes race.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use sportello::app::agents::{change_team, set_away, TeamChange};
+use sportello::app::assign::assign_waiting;
+use sportello::app::change::set_status;
+use sportello_domain::access::{AgentId, Principal, Role, Scope};
+use sportello_domain::assignment::Mode;
+use sportello_domain::case::Status;
+
+use crate::desk::{agent, api_get, case, token};
+use crate::helpers::{backends, complete, TestApp};
+
+/// Open cases per agent, by e-mail.
+async fn loads(app: &TestApp, numbers: &[String]) -> BTreeMap<i64, usize> {
+    let mut by = BTreeMap::new();
+    for n in numbers {
+        let c = app.case(n).await;
+        if let (Some(a), true) = (c.assignee, c.status.is_open()) {
+            *by.entry(a.0).or_insert(0) += 1;
+        }
+    }
+    by
+}
+
+async fn id_of(app: &TestApp, email: &str) -> AgentId {
+    app.app
+        .store
+        .agent_by_email(&email.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn a_balanced_team_shares_its_cases_within_capacity_among_those_present() {
+    for app in backends().await {
+        for who in ["ada", "bea", "cy"] {
+            agent(&app, &format!("{who}@team.test"), Role::Agent, &["payments"]).await;
+        }
+        // Ada and Bea are at their desks (an API call counts); Cy has not been seen today.
+        let ada_token = token(&app, "ada@team.test", Scope::Write).await;
+        let bea_token = token(&app, "bea@team.test", Scope::Write).await;
+        api_get(&app, &ada_token, "/api/v1/tickets").await;
+        api_get(&app, &bea_token, "/api/v1/tickets").await;
+        let (ada, bea, cy) = (
+            id_of(&app, "ada@team.test").await,
+            id_of(&app, "bea@team.test").await,
+            id_of(&app, "cy@team.test").await,
+        );
+        let payments = app
+            .app
+            .store
+            .teams()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.name == "payments")
+            .unwrap();
+        let change = TeamChange {
+            restricted: false,
+            takes: Vec::new(),
+            assignment: Some((Mode::Balanced, 2)),
+        };
+        assert!(change_team(&app.app, &Principal::System, payments.id, change)
+            .await
+            .unwrap());
+
+        let mut numbers = Vec::new();
+        for n in 0..5 {
+            numbers.push(case(&app, &complete(300 + n)).await);
+        }
+        assert_eq!(assign_waiting(&app.app).await.unwrap(), 4, "{}", app.backend);
+        let by = loads(&app, &numbers).await;
+        assert_eq!(
+            by,
+            BTreeMap::from([(ada.0, 2), (bea.0, 2)]),
+            "two each, none to the absent Cy"
+        );
+        assert!(!by.contains_key(&cy.0));
+        let assignees = assignees(&app, &numbers).await;
+        assert_eq!(assignees[4], None, "the latest due waits");
+        assert!(assignees[..4].iter().all(Option::is_some));
+
+        // Ada frees up: the waiting case is hers at the next pass. It shows in her "mine".
+        let adas = numbers[assignees.iter().position(|a| *a == Some(ada)).unwrap()].clone();
+        set_status(&app.app, &Principal::System, &adas, Status::Resolved)
+            .await
+            .unwrap();
+        assert_eq!(assign_waiting(&app.app).await.unwrap(), 1);
+        assert_eq!(app.case(&numbers[4]).await.assignee, Some(ada));
+        let (_, list): (u16, Value) = api_get(&app, &ada_token, "/api/v1/tickets?view=mine").await;
+        assert!(list.to_string().contains(&numbers[4]), "{list}");
+
+        // Bea pauses her intake, Ada is full: a new case waits.
+        let bea_principal = principal(&app, "bea@team.test").await;
+        set_away(&app.app, &bea_principal, true, false, false).await.unwrap();
+        let beas = numbers[assignees.iter().position(|a| *a == Some(bea)).unwrap()].clone();
+        set_status(&app.app, &Principal::System, &beas, Status::Resolved)
+            .await
+            .unwrap();
+        let late = case(&app, &complete(320)).await;
+        assert_eq!(assign_waiting(&app.app).await.unwrap(), 0, "paused, and full");
+        assert_eq!(app.case(&late).await.assignee, None);
+
+        // Ada goes out of office and hands her cases back: nobody present takes them.
+        let ada_principal = principal(&app, "ada@team.test").await;
+        assert_eq!(set_away(&app.app, &ada_principal, false, true, true).await.unwrap(), 2);
+        assert!(!loads(&app, &numbers).await.contains_key(&ada.0));
+        assert_eq!(assign_waiting(&app.app).await.unwrap(), 0);
+        // Bea resumes: she takes up to her capacity, soonest due first.
+        set_away(&app.app, &bea_principal, false, false, false).await.unwrap();
+        assert_eq!(assign_waiting(&app.app).await.unwrap(), 1, "she holds one already");
+    }
+}
+
+#[tokio::test]
+async fn passes_that_race_never_push_an_agent_past_capacity() {
+    for app in backends().await {
+        agent(&app, "dee@team.test", Role::Agent, &["payments"]).await;
+        agent(&app, "eve@team.test", Role::Agent, &["payments"]).await;
+        for who in ["dee@team.test", "eve@team.test"] {
+            let t = token(&app, who, Scope::Read).await;
+            api_get(&app, &t, "/api/v1/tickets").await;
+        }
+        let payments = app
+            .app
+            .store
+            .teams()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.name == "payments")
+            .unwrap();
+        let change = TeamChange {
+            restricted: false,
+            takes: Vec::new(),
+            assignment: Some((Mode::RoundRobin, 3)),
+        };
+        change_team(&app.app, &Principal::System, payments.id, change)
+            .await
+            .unwrap();
+        let mut numbers = Vec::new();
+        for n in 0..12 {
+            numbers.push(case(&app, &complete(400 + n)).await);
+        }
+        // Four passes at once, each from its own snapshot, as four instances would.
+        let (a, b, c, d) = tokio::join!(
+            assign_waiting(&app.app),
+            assign_waiting(&app.app),
+            assign_waiting(&app.app),
+            assign_waiting(&app.app)
+        );
+        let racing = a.unwrap() + b.unwrap() + c.unwrap() + d.unwrap();
+        let by = loads(&app, &numbers).await;
+        assert!(by.values().all(|n| *n <= 3), "{}: {by:?}", app.backend);
+        // A pass that lost a race counts that agent full for the rest of its round; the next
+        // round fills what is left.
+        let after = assign_waiting(&app.app).await.unwrap();
+        let by = loads(&app, &numbers).await;
+        assert_eq!(racing + after, 6, "{}: {by:?}", app.backend);
+        assert!(by.values().all(|n| *n == 3), "{}: {by:?}", app.backend);
+    }
+}
+
+async fn principal(app: &TestApp, email: &str) -> Principal {
+    let record = app
+        .app
+        .store
+        .agent_by_email(&email.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    sportello::app::access::as_agent(&record, Scope::Write)
+}
+
+async fn assignees(app: &TestApp, numbers: &[String]) -> Vec<Option<AgentId>> {
+    let mut all = Vec::new();
+    for n in numbers {
+        all.push(app.case(n).await.assignee);
+    }
+    all
+}
