@@ -55,11 +55,17 @@ pub struct Needs {
     pub subcategory: String,
 }
 
+/// Not at the desk: unseen for [`ACTIVE_WINDOW`], paused or out of office. A case whose
+/// assignee is away when its customer writes again goes back to be assigned (SPEC §8).
+pub fn away(last_active: Option<DateTime<Utc>>, paused: bool, out_of_office: bool, now: DateTime<Utc>) -> bool {
+    let active = last_active.is_some_and(|at| now - at <= ACTIVE_WINDOW);
+    !active || paused || out_of_office
+}
+
 impl Candidate {
-    /// Active within [`ACTIVE_WINDOW`], not paused, not out of office, under capacity.
+    /// At the desk ([`away`] says not) and under capacity.
     pub fn available(&self, now: DateTime<Utc>) -> bool {
-        let active = self.last_active.is_some_and(|at| now - at <= ACTIVE_WINDOW);
-        active && !self.paused && !self.out_of_office && self.open < self.capacity
+        !away(self.last_active, self.paused, self.out_of_office, now) && self.open < self.capacity
     }
 
     /// Their skills, where set, cover the case.

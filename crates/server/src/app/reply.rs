@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use sportello_domain::audit::Action;
 use sportello_domain::catalog::{Catalog, Category};
 use sportello_domain::contact::phone::Phone;
 use sportello_domain::evidence::content_hash;
@@ -15,7 +16,7 @@ use sportello_domain::text;
 use sportello_domain::triage::{self, due, reply_bump, restored, Priority, BUMP_WINDOW};
 
 use super::{App, Error};
-use crate::store::{Case, CustomerMessage, EvidenceRow, PriorityChange};
+use crate::store::{Assignment, AuditEntry, Case, CustomerMessage, EvidenceRow, PriorityChange};
 
 /// What the customer added.
 #[derive(Debug, Clone, Default)]
@@ -70,7 +71,35 @@ pub(super) async fn follow_up(app: &App, case: &Case, follow_up: FollowUp) -> Re
         _ => None,
     };
 
+    // SPEC §8: the customer is back and their agent is away: the case goes back to be assigned.
+    let away = match case.assignee {
+        Some(agent) => app
+            .store
+            .agent(agent)
+            .await?
+            .filter(|a| {
+                a.disabled_at.is_some()
+                    || sportello_domain::assignment::away(a.last_seen_at, a.paused, a.out_of_office, now)
+            })
+            .map(|a| a.id),
+        None => None,
+    };
+
     let mut tx = app.store.begin_write().await?;
+    if let Some(agent) = away {
+        let from = Assignment {
+            agent: Some(agent),
+            team: case.team,
+        };
+        let to = Assignment { agent: None, ..from };
+        if tx.assign(case.id, from, to).await? {
+            let mut entry = AuditEntry::case(now, None, Action::CaseAssigned, case.id);
+            entry.old_value = Some(format!("agent {} team {}", agent.0, case.team.map_or(0, |t| t.0)));
+            entry.new_value = Some(format!("agent 0 team {}", case.team.map_or(0, |t| t.0)));
+            entry.team = case.team;
+            tx.audit(&entry).await?;
+        }
+    }
     tx.add_customer_message(&CustomerMessage {
         ticket: case.id,
         body: text::redact(&follow_up.text).text,

@@ -186,3 +186,59 @@ async fn assignees(app: &TestApp, numbers: &[String]) -> Vec<Option<AgentId>> {
     }
     all
 }
+
+#[tokio::test]
+async fn a_customer_who_writes_again_to_an_away_agent_goes_back_to_be_assigned() {
+    for app in backends().await {
+        agent(&app, "fay@team.test", Role::Agent, &["payments"]).await;
+        agent(&app, "gus@team.test", Role::Agent, &["payments"]).await;
+        for who in ["fay@team.test", "gus@team.test"] {
+            let t = token(&app, who, Scope::Read).await;
+            api_get(&app, &t, "/api/v1/tickets").await;
+        }
+        let payments = app
+            .app
+            .store
+            .teams()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.name == "payments")
+            .unwrap();
+        let change = TeamChange {
+            restricted: false,
+            takes: Vec::new(),
+            assignment: Some((Mode::Balanced, 5)),
+        };
+        change_team(&app.app, &Principal::System, payments.id, change)
+            .await
+            .unwrap();
+        let (_, created) = crate::helpers::read(app.post_json(&complete(500)).await).await;
+        let number = created["case_number"].as_str().unwrap().to_owned();
+        let link = created["status_url"].as_str().unwrap().to_owned();
+        assert_eq!(assign_waiting(&app.app).await.unwrap(), 1);
+        let first = app.case(&number).await.assignee.unwrap();
+        let (away, other) = if first == id_of(&app, "fay@team.test").await {
+            ("fay@team.test", id_of(&app, "gus@team.test").await)
+        } else {
+            ("gus@team.test", id_of(&app, "fay@team.test").await)
+        };
+        set_away(&app.app, &principal(&app, away).await, false, true, false)
+            .await
+            .unwrap();
+        // Still theirs while the customer is quiet; let go when the customer writes again.
+        assert_eq!(app.case(&number).await.assignee, Some(first));
+        let mut customer = crate::helpers::Visitor::new(&app);
+        customer.get(&link).await;
+        let page = customer
+            .post(
+                &link,
+                reqwest::multipart::Form::new().text("message", "Any news about my refund?"),
+            )
+            .await;
+        assert_eq!(page.status, 303, "{}", app.backend);
+        assert_eq!(app.case(&number).await.assignee, None);
+        assert_eq!(assign_waiting(&app.app).await.unwrap(), 1);
+        assert_eq!(app.case(&number).await.assignee, Some(other), "{}", app.backend);
+    }
+}
