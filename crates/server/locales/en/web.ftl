@@ -354,3 +354,7 @@ desk-out-of-office-label = Out of office
 desk-hand-back-label = and hand my open cases back
 desk-away-save = Save
 desk-done-away = Saved: cases reach you as you said.
+audit-agent_skills = Skills changed
+desk-skills = Skills
+desk-languages-label = Languages (it, en…)
+desk-subcategories-label = Sub-categories (payments/refund…)

@@ -354,3 +354,7 @@ desk-out-of-office-label = Fuori ufficio
 desk-hand-back-label = e restituisci i miei casi aperti
 desk-away-save = Salva
 desk-done-away = Salvato: i casi ti arrivano come hai detto.
+audit-agent_skills = Competenze modificate
+desk-skills = Competenze
+desk-languages-label = Lingue (it, en…)
+desk-subcategories-label = Sottocategorie (payments/refund…)

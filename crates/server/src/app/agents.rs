@@ -355,6 +355,61 @@ pub async fn set_role_and_teams(
     Ok(changed)
 }
 
+/// An agent's skills (SPEC §8): the languages they answer in and the sub-categories they know,
+/// each narrowing what assignment gives them; empty lists mean any. Sub-categories are checked
+/// against the catalog.
+pub async fn set_skills(
+    app: &App,
+    by: &Principal,
+    agent: AgentId,
+    languages: &str,
+    subcategories: &str,
+) -> Result<bool, Error> {
+    by.may_administer().map_err(|_| Error::Forbidden)?;
+    let before = agent_record(app, agent).await?;
+    let mut langs: Vec<String> = Vec::new();
+    for l in languages
+        .split(',')
+        .map(|l| l.trim().to_ascii_lowercase())
+        .filter(|l| !l.is_empty())
+    {
+        if !(2..=8).contains(&l.len()) || !l.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
+            return Err(invalid(
+                "languages",
+                sportello_domain::problem::ProblemCode::FieldFormat,
+            ));
+        }
+        if !langs.contains(&l) {
+            langs.push(l);
+        }
+    }
+    let specs: Vec<String> = subcategories.split(',').map(|s| s.trim().to_owned()).collect();
+    let mut subs = Vec::new();
+    for (category, sub) in catalog_parts(app, &specs)? {
+        if sub.is_empty() {
+            return Err(Error::Conflict(Conflict::NotASubcategory {
+                category: category.clone(),
+                subcategory: String::new(),
+            }));
+        }
+        subs.push(format!("{category}/{sub}"));
+    }
+    if before.languages == langs && before.subcategories == subs {
+        return Ok(false);
+    }
+    let now = app.clock.now();
+    let mut tx = app.store.begin_write().await?;
+    tx.set_skills(agent, &langs, &subs).await?;
+    let words = |l: &[String], s: &[String]| format!("languages {}; sub-categories {}", l.join(","), s.join(","));
+    tx.audit(&AuditEntry::agent(now, by.agent(), Action::AgentSkills, agent).change(
+        Some(words(&before.languages, &before.subcategories)),
+        Some(words(&langs, &subs)),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// An agent's own name, language and time zone (the profile page).
 pub async fn set_profile(app: &App, who: &Principal, name: &str, language: &str, time_zone: &str) -> Result<(), Error> {
     let me = who.agent().ok_or(Error::Forbidden)?;

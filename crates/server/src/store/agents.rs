@@ -31,6 +31,9 @@ pub struct AgentRecord {
     /// They paused their own intake; they are out of office (SPEC §8).
     pub paused: bool,
     pub out_of_office: bool,
+    /// Skills (SPEC §8): languages and `category/subcategory`; empty: any.
+    pub languages: Vec<String>,
+    pub subcategories: Vec<String>,
 }
 
 /// A team and what it owns.
@@ -85,12 +88,12 @@ pub struct SessionRecord {
 }
 
 const AGENT_COLUMNS: &str = "id, email, name, role, password_hash, totp_secret, totp_pending, totp_last_step, \
-     language, time_zone, disabled_at, last_seen_at, created_at, paused, out_of_office";
+     language, time_zone, disabled_at, last_seen_at, created_at, paused, out_of_office, languages, subcategories";
 
 const AGENT_BY_EMAIL: &str = "SELECT id, email, name, role, password_hash, totp_secret, totp_pending, totp_last_step, \
-     language, time_zone, disabled_at, last_seen_at, created_at, paused, out_of_office FROM agents WHERE email = $1";
+     language, time_zone, disabled_at, last_seen_at, created_at, paused, out_of_office, languages, subcategories FROM agents WHERE email = $1";
 const AGENT_BY_ID: &str = "SELECT id, email, name, role, password_hash, totp_secret, totp_pending, totp_last_step, \
-     language, time_zone, disabled_at, last_seen_at, created_at, paused, out_of_office FROM agents WHERE id = $1";
+     language, time_zone, disabled_at, last_seen_at, created_at, paused, out_of_office, languages, subcategories FROM agents WHERE id = $1";
 
 enum AgentKey<'a> {
     Email(&'a Email),
@@ -116,6 +119,8 @@ fn agent_of(row: &sqlx::any::AnyRow, teams: Vec<TeamId>) -> Result<AgentRecord, 
         teams,
         paused: c.flag("paused")?,
         out_of_office: c.flag("out_of_office")?,
+        languages: super::assignment::list(&c.text("languages")?),
+        subcategories: super::assignment::list(&c.text("subcategories")?),
     })
 }
 
@@ -481,6 +486,21 @@ impl WriteTx {
             .bind(mode.as_str())
             .bind(i64::from(capacity))
             .bind(team.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_skills(
+        &mut self,
+        agent: AgentId,
+        languages: &[String],
+        subcategories: &[String],
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE agents SET languages = $1, subcategories = $2 WHERE id = $3")
+            .bind(languages.join(","))
+            .bind(subcategories.join(","))
+            .bind(agent.0)
             .execute(self.conn())
             .await?;
         Ok(())

@@ -25,7 +25,7 @@ pub(super) fn capacity_of(stored: Option<i64>) -> u32 {
     stored.map_or(DEFAULT_CAPACITY, |n| u32::try_from(n.max(0)).unwrap_or(u32::MAX))
 }
 
-fn list(text: &str) -> Vec<String> {
+pub(super) fn list(text: &str) -> Vec<String> {
     text.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())

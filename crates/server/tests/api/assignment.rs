@@ -242,3 +242,62 @@ async fn a_customer_who_writes_again_to_an_away_agent_goes_back_to_be_assigned()
         assert_eq!(app.case(&number).await.assignee, Some(other), "{}", app.backend);
     }
 }
+
+#[tokio::test]
+async fn skills_set_on_the_admin_page_narrow_what_an_agent_is_given() {
+    for app in backends().await {
+        agent(&app, "root@team.test", Role::Admin, &[]).await;
+        agent(&app, "ines@team.test", Role::Agent, &["payments"]).await;
+        let t = token(&app, "ines@team.test", Scope::Read).await;
+        api_get(&app, &t, "/api/v1/tickets").await;
+        let ines = id_of(&app, "ines@team.test").await;
+        let payments = app
+            .app
+            .store
+            .teams()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.name == "payments")
+            .unwrap();
+        let mut admin = crate::desk::signed_in(&app, "root@team.test").await;
+        admin.get("/desk/admin").await;
+        let form = |subs: &str| {
+            reqwest::multipart::Form::new()
+                .text("role", "agent")
+                .text("team", payments.id.0.to_string())
+                .text("languages", "IT, it")
+                .text("subcategories", subs.to_owned())
+        };
+        let path = format!("/desk/admin/agents/{}", ines.0);
+        assert_eq!(
+            admin.post(&path, form("payments/nothing")).await.status,
+            409,
+            "{}",
+            app.backend
+        );
+        assert_eq!(admin.post(&path, form("payments/refund")).await.status, 303);
+        let record = app.app.store.agent(ines).await.unwrap().unwrap();
+        assert_eq!(
+            (record.languages, record.subcategories),
+            (vec!["it".to_owned()], vec!["payments/refund".to_owned()])
+        );
+        let change = TeamChange {
+            restricted: false,
+            takes: Vec::new(),
+            assignment: Some((Mode::Balanced, 5)),
+        };
+        change_team(&app.app, &Principal::System, payments.id, change)
+            .await
+            .unwrap();
+        let mut english = complete(600);
+        english["language"] = serde_json::json!("en");
+        let english = case(&app, &english).await;
+        let mut italian = complete(601);
+        italian["language"] = serde_json::json!("it");
+        let italian = case(&app, &italian).await;
+        assert_eq!(assign_waiting(&app.app).await.unwrap(), 1);
+        assert_eq!(app.case(&italian).await.assignee, Some(ines));
+        assert_eq!(app.case(&english).await.assignee, None, "she answers in Italian only");
+    }
+}

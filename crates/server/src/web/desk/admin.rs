@@ -35,6 +35,8 @@ pub struct AgentRow {
     teams: Vec<String>,
     disabled: bool,
     last_seen: String,
+    languages: String,
+    subcategories: String,
 }
 
 #[derive(Template)]
@@ -73,6 +75,8 @@ async fn page(state: &WebState, me: &DeskAgent, notice: Option<String>, invite_l
             role: a.role.as_str(),
             teams: a.teams.iter().map(|t| t.0.to_string()).collect(),
             disabled: a.disabled_at.is_some(),
+            languages: a.languages.join(", "),
+            subcategories: a.subcategories.join(", "),
             last_seen: a
                 .last_seen_at
                 .map_or_else(|| t.msg("desk-never"), |at| moment(t, at, now, me.prefs.tz)),
@@ -209,10 +213,15 @@ pub async fn change(
         .filter_map(|t| t.parse().ok())
         .map(TeamId)
         .collect();
-    match agents::set_role_and_teams(&state.app, &me.principal, AgentId(agent), role, teams).await {
-        Ok(_) => see_other("/desk/admin?done=agent"),
-        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    if let Err(e) = agents::set_role_and_teams(&state.app, &me.principal, AgentId(agent), role, teams).await {
+        return AppError::from_app(e, me.prefs.t.lang()).into_response();
     }
+    if let (Some(languages), Some(subcategories)) = (form.text("languages"), form.text("subcategories")) {
+        if let Err(e) = agents::set_skills(&state.app, &me.principal, AgentId(agent), languages, subcategories).await {
+            return AppError::from_app(e, me.prefs.t.lang()).into_response();
+        }
+    }
+    see_other("/desk/admin?done=agent")
 }
 
 pub async fn disable(
