@@ -168,6 +168,16 @@ async fn passes_that_race_never_push_an_agent_past_capacity() {
     }
 }
 
+/// Files ten cases through `instance`, assigning after each as its job would.
+async fn file_and_assign(instance: &TestApp, from: u32) -> Vec<String> {
+    let mut numbers = Vec::new();
+    for n in 0..10 {
+        numbers.push(case(instance, &complete(from + n)).await);
+        assign_waiting(&instance.app).await.unwrap();
+    }
+    numbers
+}
+
 async fn principal(app: &TestApp, email: &str) -> Principal {
     let record = app
         .app
@@ -299,5 +309,53 @@ async fn skills_set_on_the_admin_page_narrow_what_an_agent_is_given() {
         assert_eq!(assign_waiting(&app.app).await.unwrap(), 1);
         assert_eq!(app.case(&italian).await.assignee, Some(ines));
         assert_eq!(app.case(&english).await.assignee, None, "she answers in Italian only");
+    }
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_filing_and_assigning_at_once_keep_every_capacity() {
+    for app in backends().await {
+        let second = crate::helpers::spawn_app(
+            crate::helpers::Backend::Beside(app.database_url.clone()),
+            crate::helpers::Options::default(),
+        )
+        .await;
+        for who in ["hal@team.test", "ivy@team.test", "joe@team.test"] {
+            agent(&app, who, Role::Agent, &["payments"]).await;
+            let t = token(&app, who, Scope::Read).await;
+            api_get(&app, &t, "/api/v1/tickets").await;
+        }
+        let payments = app
+            .app
+            .store
+            .teams()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.name == "payments")
+            .unwrap();
+        let change = TeamChange {
+            restricted: false,
+            takes: Vec::new(),
+            assignment: Some((Mode::Balanced, 4)),
+        };
+        change_team(&app.app, &Principal::System, payments.id, change)
+            .await
+            .unwrap();
+        // Each instance files cases and assigns them as they come, both at once.
+        let (mut numbers, theirs) = tokio::join!(file_and_assign(&app, 700), file_and_assign(&second, 800));
+        numbers.extend(theirs);
+        let by = loads(&app, &numbers).await;
+        assert!(by.values().all(|n| *n <= 4), "{}: {by:?}", app.backend);
+        assign_waiting(&second.app).await.unwrap();
+        let by = loads(&app, &numbers).await;
+        assert_eq!(
+            by.values().sum::<usize>(),
+            12,
+            "{}: three agents full, {by:?}",
+            app.backend
+        );
+        assert!(by.values().all(|n| *n == 4));
+        drop(second);
     }
 }

@@ -100,6 +100,8 @@ pub async fn backends_with(options: Options) -> Vec<TestApp> {
 pub enum Backend {
     Sqlite,
     Postgres(String),
+    /// A second instance on another's database (its URL): as a second server process would be.
+    Beside(String),
 }
 
 pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
@@ -114,6 +116,7 @@ pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
             let (url, database) = fresh_postgres_database(&admin).await;
             (url, "postgres", Some((admin, database)))
         }
+        Backend::Beside(url) => (url, "beside", None),
     };
     let url = database_url.clone();
     let settings = Settings {
