@@ -2,6 +2,7 @@
 //! The HTTP API of SPEC §3 against the real server, on SQLite and PostgreSQL.
 
 mod assignment;
+mod assignment_day;
 mod browser;
 mod collision;
 mod desk;
