@@ -138,7 +138,12 @@ async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, acti
     if !a.public {
         mail_mentions(app, &mut tx, access, who, body, message, now).await?;
     } else if held.is_none() {
-        send(app, &mut tx, access, who, body, message, a.wait_for_customer, now).await?;
+        let reply = Outgoing {
+            body,
+            message,
+            wait_for_customer: a.wait_for_customer,
+        };
+        send(app, &mut tx, access, who, reply, now).await?;
     }
     tx.commit().await?;
     app.outbox_wake.notify_one();
@@ -149,19 +154,28 @@ async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, acti
     })
 }
 
+/// A public reply as it goes.
+struct Outgoing<'a> {
+    body: &'a str,
+    message: MessageId,
+    wait_for_customer: bool,
+}
+
 /// What a public reply does as it goes: the mail, the first response, the status it leaves the
 /// case in (waiting on the customer, or open). A case that ended meanwhile keeps its status.
-#[allow(clippy::too_many_arguments)]
 async fn send(
     app: &App,
     tx: &mut WriteTx,
     access: &StaffAccess,
     who: &Principal,
-    body: &str,
-    message: MessageId,
-    wait_for_customer: bool,
+    reply: Outgoing<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    let Outgoing {
+        body,
+        message,
+        wait_for_customer,
+    } = reply;
     let c = access.case();
     tx.first_response(c.id, now).await?;
     mail_reply(app, tx, access, who, body, message, now).await?;
@@ -198,7 +212,12 @@ pub async fn send_held(app: &App) -> Result<usize, Error> {
         let Some(held) = tx.release(message, now).await? else {
             continue;
         };
-        send(app, &mut tx, &access, &who, &held.body, message, held.then_wait, now).await?;
+        let reply = Outgoing {
+            body: &held.body,
+            message,
+            wait_for_customer: held.then_wait,
+        };
+        send(app, &mut tx, &access, &who, reply, now).await?;
         tx.commit().await?;
         sent += 1;
     }

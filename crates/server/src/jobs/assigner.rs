@@ -14,14 +14,6 @@ pub struct Assigner {
 
 impl Assigner {
     pub async fn run(self) {
-        let mut every = tokio::time::interval(EVERY);
-        loop {
-            every.tick().await;
-            match assign_waiting(&self.app).await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(assigned = n, "cases assigned"),
-                Err(e) => tracing::warn!(error = %e, "assignment failed; it runs again shortly"),
-            }
-        }
+        super::every(EVERY, "assigner", || assign_waiting(&self.app)).await;
     }
 }

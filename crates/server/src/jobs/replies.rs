@@ -14,12 +14,6 @@ pub struct HeldReplies {
 
 impl HeldReplies {
     pub async fn run(self) {
-        let mut every = tokio::time::interval(EVERY);
-        loop {
-            every.tick().await;
-            if let Err(e) = send_held(&self.app).await {
-                tracing::warn!(error = %e, "sending held replies failed; it runs again shortly");
-            }
-        }
+        super::every(EVERY, "held replies", || send_held(&self.app)).await;
     }
 }

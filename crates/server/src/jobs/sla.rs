@@ -121,12 +121,6 @@ impl SlaWatcher {
     }
 
     pub async fn run(self) {
-        let mut every = tokio::time::interval(EVERY);
-        loop {
-            every.tick().await;
-            if let Err(e) = self.pass().await {
-                tracing::warn!(error = %e, "the SLA watcher's pass failed; it runs again shortly");
-            }
-        }
+        super::every(EVERY, "SLA watcher", || self.pass()).await;
     }
 }

@@ -65,12 +65,6 @@ impl Thumbnailer {
     }
 
     pub async fn run(self) {
-        let mut every = tokio::time::interval(EVERY);
-        loop {
-            every.tick().await;
-            if let Err(e) = self.pass().await {
-                tracing::warn!(error = %e, "the thumbnail pass failed; it runs again shortly");
-            }
-        }
+        super::every(EVERY, "thumbnails", || self.pass()).await;
     }
 }

@@ -53,23 +53,7 @@ async fn a_balanced_team_shares_its_cases_within_capacity_among_those_present() 
             id_of(&app, "bea@team.test").await,
             id_of(&app, "cy@team.test").await,
         );
-        let payments = app
-            .app
-            .store
-            .teams()
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|t| t.name == "payments")
-            .unwrap();
-        let change = TeamChange {
-            restricted: false,
-            takes: Vec::new(),
-            assignment: Some((Mode::Balanced, 2)),
-        };
-        assert!(change_team(&app.app, &Principal::System, payments.id, change)
-            .await
-            .unwrap());
+        assigning_payments(&app, Mode::Balanced, 2).await;
 
         let mut numbers = Vec::new();
         for n in 0..5 {
@@ -122,29 +106,8 @@ async fn a_balanced_team_shares_its_cases_within_capacity_among_those_present() 
 #[tokio::test]
 async fn passes_that_race_never_push_an_agent_past_capacity() {
     for app in backends().await {
-        agent(&app, "dee@team.test", Role::Agent, &["payments"]).await;
-        agent(&app, "eve@team.test", Role::Agent, &["payments"]).await;
-        for who in ["dee@team.test", "eve@team.test"] {
-            let t = token(&app, who, Scope::Read).await;
-            api_get(&app, &t, "/api/v1/tickets").await;
-        }
-        let payments = app
-            .app
-            .store
-            .teams()
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|t| t.name == "payments")
-            .unwrap();
-        let change = TeamChange {
-            restricted: false,
-            takes: Vec::new(),
-            assignment: Some((Mode::RoundRobin, 3)),
-        };
-        change_team(&app.app, &Principal::System, payments.id, change)
-            .await
-            .unwrap();
+        present(&app, &["dee@team.test", "eve@team.test"]).await;
+        assigning_payments(&app, Mode::RoundRobin, 3).await;
         let mut numbers = Vec::new();
         for n in 0..12 {
             numbers.push(case(&app, &complete(400 + n)).await);
@@ -178,7 +141,38 @@ async fn file_and_assign(instance: &TestApp, from: u32) -> Vec<String> {
     numbers
 }
 
-async fn principal(app: &TestApp, email: &str) -> Principal {
+/// The payments team, handing its cases out in `mode`, `capacity` open cases an agent.
+pub async fn assigning_payments(app: &TestApp, mode: Mode, capacity: u32) -> sportello::store::TeamRecord {
+    let payments = app
+        .app
+        .store
+        .teams()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "payments")
+        .unwrap();
+    let change = TeamChange {
+        restricted: false,
+        takes: Vec::new(),
+        assignment: Some((mode, capacity)),
+    };
+    assert!(change_team(&app.app, &Principal::System, payments.id, change)
+        .await
+        .unwrap());
+    payments
+}
+
+/// Agents of the payments team, each seen at the desk once (an API call counts).
+async fn present(app: &TestApp, emails: &[&str]) {
+    for who in emails {
+        agent(app, who, Role::Agent, &["payments"]).await;
+        let t = token(app, who, Scope::Read).await;
+        api_get(app, &t, "/api/v1/tickets").await;
+    }
+}
+
+pub async fn principal(app: &TestApp, email: &str) -> Principal {
     let record = app
         .app
         .store
@@ -200,29 +194,8 @@ async fn assignees(app: &TestApp, numbers: &[String]) -> Vec<Option<AgentId>> {
 #[tokio::test]
 async fn a_customer_who_writes_again_to_an_away_agent_goes_back_to_be_assigned() {
     for app in backends().await {
-        agent(&app, "fay@team.test", Role::Agent, &["payments"]).await;
-        agent(&app, "gus@team.test", Role::Agent, &["payments"]).await;
-        for who in ["fay@team.test", "gus@team.test"] {
-            let t = token(&app, who, Scope::Read).await;
-            api_get(&app, &t, "/api/v1/tickets").await;
-        }
-        let payments = app
-            .app
-            .store
-            .teams()
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|t| t.name == "payments")
-            .unwrap();
-        let change = TeamChange {
-            restricted: false,
-            takes: Vec::new(),
-            assignment: Some((Mode::Balanced, 5)),
-        };
-        change_team(&app.app, &Principal::System, payments.id, change)
-            .await
-            .unwrap();
+        present(&app, &["fay@team.test", "gus@team.test"]).await;
+        assigning_payments(&app, Mode::Balanced, 5).await;
         let (_, created) = crate::helpers::read(app.post_json(&complete(500)).await).await;
         let number = created["case_number"].as_str().unwrap().to_owned();
         let link = created["status_url"].as_str().unwrap().to_owned();
@@ -320,28 +293,8 @@ async fn two_instances_on_one_database_filing_and_assigning_at_once_keep_every_c
             crate::helpers::Options::default(),
         )
         .await;
-        for who in ["hal@team.test", "ivy@team.test", "joe@team.test"] {
-            agent(&app, who, Role::Agent, &["payments"]).await;
-            let t = token(&app, who, Scope::Read).await;
-            api_get(&app, &t, "/api/v1/tickets").await;
-        }
-        let payments = app
-            .app
-            .store
-            .teams()
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|t| t.name == "payments")
-            .unwrap();
-        let change = TeamChange {
-            restricted: false,
-            takes: Vec::new(),
-            assignment: Some((Mode::Balanced, 4)),
-        };
-        change_team(&app.app, &Principal::System, payments.id, change)
-            .await
-            .unwrap();
+        present(&app, &["hal@team.test", "ivy@team.test", "joe@team.test"]).await;
+        assigning_payments(&app, Mode::Balanced, 4).await;
         // Each instance files cases and assigns them as they come, both at once.
         let (mut numbers, theirs) = tokio::join!(file_and_assign(&app, 700), file_and_assign(&second, 800));
         numbers.extend(theirs);

@@ -7,11 +7,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
-use sportello::app::agents::{change_team, set_away, TeamChange};
+use sportello::app::agents::set_away;
 use sportello::app::assign::assign_waiting;
 use sportello::app::change::set_status;
 use sportello::app::Clock;
-use sportello_domain::access::{Principal, Role, Scope};
+use sportello_domain::access::{Role, Scope};
 use sportello_domain::assignment::Mode;
 use sportello_domain::case::Status;
 
@@ -52,23 +52,7 @@ async fn a_day_of_cases_is_shared_evenly_and_none_waits_while_someone_has_room()
                 .unwrap();
             principals.push(sportello::app::access::as_agent(&record, Scope::Write));
         }
-        let payments = app
-            .app
-            .store
-            .teams()
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|t| t.name == "payments")
-            .unwrap();
-        let change = TeamChange {
-            restricted: false,
-            takes: Vec::new(),
-            assignment: Some((Mode::Balanced, CAPACITY)),
-        };
-        change_team(&app.app, &Principal::System, payments.id, change)
-            .await
-            .unwrap();
+        crate::assignment::assigning_payments(&app, Mode::Balanced, CAPACITY).await;
         let team = app.app.store.assigning_teams().await.unwrap().remove(0);
 
         // Arrivals a little faster than the agents resolve, so capacity binds part of the day.
