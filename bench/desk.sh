@@ -4,7 +4,7 @@
 # the queue page, /api/v1/tickets (first page and a deep cursor), a filtered view and the case page,
 # at concurrency 1 and 8, beside this machine's HTTP ceiling (/healthz). Needs wrk, curl, psql.
 #
-#   bench/desk.sh [CASES] [SECONDS]
+#   bench/desk.sh [CASES] [SECONDS]        (BACKENDS="postgres" for one of the two)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cases=${1:-1000000}
@@ -36,7 +36,7 @@ measure() { # NAME CONNECTIONS URL [HEADER]
 
 echo "| backend | what | connections | requests/s | p50 ms | p95 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|---|---|---|"
-for backend in sqlite postgres; do
+for backend in ${BACKENDS:-sqlite postgres}; do
   if [ "$backend" = sqlite ]; then
     url="sqlite://$work/desk.db"
   else

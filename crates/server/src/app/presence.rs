@@ -9,6 +9,8 @@ use super::{App, Error};
 
 /// SPEC §7: "fresh within 10 s".
 pub const FRESH: Duration = Duration::seconds(10);
+/// A sign younger than this is not written again: most page views then cost one read, no write.
+const RENEW_AFTER: Duration = Duration::seconds(3);
 
 /// Records that `who` has the case open, and names the other agents who have it open too.
 pub async fn here(app: &App, who: &Principal, case: &str) -> Result<Vec<String>, Error> {
@@ -23,8 +25,16 @@ pub async fn here_on(app: &App, who: &Principal, access: &StaffAccess) -> Result
     };
     let id = access.case().id;
     let now = app.clock.now();
-    let mut tx = app.store.begin_write().await?;
-    tx.saw_case(id, agent, now).await?;
-    tx.commit().await?;
-    Ok(app.store.viewers(id, agent, now - FRESH).await?)
+    let viewers = app.store.viewers(id, now - FRESH).await?;
+    let fresh = viewers.iter().any(|(who, _, at)| *who == agent && now - *at < RENEW_AFTER);
+    if !fresh {
+        let mut tx = app.store.begin_write().await?;
+        tx.saw_case(id, agent, now).await?;
+        tx.commit().await?;
+    }
+    Ok(viewers
+        .into_iter()
+        .filter(|(who, ..)| *who != agent)
+        .map(|(_, name, _)| name)
+        .collect())
 }

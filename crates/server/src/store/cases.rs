@@ -302,23 +302,26 @@ impl Store {
         row.map(|r| Columns(&r).text("body")).transpose()
     }
 
-    /// The agents other than `except` who had the case open since `since`, by name.
+    /// The agents who had the case open since `since`: who, their name, when last.
     pub async fn viewers(
         &self,
         ticket: TicketId,
-        except: AgentId,
         since: DateTime<Utc>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<(AgentId, String, DateTime<Utc>)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT g.name FROM case_viewers v JOIN agents g ON g.id = v.agent_id \
-             WHERE v.ticket_id = $1 AND v.agent_id <> $2 AND v.seen_at >= $3 ORDER BY g.name",
+            "SELECT v.agent_id, g.name, v.seen_at FROM case_viewers v JOIN agents g ON g.id = v.agent_id \
+             WHERE v.ticket_id = $1 AND v.seen_at >= $2 ORDER BY g.name",
         )
         .bind(ticket.get())
-        .bind(except.0)
         .bind(super::columns::ms(since))
         .fetch_all(&self.reads)
         .await?;
-        rows.iter().map(|r| Columns(r).text("name")).collect()
+        rows.iter()
+            .map(|r| {
+                let c = Columns(r);
+                Ok((AgentId(c.i64("agent_id")?), c.text("name")?, c.time("seen_at")?))
+            })
+            .collect()
     }
 
     /// The newest message of the case the customer sees or wrote (a collision check compares it

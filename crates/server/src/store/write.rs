@@ -287,12 +287,11 @@ impl WriteTx {
         Ok(Some(id))
     }
 
-    /// `agent` has the case open now (at most one write every few seconds per agent and case).
+    /// `agent` has the case open now.
     pub async fn saw_case(&mut self, ticket: TicketId, agent: AgentId, at: DateTime<Utc>) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO case_viewers (ticket_id, agent_id, seen_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (ticket_id, agent_id) DO UPDATE SET seen_at = excluded.seen_at \
-             WHERE case_viewers.seen_at < excluded.seen_at - 3000",
+             ON CONFLICT (ticket_id, agent_id) DO UPDATE SET seen_at = excluded.seen_at",
         )
         .bind(ticket.get())
         .bind(agent.0)
