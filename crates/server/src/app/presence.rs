@@ -26,7 +26,9 @@ pub async fn here_on(app: &App, who: &Principal, access: &StaffAccess) -> Result
     let id = access.case().id;
     let now = app.clock.now();
     let viewers = app.store.viewers(id, now - FRESH).await?;
-    let fresh = viewers.iter().any(|(who, _, at)| *who == agent && now - *at < RENEW_AFTER);
+    let fresh = viewers
+        .iter()
+        .any(|(who, _, at)| *who == agent && now - *at < RENEW_AFTER);
     if !fresh {
         let mut tx = app.store.begin_write().await?;
         tx.saw_case(id, agent, now).await?;
