@@ -358,3 +358,4 @@ audit-agent_skills = Skills changed
 desk-skills = Skills
 desk-languages-label = Languages (it, en…)
 desk-subcategories-label = Sub-categories (payments/refund…)
+audit-agent_profile = Profile changed

@@ -358,3 +358,4 @@ audit-agent_skills = Competenze modificate
 desk-skills = Competenze
 desk-languages-label = Lingue (it, en…)
 desk-subcategories-label = Sottocategorie (payments/refund…)
+audit-agent_profile = Profilo modificato

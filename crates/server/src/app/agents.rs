@@ -424,8 +424,17 @@ pub async fn set_profile(app: &App, who: &Principal, name: &str, language: &str,
         ));
     }
     let language = crate::i18n::Lang::negotiate([language]).code();
+    let before = agent_record(app, me).await?;
+    let words = |n: &str, l: &str, z: &str| format!("{n}; {l}; {z}");
     let mut tx = app.store.begin_write().await?;
     tx.set_profile(me, name, &language, time_zone).await?;
+    tx.audit(
+        &AuditEntry::agent(app.clock.now(), Some(me), Action::AgentProfile, me).change(
+            Some(words(&before.name, &before.language, &before.time_zone)),
+            Some(words(name, &language, time_zone)),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -913,6 +913,22 @@ async fn an_agent_keeps_their_profile_password_sessions_and_tokens() {
             "{}",
             page.html
         );
+        // Audited like every change to an agent: before and after.
+        let rows = app
+            .app
+            .store
+            .audit_log(sportello::store::AuditQuery {
+                limit: 20,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let profile = rows
+            .iter()
+            .find(|r| r.entry.action.as_str() == "agent_profile")
+            .expect("an audit row for the profile change");
+        assert_eq!(profile.entry.old_value.as_deref(), Some("pia; en; UTC"));
+        assert_eq!(profile.entry.new_value.as_deref(), Some("Pia Rossi; it; Europe/Rome"));
         let bad_zone = here
             .post(
                 "/desk/profile",
