@@ -80,6 +80,11 @@ pub enum Denied {
 }
 
 impl Principal {
+    /// The agent's name, as mail signs it; empty for the system.
+    pub fn name(&self) -> &str {
+        self.staff().map_or("", |s| s.name.as_str())
+    }
+
     fn staff(&self) -> Option<&Staff> {
         match self {
             Principal::Agent(staff) => Some(staff),

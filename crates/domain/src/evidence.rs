@@ -25,15 +25,13 @@ pub enum ImageKind {
     Gif,
 }
 
-impl ImageKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ImageKind::Jpeg => "jpeg",
-            ImageKind::Png => "png",
-            ImageKind::Gif => "gif",
-        }
-    }
+text_enum!(ImageKind, "image kind", {
+    Jpeg => "jpeg",
+    Png => "png",
+    Gif => "gif",
+});
 
+impl ImageKind {
     pub fn mime(self) -> &'static str {
         match self {
             ImageKind::Jpeg => "image/jpeg",

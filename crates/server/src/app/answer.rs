@@ -294,10 +294,7 @@ async fn mail_mentions(
         return Ok(());
     }
     let team = access.owner();
-    let author = match who {
-        Principal::Agent(s) => s.name.clone(),
-        Principal::System => String::new(),
-    };
+    let author = who.name().to_owned();
     for agent in app.store.agents().await? {
         let local = agent.email.as_str().split('@').next().unwrap_or("").to_lowercase();
         let first = agent.name.split_whitespace().next().unwrap_or("").to_lowercase();
@@ -344,10 +341,7 @@ async fn mail_reply(
     let token = StatusToken::generate();
     tx.add_status_token(c.id, &StatusToken::hash(token.as_str()), now)
         .await?;
-    let agent_name = match who {
-        Principal::Agent(s) => s.name.clone(),
-        Principal::System => String::new(),
-    };
+    let agent_name = who.name().to_owned();
     let event = OutboxEvent::Reply(AgentReply {
         case_number: number.to_string(),
         to: c.email.clone(),

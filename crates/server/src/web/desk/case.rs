@@ -428,12 +428,10 @@ async fn render(
 pub async fn original(State(state): State<WebState>, me: DeskAgent, Path((case, id)): Path<(String, i64)>) -> Response {
     match attachment(&state.app, &me.principal, &case, id, Picture::Original).await {
         Ok((record, bytes)) => {
-            let media = match record.kind.as_str() {
-                "jpeg" => "image/jpeg",
-                "png" => "image/png",
-                "gif" => "image/gif",
-                _ => "application/octet-stream",
-            };
+            let media = record
+                .kind
+                .parse::<sportello_domain::evidence::ImageKind>()
+                .map_or("application/octet-stream", |kind| kind.mime());
             let name: String = record
                 .filename
                 .chars()
