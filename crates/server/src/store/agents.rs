@@ -87,17 +87,63 @@ pub struct SessionRecord {
     pub ip: Option<String>,
 }
 
-const AGENT_COLUMNS: &str = "id, email, name, role, password_hash, totp_secret, totp_pending, totp_last_step, \
-     language, time_zone, disabled_at, last_seen_at, created_at, paused, out_of_office, languages, subcategories";
+/// An agent's columns, then each team they are in: an agent joined to `team_members m` comes as one
+/// row per membership (one with a NULL team when in none), so an agent and their teams are one
+/// query. A macro, so the statements below are literals.
+macro_rules! agent_with_teams {
+    () => {
+        "a.id, a.email, a.name, a.role, a.password_hash, a.totp_secret, a.totp_pending, a.totp_last_step, \
+         a.language, a.time_zone, a.disabled_at, a.last_seen_at, a.created_at, a.paused, a.out_of_office, \
+         a.languages, a.subcategories, m.team_id AS member_of"
+    };
+}
 
-const AGENT_BY_EMAIL: &str = "SELECT id, email, name, role, password_hash, totp_secret, totp_pending, totp_last_step, \
-     language, time_zone, disabled_at, last_seen_at, created_at, paused, out_of_office, languages, subcategories FROM agents WHERE email = $1";
-const AGENT_BY_ID: &str = "SELECT id, email, name, role, password_hash, totp_secret, totp_pending, totp_last_step, \
-     language, time_zone, disabled_at, last_seen_at, created_at, paused, out_of_office, languages, subcategories FROM agents WHERE id = $1";
+const AGENT_BY_EMAIL: &str = concat!(
+    "SELECT ",
+    agent_with_teams!(),
+    " FROM agents a LEFT JOIN team_members m ON m.agent_id = a.id WHERE a.email = $1 ORDER BY m.team_id"
+);
+const AGENT_BY_ID: &str = concat!(
+    "SELECT ",
+    agent_with_teams!(),
+    " FROM agents a LEFT JOIN team_members m ON m.agent_id = a.id WHERE a.id = $1 ORDER BY m.team_id"
+);
+const AGENTS: &str = concat!(
+    "SELECT ",
+    agent_with_teams!(),
+    " FROM agents a LEFT JOIN team_members m ON m.agent_id = a.id ORDER BY a.name, a.id, m.team_id"
+);
+/// A live session's agent (not disabled) with the session's last use: what every desk request
+/// reads first, in one round trip.
+const SESSION_AGENT: &str = concat!(
+    "SELECT s.last_seen_at AS session_seen, ",
+    agent_with_teams!(),
+    " FROM agent_sessions s JOIN agents a ON a.id = s.agent_id LEFT JOIN team_members m ON m.agent_id = a.id \
+     WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.last_seen_at >= $2 AND s.created_at >= $3 \
+     AND a.disabled_at IS NULL ORDER BY m.team_id"
+);
+/// A live API token's agent (not disabled) with the token: what every API request reads first.
+const TOKEN_AGENT: &str = concat!(
+    "SELECT t.id AS token_id, t.name AS token_name, t.scope, t.created_at AS token_created_at, t.last_used_at, ",
+    agent_with_teams!(),
+    " FROM api_tokens t JOIN agents a ON a.id = t.agent_id LEFT JOIN team_members m ON m.agent_id = a.id \
+     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.disabled_at IS NULL ORDER BY m.team_id"
+);
 
-enum AgentKey<'a> {
-    Email(&'a Email),
-    Id(AgentId),
+/// The agents in `rows` (as [`agent_with_teams`] reads them, each agent's rows together), with
+/// the first row of each for the caller's own columns.
+fn agents_of(rows: &[sqlx::any::AnyRow]) -> Result<Vec<(AgentRecord, &sqlx::any::AnyRow)>, StoreError> {
+    let mut agents: Vec<(AgentRecord, &sqlx::any::AnyRow)> = Vec::new();
+    for row in rows {
+        let c = Columns(row);
+        let id = AgentId(c.i64("id")?);
+        let team = c.opt_i64("member_of")?.map(TeamId);
+        match agents.last_mut() {
+            Some((agent, _)) if agent.id == id => agent.teams.extend(team),
+            _ => agents.push((agent_of(row, team.into_iter().collect())?, row)),
+        }
+    }
+    Ok(agents)
 }
 
 fn agent_of(row: &sqlx::any::AnyRow, teams: Vec<TeamId>) -> Result<AgentRecord, StoreError> {
@@ -135,55 +181,27 @@ fn token_of(c: &Columns<'_>) -> Result<TokenRecord, StoreError> {
 }
 
 impl Store {
-    async fn teams_of(&self, agent: AgentId) -> Result<Vec<TeamId>, StoreError> {
-        let rows = sqlx::query("SELECT team_id FROM team_members WHERE agent_id = $1 ORDER BY team_id")
-            .bind(agent.0)
-            .fetch_all(&self.reads)
-            .await?;
-        rows.iter().map(|r| Ok(TeamId(Columns(r).i64("team_id")?))).collect()
-    }
-
-    async fn agent_where(&self, key: AgentKey<'_>) -> Result<Option<AgentRecord>, StoreError> {
-        let query = match key {
-            AgentKey::Email(email) => sqlx::query(AGENT_BY_EMAIL).bind(email.as_str()),
-            AgentKey::Id(id) => sqlx::query(AGENT_BY_ID).bind(id.0),
-        };
-        let row = query.fetch_optional(&self.reads).await?;
-        let Some(row) = row else { return Ok(None) };
-        let id = AgentId(Columns(&row).i64("id")?);
-        Ok(Some(agent_of(&row, self.teams_of(id).await?)?))
+    /// The one agent `query` reads (as [`agent_with_teams`] does), if any.
+    async fn agent_one<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<Option<AgentRecord>, StoreError> {
+        let rows = query.fetch_all(&self.reads).await?;
+        Ok(agents_of(&rows)?.into_iter().next().map(|(agent, _)| agent))
     }
 
     pub async fn agent_by_email(&self, email: &Email) -> Result<Option<AgentRecord>, StoreError> {
-        self.agent_where(AgentKey::Email(email)).await
+        self.agent_one(sqlx::query(AGENT_BY_EMAIL).bind(email.as_str())).await
     }
 
     pub async fn agent(&self, id: AgentId) -> Result<Option<AgentRecord>, StoreError> {
-        self.agent_where(AgentKey::Id(id)).await
+        self.agent_one(sqlx::query(AGENT_BY_ID).bind(id.0)).await
     }
 
     /// Every agent, by name.
     pub async fn agents(&self) -> Result<Vec<AgentRecord>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY name, id"))
-            .fetch_all(&self.reads)
-            .await?;
-        let members = sqlx::query("SELECT agent_id, team_id FROM team_members ORDER BY team_id")
-            .fetch_all(&self.reads)
-            .await?;
-        let mut teams: std::collections::HashMap<i64, Vec<TeamId>> = std::collections::HashMap::new();
-        for m in &members {
-            let c = Columns(m);
-            teams
-                .entry(c.i64("agent_id")?)
-                .or_default()
-                .push(TeamId(c.i64("team_id")?));
-        }
-        rows.iter()
-            .map(|r| {
-                let id = Columns(r).i64("id")?;
-                agent_of(r, teams.remove(&id).unwrap_or_default())
-            })
-            .collect()
+        let rows = sqlx::query(AGENTS).fetch_all(&self.reads).await?;
+        Ok(agents_of(&rows)?.into_iter().map(|(agent, _)| agent).collect())
     }
 
     /// Every team with what it owns, by name.
@@ -226,8 +244,8 @@ impl Store {
         rows.iter().map(|r| Ok(TeamId(Columns(r).i64("id")?))).collect()
     }
 
-    /// The agent a live session belongs to: not ended, used within `idle`, begun within
-    /// `absolute`, its agent not disabled.
+    /// The agent a live session belongs to, with the session's last use: not ended, used within
+    /// `idle`, begun within `absolute`, its agent not disabled.
     pub async fn session_agent(
         &self,
         token_hash: &str,
@@ -235,43 +253,33 @@ impl Store {
         idle: chrono::Duration,
         absolute: chrono::Duration,
     ) -> Result<Option<(AgentRecord, DateTime<Utc>)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT agent_id, last_seen_at FROM agent_sessions s WHERE token_hash = $1 AND ended_at IS NULL \
-             AND last_seen_at >= $2 AND created_at >= $3",
-        )
-        .bind(token_hash)
-        .bind(ms(now - idle))
-        .bind(ms(now - absolute))
-        .fetch_optional(&self.reads)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let c = Columns(&row);
-        let (agent, seen) = (AgentId(c.i64("agent_id")?), c.time("last_seen_at")?);
-        Ok(self
-            .agent(agent)
-            .await?
-            .filter(|a| a.disabled_at.is_none())
-            .map(|a| (a, seen)))
+        let rows = sqlx::query(SESSION_AGENT)
+            .bind(token_hash)
+            .bind(ms(now - idle))
+            .bind(ms(now - absolute))
+            .fetch_all(&self.reads)
+            .await?;
+        let Some((agent, row)) = agents_of(&rows)?.into_iter().next() else {
+            return Ok(None);
+        };
+        Ok(Some((agent, Columns(row).time("session_seen")?)))
     }
 
     /// The agent and scope of an API token that is not revoked, its agent not disabled.
     pub async fn token_agent(&self, token_hash: &str) -> Result<Option<(AgentRecord, TokenRecord)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, agent_id, name, scope, created_at, last_used_at FROM api_tokens WHERE token_hash = $1 \
-             AND revoked_at IS NULL",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.reads)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let c = Columns(&row);
-        let agent = AgentId(c.i64("agent_id")?);
-        let token = token_of(&c)?;
-        Ok(self
-            .agent(agent)
-            .await?
-            .filter(|a| a.disabled_at.is_none())
-            .map(|a| (a, token)))
+        let rows = sqlx::query(TOKEN_AGENT).bind(token_hash).fetch_all(&self.reads).await?;
+        let Some((agent, row)) = agents_of(&rows)?.into_iter().next() else {
+            return Ok(None);
+        };
+        let c = Columns(row);
+        let token = TokenRecord {
+            id: c.i64("token_id")?,
+            name: c.text("token_name")?,
+            scope: c.parsed("scope")?,
+            created_at: c.time("token_created_at")?,
+            last_used_at: c.opt_time("last_used_at")?,
+        };
+        Ok(Some((agent, token)))
     }
 
     /// The agent's live API tokens.
