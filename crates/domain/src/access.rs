@@ -92,6 +92,11 @@ impl Principal {
         }
     }
 
+    /// A member of `team`.
+    pub fn is_in(&self, team: TeamId) -> bool {
+        self.staff().is_some_and(|s| s.teams.contains(&team))
+    }
+
     /// Sees every case: admins and the system.
     pub fn sees_everything(&self) -> bool {
         self.staff().is_none_or(|s| s.role == Role::Admin)

@@ -5,6 +5,9 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Longest text an agent writes: a reply, a note, a canned reply's text.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+
 pub use crate::text_enum::UnknownValue;
 
 /// Where a case stands (SPEC §4): `new` → `open` → `pending_customer` ⇄ `open` → `resolved` →

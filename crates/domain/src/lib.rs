@@ -10,6 +10,7 @@ pub mod access;
 pub mod assignment;
 pub mod audit;
 pub mod calendar;
+pub mod canned;
 pub mod case;
 pub mod case_number;
 pub mod catalog;

@@ -27,6 +27,8 @@ pub enum ProblemCode {
     TooLong,
     /// An agent's password shorter than the desk accepts.
     PasswordTooShort,
+    /// A canned reply's `{name}` that is no placeholder (SPEC §7).
+    UnknownPlaceholder,
 }
 
 /// Accepted, but the customer and the agent are told: SPEC §3.2. Stored with the case (JSON).
@@ -59,6 +61,7 @@ text_enum!(ProblemCode, "problem code", {
     AttachmentDuplicate => "attachment_duplicate",
     TooLong => "too_long",
     PasswordTooShort => "password_too_short",
+    UnknownPlaceholder => "unknown_placeholder",
 });
 
 text_enum!(WarningCode, "warning code", {

@@ -39,6 +39,7 @@ error-forbidden = You may not do this.
 error-unavailable = The service is busy: try again shortly.
 error-unsupported_media_type = Send multipart/form-data or application/json.
 problem-password_too_short = A password needs at least 12 characters.
+problem-unknown_placeholder = This placeholder is unknown; the ones a canned reply can use are {"{"}customer_name{"}"}, {"{"}case_number{"}"}, {"{"}status_url{"}"}, {"{"}agent_name{"}"} and {"{"}missing_fields{"}"}.
 error-unauthorized = Sign in, or send an API token as "Authorization: Bearer …".
 
 conflict-stale = The case changed meanwhile: reload it and try again.
@@ -60,3 +61,5 @@ conflict-not_a_subcategory = "{ $subcategory }" is not a sub-category of "{ $cat
 conflict-no_authenticator_pending = No authenticator is being set up: start again from your profile.
 conflict-not_held = This reply is no longer held: it has gone, or was undone already.
 conflict-newer_entry = Something new arrived on the case while you wrote: read it, then send again or edit.
+conflict-canned_taken = A canned reply called "{ $name }" exists already.
+conflict-canned_not_here = This canned reply is not one for this case: it belongs to another team, or was removed.

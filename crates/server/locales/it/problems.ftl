@@ -39,6 +39,7 @@ error-forbidden = Non puoi farlo.
 error-unavailable = Il servizio è occupato: riprova tra poco.
 error-unsupported_media_type = Invia multipart/form-data o application/json.
 problem-password_too_short = La password deve avere almeno 12 caratteri.
+problem-unknown_placeholder = Questo segnaposto non esiste; una risposta pronta può usare {"{"}customer_name{"}"}, {"{"}case_number{"}"}, {"{"}status_url{"}"}, {"{"}agent_name{"}"} e {"{"}missing_fields{"}"}.
 error-unauthorized = Accedi, o invia un token API come "Authorization: Bearer …".
 
 conflict-stale = Il caso è cambiato nel frattempo: ricaricalo e riprova.
@@ -60,3 +61,5 @@ conflict-not_a_subcategory = "{ $subcategory }" non è una sottocategoria di "{ 
 conflict-no_authenticator_pending = Nessun autenticatore in configurazione: ricomincia dal tuo profilo.
 conflict-not_held = Questa risposta non è più in attesa: è già partita, o è stata annullata.
 conflict-newer_entry = È arrivato qualcosa di nuovo sul caso mentre scrivevi: leggilo, poi invia di nuovo o modifica.
+conflict-canned_taken = Esiste già una risposta pronta chiamata "{ $name }".
+conflict-canned_not_here = Questa risposta pronta non è per questo caso: è di un altro team, o è stata eliminata.

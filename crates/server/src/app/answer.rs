@@ -9,15 +9,16 @@
 use chrono::{DateTime, Utc};
 use sportello_domain::access::Principal;
 use sportello_domain::audit::Action;
-use sportello_domain::case::Status;
+use sportello_domain::canned::Placeholder;
+use sportello_domain::case::{Status, MAX_TEXT_CHARS};
 use sportello_domain::problem::{Problem, ProblemCode};
-use sportello_domain::triage;
 
 use super::access::{staff, Intent, StaffAccess};
 use super::conflict::Conflict;
+use super::transitions::move_to;
 use super::{App, Error, StatusToken};
 use crate::events::{AgentReply, OutboxEvent};
-use crate::store::{AgentMessage, AuditEntry, MessageId, NewOutboxEvent, WriteTx};
+use crate::store::{AfterReply, AgentMessage, AuditEntry, CannedId, MessageId, NewOutboxEvent, WriteTx};
 
 /// What the agent wrote.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +35,9 @@ pub struct Answer {
     pub seen: Option<MessageId>,
     /// Written knowing of the newer message: no collision check.
     pub confirm: bool,
+    /// The canned reply it began from: its status and priority go with the reply (an explicit
+    /// "reply and wait" wins over its status).
+    pub canned: Option<CannedId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +48,6 @@ pub struct Answered {
     /// A reply waits until then, to be undone; `None`: it went at once (or is a note).
     pub held_until: Option<DateTime<Utc>>,
 }
-
-/// Longest reply or note accepted.
-pub const MAX_BODY_CHARS: usize = 20_000;
 
 pub async fn answer(app: &App, who: &Principal, case: &str, a: Answer) -> Result<Answered, Error> {
     let access = staff(app, who, case, Intent::Work).await?;
@@ -61,21 +62,7 @@ pub async fn request_info(app: &App, who: &Principal, case: &str, key: Option<St
     let access = staff(app, who, case, Intent::Work).await?;
     let c = access.case();
     let lang = crate::i18n::Lang::negotiate([c.language.as_str()]);
-    let code = lang.code();
-    let mut missing: Vec<String> = Vec::new();
-    if c.phone.is_none() {
-        missing.push(lang.message("mail-missing-phone", &[]));
-    }
-    if c.device.is_none() {
-        missing.push(lang.message("mail-missing-device", &[]));
-    }
-    if let Some(category) = app.catalog.category(&c.category) {
-        for id in category.missing_recommended(&c.fields) {
-            if let Some(field) = category.field(&id) {
-                missing.push(field.label.get(&code).to_owned());
-            }
-        }
-    }
+    let missing = super::missing::missing_fields(app, c);
     if missing.is_empty() {
         return Err(Error::Conflict(Conflict::NothingMissing));
     }
@@ -97,7 +84,7 @@ async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, acti
     if body.is_empty() {
         return Err(Error::Invalid(vec![Problem::new("body", ProblemCode::Required)]));
     }
-    if body.chars().count() > MAX_BODY_CHARS {
+    if body.chars().count() > MAX_TEXT_CHARS {
         return Err(Error::Invalid(vec![Problem::new("body", ProblemCode::TooLong)]));
     }
     let c = access.case();
@@ -109,6 +96,7 @@ async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, acti
             return Err(Error::Conflict(Conflict::NewerEntry));
         }
     }
+    let then = after_reply(app, access, &a).await?;
     let now = app.clock.now();
     let delay = app.settings.reply_undo_delay;
     let held = (action == Action::CaseReply && delay > chrono::Duration::zero()).then(|| now + delay);
@@ -123,7 +111,8 @@ async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, acti
             public: a.public,
             idempotency_key: key,
             at: now,
-            held: held.map(|until| (until, a.wait_for_customer)),
+            held,
+            then,
         })
         .await?
     else {
@@ -138,11 +127,7 @@ async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, acti
     if !a.public {
         mail_mentions(app, &mut tx, access, who, body, message, now).await?;
     } else if held.is_none() {
-        let reply = Outgoing {
-            body,
-            message,
-            wait_for_customer: a.wait_for_customer,
-        };
+        let reply = Outgoing { body, message, then };
         send(app, &mut tx, access, who, reply, now).await?;
     }
     tx.commit().await?;
@@ -154,11 +139,39 @@ async fn write(app: &App, who: &Principal, access: &StaffAccess, a: Answer, acti
     })
 }
 
+/// What the reply will do to its case as it goes: "reply and wait", else the canned reply's
+/// status; the canned reply's priority, checked against the category now so the agent hears of
+/// it before anything is written.
+async fn after_reply(app: &App, access: &StaffAccess, a: &Answer) -> Result<AfterReply, Error> {
+    let canned = match a.canned {
+        Some(id) if a.public => Some(
+            super::canned::offered_one(app, access, id)
+                .await?
+                .ok_or(Error::Conflict(Conflict::CannedNotHere))?,
+        ),
+        _ => None,
+    };
+    let set = canned.as_ref().map(|c| &c.canned);
+    let priority = set.and_then(|c| c.set_priority);
+    if let Some(to) = priority {
+        super::transitions::priority_allowed(app, access.case(), to)?;
+    }
+    Ok(AfterReply {
+        status: if a.wait_for_customer {
+            Some(Status::PendingCustomer)
+        } else {
+            set.and_then(|c| c.set_status)
+        },
+        priority,
+        canned: canned.map(|c| c.id),
+    })
+}
+
 /// A public reply as it goes.
 struct Outgoing<'a> {
     body: &'a str,
     message: MessageId,
-    wait_for_customer: bool,
+    then: AfterReply,
 }
 
 /// What a public reply does as it goes: the mail, the first response, the status it leaves the
@@ -171,24 +184,24 @@ async fn send(
     reply: Outgoing<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let Outgoing {
-        body,
-        message,
-        wait_for_customer,
-    } = reply;
+    let Outgoing { body, message, then } = reply;
     let c = access.case();
     tx.first_response(c.id, now).await?;
     mail_reply(app, tx, access, who, body, message, now).await?;
-    let to = if wait_for_customer {
-        Status::PendingCustomer
-    } else {
-        match c.status {
-            Status::New | Status::NeedsInfo => Status::Open,
-            other => other,
-        }
-    };
+    let to = then.status.unwrap_or(match c.status {
+        Status::New | Status::NeedsInfo => Status::Open,
+        other => other,
+    });
     if c.status.can_become(to) {
         move_to(app, tx, access, who, to, now).await?;
+    }
+    if let (Some(to), Some(id)) = (then.priority, then.canned) {
+        // A category changed meanwhile to one that is never urgent keeps the case's priority.
+        if super::transitions::priority_allowed(app, c, to).is_ok() {
+            let name = app.store.canned_name(id).await?.unwrap_or_default();
+            let reason = format!("canned reply: {name}");
+            super::transitions::reprioritise(app, tx, access, who, to, &reason, now).await?;
+        }
     }
     Ok(())
 }
@@ -215,7 +228,7 @@ pub async fn send_held(app: &App) -> Result<usize, Error> {
         let reply = Outgoing {
             body: &held.body,
             message,
-            wait_for_customer: held.then_wait,
+            then: held.then,
         };
         send(app, &mut tx, &access, &who, reply, now).await?;
         tx.commit().await?;
@@ -342,18 +355,15 @@ async fn mail_reply(
     tx.add_status_token(c.id, &StatusToken::hash(token.as_str()), now)
         .await?;
     let agent_name = who.name().to_owned();
+    let status_url = format!("{}/status/{number}?t={}", app.settings.public_url, token.as_str());
     let event = OutboxEvent::Reply(AgentReply {
         case_number: number.to_string(),
         to: c.email.clone(),
         language: c.language.clone(),
         agent_name,
-        body: body.to_owned(),
+        body: with_status_url(body, &status_url),
         references: vec![app.mail_ids.message_id(number, "confirmation")],
-        status_url: Some(format!(
-            "{}/status/{number}?t={}",
-            app.settings.public_url,
-            token.as_str()
-        )),
+        status_url: Some(status_url),
     });
     tx.enqueue(&NewOutboxEvent {
         ticket_id: c.id,
@@ -365,37 +375,10 @@ async fn mail_reply(
     Ok(())
 }
 
-/// Moves the case to `to` (if it is not there already and SPEC §4 allows it), with its audit row.
-pub(super) async fn move_to(
-    app: &App,
-    tx: &mut WriteTx,
-    access: &StaffAccess,
-    who: &Principal,
-    to: Status,
-    now: DateTime<Utc>,
-) -> Result<bool, Error> {
-    let c = access.case();
-    if c.status == to {
-        return Ok(false);
-    }
-    if !c.status.can_become(to) {
-        return Err(Error::Conflict(Conflict::Transition { from: c.status, to }));
-    }
-    let calendar = app
-        .catalog
-        .category(&c.category)
-        .map_or(&app.catalog.triage().urgent_calendar, |cat| {
-            triage::calendar(&app.catalog, cat, c.priority)
-        });
-    if !tx
-        .move_status(c.id, c.status, &c.timers().moved(to, now, calendar), now)
-        .await?
-    {
-        return Err(Error::Conflict(Conflict::Stale));
-    }
-    tx.audit(&AuditEntry::case(now, who.agent(), Action::CaseStatus, c.id).change(Some(c.status), Some(to)))
-        .await?;
-    Ok(true)
+/// A reply's text with its `{status_url}` placeholders (a canned reply's) filled: the message
+/// keeps the placeholder, the mail and the customer's page carry the link.
+pub fn with_status_url(body: &str, url: &str) -> String {
+    sportello_domain::canned::fill(body, |p| (p == Placeholder::StatusUrl).then(|| url.to_owned()))
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use sportello_domain::problem::{Problem, ProblemCode};
 use sportello_domain::triage::{due, Priority};
 
 use super::access::{as_agent, staff, Intent};
-use super::answer::move_to;
 use super::conflict::Conflict;
+use super::transitions::{move_to, priority_allowed, reprioritise};
 use super::{App, Error};
 use crate::store::{Assignment, AuditEntry, PriorityChange};
 
@@ -37,30 +37,13 @@ pub async fn set_priority(app: &App, who: &Principal, case: &str, to: Priority, 
         return Err(reason_required());
     }
     let access = staff(app, who, case, Intent::Work).await?;
-    let c = access.case();
-    if c.priority == to {
+    if access.case().priority == to {
         return Ok(false);
     }
-    let category = app
-        .catalog
-        .category(&c.category)
-        .ok_or_else(|| Error::Conflict(Conflict::CategoryGone(c.category.clone())))?;
-    if to == Priority::Urgent && !category.urgent_allowed {
-        return Err(Error::Conflict(Conflict::NeverUrgent(c.category.clone())));
-    }
-    let change = PriorityChange {
-        from: c.priority,
-        to,
-        due: due(&app.catalog, category, &c.subcategory, to, c.penalised, c.created_at),
-    };
+    priority_allowed(app, access.case(), to)?;
     let now = app.clock.now();
     let mut tx = app.store.begin_write().await?;
-    if !tx.change_priority(c.id, &change).await? {
-        return Err(Error::Conflict(Conflict::Stale));
-    }
-    let mut entry = AuditEntry::case(now, who.agent(), Action::CasePriority, c.id).change(Some(c.priority), Some(to));
-    entry.new_value = Some(format!("{to}: {reason}"));
-    tx.audit(&entry).await?;
+    reprioritise(app, &mut tx, &access, who, to, reason, now).await?;
     tx.commit().await?;
     Ok(true)
 }

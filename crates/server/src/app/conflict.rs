@@ -41,6 +41,10 @@ pub enum Conflict {
     NotHeld,
     /// A customer message or reply arrived after the one the writer had seen (SPEC §7).
     NewerEntry,
+    /// A live canned reply has this name already.
+    CannedTaken(String),
+    /// The canned reply is not one offered on this case (another team's, or removed).
+    CannedNotHere,
 }
 
 impl Conflict {
@@ -66,6 +70,8 @@ impl Conflict {
             Conflict::NoAuthenticatorPending => "no_authenticator_pending",
             Conflict::NotHeld => "not_held",
             Conflict::NewerEntry => "newer_entry",
+            Conflict::CannedTaken(_) => "canned_taken",
+            Conflict::CannedNotHere => "canned_not_here",
         }
     }
 
@@ -79,6 +85,7 @@ impl Conflict {
                 vec![("category", c.clone())]
             }
             Conflict::UnknownTeam(t) | Conflict::TeamTaken(t) => vec![("team", t.clone())],
+            Conflict::CannedTaken(n) => vec![("name", n.clone())],
             Conflict::NotASubcategory { category, subcategory } => {
                 vec![("category", category.clone()), ("subcategory", subcategory.clone())]
             }
@@ -117,6 +124,8 @@ impl Conflict {
             Conflict::NoAuthenticatorPending,
             Conflict::NotHeld,
             Conflict::NewerEntry,
+            Conflict::CannedTaken(s()),
+            Conflict::CannedNotHere,
         ]
     }
 }

@@ -62,6 +62,8 @@ pub struct DeskCase {
     pub assignable: Vec<(sportello_domain::access::AgentId, String)>,
     /// Related cases the reader may see (linked, or opened about one another).
     pub links: Vec<OtherCase>,
+    /// The canned replies offered on the case (SPEC §7), by name.
+    pub canned: Vec<crate::store::CannedRecord>,
 }
 
 impl DeskCase {
@@ -148,6 +150,7 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
         }
     }
     let undeliverable = app.store.is_undeliverable(&c.email).await?;
+    let canned = super::canned::for_case(app.store.canned_replies().await?, &access);
     let timers = c.timers();
     Ok(DeskCase {
         team,
@@ -163,6 +166,7 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
         team_names,
         assignable,
         links,
+        canned,
         timeline,
         access,
     })

@@ -7,11 +7,13 @@ pub mod add_info;
 pub mod agents;
 pub mod answer;
 pub mod assign;
+pub mod canned;
 pub mod change;
 pub mod conflict;
 pub mod credentials;
 pub mod desk_case;
 pub mod ingest;
+pub mod missing;
 pub mod presence;
 pub mod queue;
 pub mod reply;
@@ -19,6 +21,7 @@ pub mod sign_in;
 pub mod status;
 pub mod submit;
 pub mod totp;
+pub mod transitions;
 
 use std::sync::{Arc, Mutex, PoisonError};
 

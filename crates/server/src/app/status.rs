@@ -99,6 +99,8 @@ pub async fn case_status(app: &App, access: &CustomerAccess) -> Result<CaseStatu
             })
             .collect()
     };
+    // A canned reply's `{status_url}` is this very page (the mail carried it with a token).
+    let here = format!("{}/status/{}", app.settings.public_url, access.case());
     let messages = app
         .store
         .messages(access.id())
@@ -110,7 +112,10 @@ pub async fn case_status(app: &App, access: &CustomerAccess) -> Result<CaseStatu
             attachments: files_of(Some(m.id)),
             author: m.author,
             sender: m.sender,
-            body: m.body,
+            body: match m.author {
+                Author::Customer => m.body,
+                _ => super::answer::with_status_url(&m.body, &here),
+            },
             created_at: m.created_at,
         })
         .collect();

@@ -81,6 +81,14 @@ impl Columns<'_> {
         parsed(column, &self.text(column)?)
     }
 
+    pub fn opt_parsed<T>(&self, column: &str) -> Result<Option<T>, StoreError>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        self.opt_text(column)?.map(|t| parsed(column, &t)).transpose()
+    }
+
     pub fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T, StoreError> {
         json(column, &self.text(column)?)
     }

@@ -11,6 +11,7 @@
 mod agents;
 mod assignment;
 mod audit;
+mod canned;
 mod cases;
 mod columns;
 mod inbound;
@@ -30,11 +31,12 @@ use sqlx::{AnyPool, Executor};
 pub use agents::{AgentRecord, NewAgent, SessionRecord, TeamRecord, TokenRecord};
 pub use assignment::AssigningTeam;
 pub use audit::{AuditEntry, AuditQuery, AuditRecord};
+pub use canned::{Canned, CannedId, CannedRecord};
 pub use cases::{AttachmentRecord, Case, MessageRecord};
 pub use intake::{CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest, NewCase};
 pub use outbox::{NewOutboxEvent, OutboxId, OutboxRecord};
 pub use queue::{Assigned, QueueQuery, QueueRow};
-pub use write::{AgentMessage, Assignment, CustomerMessage, PriorityChange, WriteTx};
+pub use write::{AfterReply, AgentMessage, Assignment, CustomerMessage, PriorityChange, WriteTx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

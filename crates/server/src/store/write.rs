@@ -46,8 +46,18 @@ pub struct AgentMessage {
     /// The same key twice writes one message.
     pub idempotency_key: Option<String>,
     pub at: DateTime<Utc>,
-    /// A reply held until then, to be undone (SPEC §7); "reply and wait" goes with it.
-    pub held: Option<(DateTime<Utc>, bool)>,
+    /// A reply held until then, to be undone (SPEC §7).
+    pub held: Option<DateTime<Utc>>,
+    pub then: AfterReply,
+}
+
+/// What a public reply does to its case as it goes: "reply and wait", or a canned reply's status
+/// and priority (SPEC §7). Kept with the message while it is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AfterReply {
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    pub canned: Option<super::CannedId>,
 }
 
 /// A held reply whose time has come.
@@ -57,7 +67,7 @@ pub struct HeldReply {
     pub ticket: TicketId,
     pub agent: AgentId,
     pub body: String,
-    pub then_wait: bool,
+    pub then: AfterReply,
 }
 
 /// Who works a case: an agent, a team, both or neither.
@@ -267,7 +277,7 @@ impl WriteTx {
     pub async fn add_agent_message(&mut self, m: &AgentMessage) -> Result<Option<MessageId>, StoreError> {
         let row = sqlx::query(
             "INSERT INTO messages (ticket_id, author, body, public, created_at, agent_id, idempotency_key, \
-             held_until, then_wait) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             held_until, then_status, then_priority, canned_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id",
         )
         .bind(m.ticket.get())
@@ -277,8 +287,10 @@ impl WriteTx {
         .bind(ms(m.at))
         .bind(m.agent.0)
         .bind(&m.idempotency_key)
-        .bind(m.held.map(|(until, _)| ms(until)))
-        .bind(i64::from(m.held.is_some_and(|(_, wait)| wait)))
+        .bind(m.held.map(ms))
+        .bind(m.then.status.map(Status::as_str))
+        .bind(m.then.priority.map(Priority::as_str))
+        .bind(m.then.canned.map(|c| c.0))
         .fetch_optional(self.conn())
         .await?;
         let Some(row) = row else { return Ok(None) };
@@ -306,7 +318,7 @@ impl WriteTx {
     pub async fn release(&mut self, message: MessageId, now: DateTime<Utc>) -> Result<Option<HeldReply>, StoreError> {
         let row = sqlx::query(
             "UPDATE messages SET held_until = NULL WHERE id = $1 AND held_until IS NOT NULL AND held_until <= $2 \
-             AND withdrawn_at IS NULL RETURNING ticket_id, agent_id, body, then_wait",
+             AND withdrawn_at IS NULL RETURNING ticket_id, agent_id, body, then_status, then_priority, canned_id",
         )
         .bind(message.get())
         .bind(ms(now))
@@ -319,7 +331,11 @@ impl WriteTx {
                 ticket: TicketId(c.i64("ticket_id")?),
                 agent: AgentId(c.i64("agent_id")?),
                 body: c.text("body")?,
-                then_wait: c.flag("then_wait")?,
+                then: AfterReply {
+                    status: c.opt_parsed("then_status")?,
+                    priority: c.opt_parsed("then_priority")?,
+                    canned: c.opt_i64("canned_id")?.map(super::CannedId),
+                },
             })
         })
         .transpose()

@@ -1,6 +1,7 @@
 //! HTTP: one router per feature, merged here, sharing [`WebState`] (STYLE rule 2).
 
 pub mod api;
+pub mod canned;
 pub mod check;
 pub mod desk;
 pub mod error;
@@ -161,6 +162,7 @@ pub fn router(state: WebState) -> Router {
         .merge(check::router())
         .merge(desk::router())
         .merge(tickets::router())
+        .merge(canned::router())
         .merge(openapi::router())
         .merge(pages::router())
         .merge(status::router())

@@ -314,6 +314,9 @@ pub(crate) struct ReplyBody {
     /// Send although something newer arrived.
     #[serde(default)]
     confirm: bool,
+    /// The canned reply the text began from (`GET /api/v1/tickets/{case}/canned/{id}`): its
+    /// status (unless `wait_for_customer`) and priority go with the reply.
+    canned: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -382,6 +385,7 @@ pub(crate) async fn reply(
         idempotency_key: idempotency_key(&headers)?,
         seen: body.seen.map(Into::into),
         confirm: body.confirm,
+        canned: body.canned.map(crate::store::CannedId),
     };
     write(&state, &who, &case, a).await
 }
@@ -411,10 +415,10 @@ pub(crate) async fn note(
     let a = Answer {
         body: body.body,
         public: false,
-        wait_for_customer: false,
         idempotency_key: idempotency_key(&headers)?,
         seen: body.seen.map(Into::into),
         confirm: body.confirm,
+        ..Answer::default()
     };
     write(&state, &who, &case, a).await
 }

@@ -799,6 +799,29 @@ async fn the_admin_page_fits_a_phone() {
         let fits = "document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth === 390";
         until(&c, "an admin page that fits 390 px", fits).await;
         screenshot(&c, "desk-admin-390.png").await;
+        let canned = sportello::app::canned::CannedInput {
+            name: "Refund on its way".to_owned(),
+            texts: [
+                (
+                    "en".to_owned(),
+                    "Hello {customer_name}, the refund for {case_number} is on its way.".to_owned(),
+                ),
+                (
+                    "it".to_owned(),
+                    "Ciao {customer_name}, il rimborso per {case_number} è in arrivo.".to_owned(),
+                ),
+            ]
+            .into(),
+            set_status: Some(sportello_domain::case::Status::Resolved),
+            ..Default::default()
+        };
+        sportello::app::canned::add(&app.app, &sportello_domain::access::Principal::System, canned)
+            .await
+            .unwrap();
+        c.goto(&format!("{}/desk/admin/canned", app.address)).await.unwrap();
+        until(&c, "the canned replies page", "document.querySelector('#new form')").await;
+        until(&c, "a canned replies page that fits 390 px", fits).await;
+        screenshot(&c, "desk-canned-390.png").await;
     })
     .await;
 }
@@ -886,6 +909,151 @@ async fn the_admin_and_profile_pages_work_in_a_browser() {
             .unwrap();
         until(&c, "the QR code to scan", "document.querySelector('.qr svg')").await;
         screenshot(&c, "desk-profile-1280.png").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_canned_reply_found_by_typing_fills_the_box_for_the_case_and_sets_its_status() {
+    with_phone(true, 1280, |c, app| async move {
+        let (urgent, _) = a_morning_at_the_desk(&app).await;
+        add_marta(&app).await;
+        sign_in_as(&c, &app, "marta@desk.test").await;
+        // Marta writes it on the admin page.
+        c.goto(&format!("{}/desk/admin/canned", app.address)).await.unwrap();
+        until(&c, "the canned replies page", "document.querySelector('#new form')").await;
+        c.execute(
+            "const f = document.querySelector('#new form');
+             f.querySelector('[name=name]').value = 'Account locked';
+             f.querySelector('[name=set_status]').value = 'pending_customer';
+             f.querySelector('[name=text-en]').value = 'Hello {customer_name}, we locked the account of case {case_number}. Tell us when you have a new PIN.\\n{agent_name}';",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+        press(&c, "#new form button.primary").await;
+        until(&c, "the canned reply saved", "document.querySelector('.notice') && document.querySelectorAll('form.canned-form').length === 2").await;
+        screenshot(&c, "desk-canned-1280.png").await;
+        for name in ["Refund on its way", "Send a screenshot"] {
+            let canned = sportello::app::canned::CannedInput {
+                name: name.to_owned(),
+                texts: [("en".to_owned(), format!("{name}, {{customer_name}}."))].into(),
+                ..Default::default()
+            };
+            sportello::app::canned::add(&app.app, &sportello_domain::access::Principal::System, canned)
+                .await
+                .unwrap();
+        }
+
+        // Giulia, on the urgent case: c, a few letters, Enter.
+        c.delete_all_cookies().await.unwrap();
+        sign_in_as_giulia(&c, &app).await;
+        c.goto(&format!("{}/desk/cases/{urgent}", app.address)).await.unwrap();
+        until(&c, "the case page with its picker", "document.getElementById('canned-filter')").await;
+        c.find(Locator::Css("body")).await.unwrap().send_keys("c").await.unwrap();
+        let focused = c.execute("return document.activeElement.id", vec![]).await.unwrap();
+        assert_eq!(focused, "canned-filter");
+        c.active_element().await.unwrap().send_keys("lock").await.unwrap();
+        until(
+            &c,
+            "one match",
+            "document.querySelectorAll('#canned-list [role=option]').length === 1",
+        )
+        .await;
+        screenshot(&c, "desk-canned-pick-1280.png").await;
+        c.active_element().await.unwrap().send_keys("\u{E007}").await.unwrap();
+        until(
+            &c,
+            "the box filled for this case",
+            &format!("document.getElementById('body').value.startsWith('Hello Luca Verdi, we locked the account of case {urgent}.')"),
+        )
+        .await;
+        let body = value_of(&c, "body").await;
+        assert!(body.ends_with("\nGiulia Bianchi"), "{body}");
+        assert_eq!(
+            c.execute("return document.activeElement.id", vec![]).await.unwrap(),
+            "body",
+            "back in the box to edit"
+        );
+        assert!(!text_of(&c, "#canned-does").await.is_empty(), "says it also sets the status");
+        assert_eq!(
+            c.execute("return document.querySelector('#reply input[name=wait]').checked", vec![]).await.unwrap(),
+            Value::Bool(true)
+        );
+        press(&c, "button[value=reply]").await;
+        until(&c, "the reply sent", "document.querySelector('.notice') && document.querySelector('.timeline').innerText.includes('we locked the account')").await;
+        let id = TicketId::from(urgent[2..11].parse::<i64>().unwrap());
+        let case = app.app.store.case(id).await.unwrap().unwrap();
+        assert_eq!(case.status, sportello_domain::case::Status::PendingCustomer);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_case_lands_with_the_agent_at_the_desk_and_shows_in_their_mine_view() {
+    with_phone(true, 1280, |c, app| async move {
+        a_morning_at_the_desk(&app).await;
+        // Bruno is on the team too, but has not been at the desk today: he is given nothing.
+        sportello::app::agents::add_agent(
+            &app.app,
+            &sportello_domain::access::Principal::System,
+            sportello::app::agents::AgentInput {
+                email: "bruno@desk.test".to_owned(),
+                name: "Bruno Gallo".to_owned(),
+                role: sportello_domain::access::Role::Agent,
+                teams: vec!["security".to_owned()],
+                password: Some("correct horse battery".to_owned()),
+                mail_link: false,
+            },
+        )
+        .await
+        .unwrap();
+        let teams = app.app.store.teams().await.unwrap();
+        let security = teams.iter().find(|t| t.name == "security").unwrap().id;
+        let change = sportello::app::agents::TeamChange {
+            assignment: Some((sportello_domain::assignment::Mode::Balanced, 5)),
+            ..Default::default()
+        };
+        sportello::app::agents::change_team(&app.app, &sportello_domain::access::Principal::System, security, change)
+            .await
+            .unwrap();
+        sign_in_as_giulia(&c, &app).await;
+        c.goto(&format!("{}/desk?view=mine", app.address)).await.unwrap();
+        until(&c, "her view", "document.querySelector('table.queue, .empty')").await;
+
+        // A customer reports a stolen account: it is Giulia's, and shows without a reload.
+        let mut stolen = complete(730);
+        stolen["category"] = json!("security");
+        stolen["subcategory"] = json!("account_stolen");
+        stolen["description"] = json!("My account was stolen an hour ago and I cannot get back in.");
+        stolen.as_object_mut().unwrap().remove("transaction_id");
+        stolen.as_object_mut().unwrap().remove("amount");
+        let (status, body) = read(app.post_json(&stolen).await).await;
+        assert_eq!(status, 201, "{body}");
+        let number = body["case_number"].as_str().unwrap().to_owned();
+        c.execute("window.stayed = true", Vec::new()).await.unwrap();
+        until(
+            &c,
+            "the new case in her mine view",
+            &format!("document.querySelector('table.queue') && document.querySelector('table.queue').innerText.includes('{number}')"),
+        )
+        .await;
+        assert_eq!(
+            c.execute("return window.stayed === true", Vec::new()).await.unwrap(),
+            Value::Bool(true),
+            "the page updated itself"
+        );
+        screenshot(&c, "desk-mine-1280.png").await;
+        let id = TicketId::from(number[2..11].parse::<i64>().unwrap());
+        let case = app.app.store.case(id).await.unwrap().unwrap();
+        let giulia = app
+            .app
+            .store
+            .agent_by_email(&"giulia@desk.test".parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.assignee, Some(giulia.id), "to the agent present, not to Bruno");
     })
     .await;
 }

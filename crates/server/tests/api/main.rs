@@ -4,6 +4,7 @@
 mod assignment;
 mod assignment_day;
 mod browser;
+mod canned;
 mod collision;
 mod desk;
 mod helpers;

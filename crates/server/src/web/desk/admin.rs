@@ -148,16 +148,23 @@ pub struct Done {
     done: Option<String>,
 }
 
+impl Done {
+    /// What was just done, in words (`?done=` names it; only its letters are read).
+    pub fn notice(&self, t: &Tr) -> Option<String> {
+        self.done.as_deref().map(|d| {
+            t.msg(&format!(
+                "desk-done-{}",
+                d.chars().filter(char::is_ascii_lowercase).collect::<String>()
+            ))
+        })
+    }
+}
+
 pub async fn show(State(state): State<WebState>, me: DeskAgent, Query(done): Query<Done>) -> Response {
     if let Err(refused) = admin_only(&me) {
         return refused.into_response();
     }
-    let notice = done.done.map(|d| {
-        me.prefs.t.msg(&format!(
-            "desk-done-{}",
-            d.chars().filter(char::is_ascii_lowercase).collect::<String>()
-        ))
-    });
+    let notice = done.notice(&me.prefs.t);
     page(&state, &me, notice, None).await
 }
 

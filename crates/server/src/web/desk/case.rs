@@ -11,10 +11,11 @@ use sportello_domain::triage::Priority;
 use super::queue::{time_left, Choice};
 use super::{Checked, DeskFrame};
 use crate::app::answer::{self, answer, Answer};
+use crate::app::canned;
 use crate::app::change;
 use crate::app::credentials::Secret;
 use crate::app::desk_case::{attachment, desk_case, Entry, Picture};
-use crate::store::MessageId;
+use crate::store::{CannedId, MessageId};
 use crate::web::error::AppError;
 use crate::web::extract::DeskAgent;
 use crate::web::pages::{html, moment, see_other, Tr};
@@ -94,6 +95,11 @@ struct CasePage {
     phone: String,
     others: Vec<(String, String, String)>,
     attachments: Vec<AttachmentView>,
+    /// The canned replies offered here, and the one the reply box was filled from (its id, ""
+    /// for none, and what it will also do).
+    canned: Vec<Choice>,
+    canned_id: String,
+    canned_does: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -101,6 +107,8 @@ pub struct Done {
     done: Option<String>,
     /// A reply just undone: its text goes back into the reply box.
     draft: Option<i64>,
+    /// A canned reply picked without the script: it fills the reply box.
+    canned: Option<i64>,
 }
 
 /// An event of the timeline in words: statuses and priorities by their labels, assignments by
@@ -162,9 +170,14 @@ pub async fn show(
             d.chars().filter(char::is_ascii_lowercase).collect::<String>()
         ))
     });
+    let canned = done.canned.and_then(|id| {
+        let record = view.canned.iter().find(|c| c.id.0 == id)?.clone();
+        canned::filled(&state.app, &me.principal, &view.access, record)
+    });
     let shown = Shown {
         notice,
-        draft,
+        draft: canned.as_ref().map_or(draft, |c| c.body.clone()),
+        canned: canned.map(|c| c.id),
         ..Shown::default()
     };
     render(&state, &me, view, shown, StatusCode::OK).await
@@ -179,6 +192,8 @@ struct Shown {
     /// The send held: its kind (`reply`/`note`), "wait for the customer", and the newest message
     /// the writer had seen (entries after it are marked new).
     held_send: Option<(String, bool, i64)>,
+    /// The canned reply the reply box was filled from.
+    canned: Option<CannedId>,
 }
 
 async fn render(
@@ -331,6 +346,7 @@ async fn render(
             )
         })
         .collect();
+    let chosen = shown.canned.and_then(|id| view.canned.iter().find(|c| c.id == id));
     let page = CasePage {
         frame: DeskFrame::new(&me.prefs, number.clone(), Some(&me.agent)),
         category: label,
@@ -417,10 +433,58 @@ async fn render(
                 }
             })
             .collect(),
+        canned: view
+            .canned
+            .iter()
+            .map(|c| Choice {
+                value: c.id.0.to_string(),
+                label: c.canned.name.clone(),
+                selected: Some(c.id) == shown.canned,
+            })
+            .collect(),
+        canned_id: chosen.map_or_else(String::new, |c| c.id.0.to_string()),
+        canned_does: chosen.map_or_else(String::new, |c| does(t, c.canned.set_status, c.canned.set_priority)),
         number,
         draft: shown.draft,
     };
     html(status, &page, &me.prefs)
+}
+
+/// What a canned reply does beyond its text, in words ("" for nothing).
+fn does(t: &Tr, status: Option<Status>, priority: Option<Priority>) -> String {
+    let mut what = Vec::new();
+    if let Some(s) = status {
+        what.push(t.with("desk-canned-sets-status", "status", t.msg(&format!("desk-status-{s}"))));
+    }
+    if let Some(p) = priority {
+        what.push(t.with("desk-canned-sets-priority", "priority", t.msg(&format!("priority-{p}"))));
+    }
+    if what.is_empty() {
+        return String::new();
+    }
+    t.with("desk-canned-does", "what", what.join(" · "))
+}
+
+/// A canned reply filled in for the case, for the reply box's picker (the script's path; without
+/// it, `?canned=` on the page does the same).
+pub async fn canned_filled(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path((case, id)): Path<(String, i64)>,
+) -> Response {
+    match canned::fill(&state.app, &me.principal, &case, CannedId(id)).await {
+        Ok(f) => axum::Json(serde_json::json!({
+            "id": f.id.0,
+            "name": f.name,
+            "language": f.language,
+            "body": f.body,
+            "set_status": f.set_status,
+            "set_priority": f.set_priority,
+            "does": does(&me.prefs.t, f.set_status, f.set_priority),
+        }))
+        .into_response(),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
 }
 
 /// An attachment's original: always a download, never rendered in the desk's origin (a crafted
@@ -502,8 +566,10 @@ pub async fn reply(
         idempotency_key: form.text("key").filter(|k| !k.is_empty()).map(ToOwned::to_owned),
         seen: seen.map(MessageId::from),
         confirm: form.text("confirm").is_some(),
+        canned: form.text("canned").and_then(|c| c.parse().ok()).map(CannedId),
     };
     let draft = a.body.clone();
+    let canned = a.canned;
     let wait = a.wait_for_customer;
     match answer(&state.app, &me.principal, &case, a).await {
         Ok(answered) if answered.held_until.is_some() => back(&case, "held"),
@@ -523,6 +589,7 @@ pub async fn reply(
                     wait,
                     seen.unwrap_or(0),
                 )),
+                canned,
             };
             render(&state, &me, view, shown, StatusCode::CONFLICT).await
         }

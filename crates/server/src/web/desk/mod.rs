@@ -3,6 +3,7 @@
 //! redirect back to the case; the script only adds keys and live updates.
 
 mod admin;
+mod canned;
 mod case;
 mod profile;
 pub(crate) mod queue;
@@ -52,6 +53,10 @@ pub fn router() -> Router<WebState> {
         .route("/desk/cases/{case}/reply", post(case::reply))
         .route("/desk/cases/{case}/replies/{message}/undo", post(case::undo))
         .route("/desk/cases/{case}/viewers", get(case::viewers))
+        .route("/desk/cases/{case}/canned/{canned}", get(case::canned_filled))
+        .route("/desk/admin/canned", get(canned::show).post(canned::add))
+        .route("/desk/admin/canned/{canned}", post(canned::change))
+        .route("/desk/admin/canned/{canned}/remove", post(canned::remove))
         .route("/desk/cases/{case}/status", post(case::status))
         .route("/desk/cases/{case}/priority", post(case::priority))
         .route("/desk/cases/{case}/take", post(case::take))
