@@ -354,3 +354,56 @@ async fn on_the_desk_an_admin_writes_one_and_an_agent_picks_it_without_javascrip
         );
     }
 }
+
+#[tokio::test]
+async fn a_held_canned_reply_changes_the_case_only_when_it_goes_and_undo_takes_all_of_it_back() {
+    use chrono::{DateTime, Duration, Utc};
+    use sportello::app::answer::send_held;
+    let clock = sportello::app::Clock::fixed("2026-12-01T09:00:00Z".parse::<DateTime<Utc>>().unwrap());
+    let options = Options {
+        clock: Some(clock.clone()),
+        reply_undo_delay: StdDuration::from_secs(10),
+        ..Options::default()
+    };
+    for app in backends_with(options).await {
+        agent(&app, "boss@desk.test", Role::Admin, &[]).await;
+        agent(&app, "ada@desk.test", Role::Agent, &["payments"]).await;
+        let boss = token(&app, "boss@desk.test", Scope::Write).await;
+        let ada = token(&app, "ada@desk.test", Scope::Write).await;
+        let (_, created) = api_post(&app, &boss, "/api/v1/canned", refund_sent(), None).await;
+        let id = created["id"].as_i64().unwrap();
+        let number = case(&app, &complete(74)).await;
+        let reply = format!("/api/v1/tickets/{number}/reply");
+        let send = || json!({"body": "We refunded it.", "canned": id});
+
+        // Held, then undone: the case never moved.
+        let (status, held) = api_post(&app, &ada, &reply, send(), None).await;
+        assert_eq!(status, 201, "{held}");
+        let c = app.case(&number).await;
+        assert_eq!((c.status, c.priority), (Status::New, Priority::Normal), "not yet");
+        let undo = format!("/api/v1/tickets/{number}/replies/{}/undo", held["message_id"]);
+        assert_eq!(api_post(&app, &ada, &undo, json!({}), None).await.0, 200);
+        clock.advance(Duration::seconds(11));
+        assert_eq!(send_held(&app.app).await.unwrap(), 0);
+        let c = app.case(&number).await;
+        assert_eq!(
+            (c.status, c.priority),
+            (Status::New, Priority::Normal),
+            "{}",
+            app.backend
+        );
+
+        // Held and let go: the status and priority come with it.
+        api_post(&app, &ada, &reply, send(), None).await;
+        clock.advance(Duration::seconds(11));
+        // This pass or the server's own job sends it (once either way).
+        send_held(&app.app).await.unwrap();
+        let c = app.case(&number).await;
+        assert_eq!(
+            (c.status, c.priority),
+            (Status::Resolved, Priority::High),
+            "{}",
+            app.backend
+        );
+    }
+}
