@@ -5,6 +5,7 @@
 pub mod ids;
 pub mod imap;
 pub mod inbound;
+mod text;
 
 use askama::Template;
 use lettre::address::Envelope;
