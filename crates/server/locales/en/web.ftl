@@ -168,6 +168,7 @@ desk-timeline = Timeline
 desk-internal = internal
 desk-system = System
 desk-reply-label = Reply to the customer, or add an internal note
+desk-mail-files = Files sent by mail
 desk-canned = Canned reply
 desk-canned-use = Use
 desk-canned-filter = Type to find a canned reply

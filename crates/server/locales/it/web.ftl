@@ -168,6 +168,7 @@ desk-timeline = Cronologia
 desk-internal = interna
 desk-system = Sistema
 desk-reply-label = Rispondi al cliente, o aggiungi una nota interna
+desk-mail-files = File inviati per e-mail
 desk-canned = Risposta pronta
 desk-canned-use = Usa
 desk-canned-filter = Scrivi per trovare una risposta pronta

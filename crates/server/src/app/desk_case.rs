@@ -64,6 +64,8 @@ pub struct DeskCase {
     pub links: Vec<OtherCase>,
     /// The canned replies offered on the case (SPEC §7), by name.
     pub canned: Vec<crate::store::CannedRecord>,
+    /// Files that came by mail and are not screenshots (a PDF, a spreadsheet).
+    pub files: Vec<crate::store::MailFileRecord>,
 }
 
 impl DeskCase {
@@ -167,6 +169,7 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
         assignable,
         links,
         canned,
+        files: app.store.mail_files(c.id).await?,
         timeline,
         access,
     })
@@ -203,4 +206,30 @@ pub async fn attachment(
         .ok_or(Error::NotFound)?;
     let bytes = app.blobs.get(&hash).await?.ok_or(Error::NotFound)?;
     Ok((record, bytes))
+}
+
+/// A file from mail of `case` with its bytes, read back from the raw message it came in, for
+/// someone who may read the case ([`Error::NotFound`] otherwise, and for another case's file).
+pub async fn mail_file(
+    app: &App,
+    who: &Principal,
+    case: &str,
+    file: i64,
+) -> Result<(crate::store::MailFileRecord, bytes::Bytes), Error> {
+    let access = staff(app, who, case, Intent::Read).await?;
+    let record = app
+        .store
+        .mail_file(access.case().id, file)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let hash = sportello_domain::evidence::ContentHash::from_hex(&record.file.raw_sha256).ok_or(Error::NotFound)?;
+    let raw = app.blobs.get(&hash).await?.ok_or(Error::NotFound)?;
+    let Ok(crate::mail::inbound::Inbound::Message(message)) =
+        crate::mail::inbound::read(&raw, &app.settings.support_address)
+    else {
+        return Err(Error::NotFound);
+    };
+    let part = usize::try_from(record.file.part).map_err(|_| Error::NotFound)?;
+    let attachment = message.attachments.into_iter().nth(part).ok_or(Error::NotFound)?;
+    Ok((record, bytes::Bytes::from(attachment.bytes)))
 }

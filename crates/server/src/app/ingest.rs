@@ -14,8 +14,7 @@ use sportello_domain::case_number::{CaseNumber, CasePrefix};
 use sportello_domain::catalog::Catalog;
 use sportello_domain::contact::email::Email;
 use sportello_domain::evidence::content_hash;
-use sportello_domain::problem::Problem;
-use sportello_domain::request::{admit_attachments, NewRequest, Upload};
+use sportello_domain::request::{admit_attachments, Evidence, NewRequest, Upload};
 use sportello_domain::text::{DESCRIPTION_MAX_CHARS, FIELD_MAX_CHARS};
 use sportello_domain::triage::Priority;
 
@@ -23,8 +22,8 @@ use super::reply::{follow_up, FollowUp};
 use super::submit::{number, submit, Submitted, Via};
 use super::{App, Error};
 use crate::i18n::Lang;
-use crate::mail::inbound::{self, Inbound, Received};
-use crate::store::{Case, StoreError, TicketId};
+use crate::mail::inbound::{self, Attachment, Inbound, Received};
+use crate::store::{Case, MailFile, StoreError, TicketId};
 
 /// Larger messages are kept aside unread.
 pub const MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
@@ -248,14 +247,15 @@ async fn case_of(app: &App, number: &CaseNumber) -> Result<Option<Case>, StoreEr
 }
 
 async fn join(app: &App, case: Case, message: Received, raw_sha256: &str) -> Result<Ingested, Error> {
-    let (evidence, _, refused) = admit_attachments(uploads(message.attachments));
+    let (evidence, files) = sorted(message.attachments, raw_sha256);
     let sender = (!case.email.as_str().eq_ignore_ascii_case(&message.from)).then_some(message.from);
     let followed = follow_up(
         app,
         &case,
         FollowUp {
-            text: with_refusals(message.body, &refused),
+            text: message.body,
             evidence,
+            files,
             sender,
             raw_sha256: Some(raw_sha256.to_owned()),
             ..FollowUp::default()
@@ -277,7 +277,7 @@ async fn open(
     now: DateTime<Utc>,
 ) -> Result<Ingested, Error> {
     let (category, subcategory) = app.settings.mail_category.clone();
-    let (evidence, _, refused) = admit_attachments(uploads(message.attachments));
+    let (evidence, files) = sorted(message.attachments, raw_sha256);
     let text = match (message.subject.trim(), message.body.trim()) {
         (subject, "") => subject.to_owned(),
         ("", body) => body.to_owned(),
@@ -288,7 +288,7 @@ async fn open(
         subcategory,
         email: message.from.clone(),
         // The raw message keeps everything; the case keeps what fits.
-        description: truncated(&with_refusals(text, &refused), DESCRIPTION_MAX_CHARS),
+        description: truncated(&text, DESCRIPTION_MAX_CHARS),
         name: message.name.map(|n| truncated(&n, FIELD_MAX_CHARS)),
         // Only a language we answer in: anything else would refuse the mail.
         language: message.language.map(|l| Lang::negotiate([l.as_str()]).code()),
@@ -308,11 +308,17 @@ async fn open(
         related_to,
     };
     match submit(app, request, via).await {
-        Ok(Submitted::Created { case, .. }) => Ok(Ingested::Opened {
-            case,
-            about: related_to.map(|id| number(app.catalog.case_prefix(), id)).transpose()?,
-        }),
-        Ok(Submitted::Merged { case }) => Ok(Ingested::Merged(case)),
+        Ok(Submitted::Created { case, .. }) => {
+            list_files(app, &case, &files, now).await?;
+            Ok(Ingested::Opened {
+                case,
+                about: related_to.map(|id| number(app.catalog.case_prefix(), id)).transpose()?,
+            })
+        }
+        Ok(Submitted::Merged { case }) => {
+            list_files(app, &case, &files, now).await?;
+            Ok(Ingested::Merged(case))
+        }
         Err(Error::Invalid(problems)) => {
             let codes: Vec<String> = problems
                 .iter()
@@ -333,23 +339,50 @@ async fn open(
     }
 }
 
-fn uploads(attachments: Vec<(String, Vec<u8>)>) -> Vec<Upload> {
-    attachments
-        .into_iter()
-        .map(|(filename, bytes)| Upload {
-            filename,
-            bytes: Bytes::from(bytes),
+/// The mail's files: those that pass SPEC §3.1's evidence rules are screenshots; the others (a
+/// PDF, a spreadsheet, a small logo, a fourth picture) are listed as files from mail, their bytes
+/// left in the raw message at their place among its attachments.
+fn sorted(attachments: Vec<Attachment>, raw_sha256: &str) -> (Vec<Evidence>, Vec<MailFile>) {
+    let uploads = attachments
+        .iter()
+        .map(|a| Upload {
+            filename: a.name.clone(),
+            bytes: Bytes::from(a.bytes.clone()),
         })
-        .collect()
+        .collect();
+    let (evidence, _, refused) = admit_attachments(uploads);
+    let mut listed = vec![false; attachments.len()];
+    let mut files = Vec::new();
+    for (upload, _) in &refused {
+        let found = attachments
+            .iter()
+            .enumerate()
+            .position(|(i, a)| !listed[i] && a.name == upload.filename && a.bytes[..] == upload.bytes[..]);
+        if let Some(i) = found {
+            listed[i] = true;
+            let a = &attachments[i];
+            files.push(MailFile {
+                raw_sha256: raw_sha256.to_owned(),
+                part: i as i64,
+                filename: a.name.chars().take(200).collect(),
+                media_type: a.media_type.chars().take(100).collect(),
+                byte_len: a.bytes.len() as i64,
+            });
+        }
+    }
+    (evidence, files)
 }
 
-/// The text, with a line for each file that was not kept (it stays in the raw message).
-fn with_refusals(mut text: String, refused: &[(Upload, Problem)]) -> String {
-    for (upload, problem) in refused {
-        let name: String = upload.filename.chars().take(100).collect();
-        text.push_str(&format!("\n[attachment {name}: {}]", problem.code.as_str()));
-    }
-    text
+/// Lists a new (or joined) case's files from the mail that opened it. After the case's own
+/// commit: should this one fail, the raw message still holds every file.
+async fn list_files(app: &App, case: &CaseNumber, files: &[MailFile], now: DateTime<Utc>) -> Result<(), Error> {
+    let Some(id) = TicketId::of(case).filter(|_| !files.is_empty()) else {
+        return Ok(());
+    };
+    let mut tx = app.store.begin_write().await?;
+    tx.add_mail_files(id, None, files, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 fn truncated(text: &str, max_chars: usize) -> String {

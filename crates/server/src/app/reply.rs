@@ -33,6 +33,8 @@ pub struct FollowUp {
     /// The phone and device a case opened by mail waits for.
     pub phone: Option<Phone>,
     pub device: Option<String>,
+    /// Files from mail that are not evidence, listed with the message.
+    pub files: Vec<crate::store::MailFile>,
 }
 
 /// What the follow-up changed.
@@ -100,15 +102,17 @@ pub(super) async fn follow_up(app: &App, case: &Case, follow_up: FollowUp) -> Re
             tx.audit(&entry).await?;
         }
     }
-    tx.add_customer_message(&CustomerMessage {
-        ticket: case.id,
-        body: text::redact(&follow_up.text).text,
-        sender: follow_up.sender,
-        raw_sha256: follow_up.raw_sha256,
-        evidence,
-        at: now,
-    })
-    .await?;
+    let message = tx
+        .add_customer_message(&CustomerMessage {
+            ticket: case.id,
+            body: text::redact(&follow_up.text).text,
+            sender: follow_up.sender,
+            raw_sha256: follow_up.raw_sha256,
+            evidence,
+            at: now,
+        })
+        .await?;
+    tx.add_mail_files(case.id, Some(message), &follow_up.files, now).await?;
     let mut followed = Followed::default();
     if let Some(after) = &fields {
         let changed = tx.set_fields(case.id, &case.fields, after).await?;

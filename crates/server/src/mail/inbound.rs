@@ -30,7 +30,17 @@ pub struct Received {
     pub references: Vec<String>,
     /// The new text: quoted history and signature cut off.
     pub body: String,
-    pub attachments: Vec<(String, Vec<u8>)>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file the mail carries, in the order the mail gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// As the mail names it, or made from its type (`attachment-2.pdf`) when it names none.
+    pub name: String,
+    /// `type/subtype`, lower-cased (`application/octet-stream` when the mail says nothing).
+    pub media_type: String,
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -121,7 +131,28 @@ pub fn read(raw: &[u8], support_address: &str) -> Result<Inbound, Refusal> {
     };
     let attachments = message
         .attachments()
-        .map(|a| (a.attachment_name().unwrap_or("").to_owned(), a.contents().to_vec()))
+        // A multipart the parser took for a file (a malformed mail's structure) carries none.
+        .filter(|a| {
+            !a.content_type()
+                .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart"))
+        })
+        .enumerate()
+        .map(|(i, a)| {
+            let media_type = a.content_type().map_or_else(
+                || "application/octet-stream".to_owned(),
+                |ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")).to_ascii_lowercase(),
+            );
+            let name = a
+                .attachment_name()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map_or_else(|| name_for(i, &media_type), str::to_owned);
+            Attachment {
+                name,
+                media_type,
+                bytes: a.contents().to_vec(),
+            }
+        })
         .collect();
     let language = message
         .header_raw("Content-Language")
@@ -168,6 +199,25 @@ fn sender(message: &mail_parser::Message<'_>) -> Option<(String, Option<String>)
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty() && !n.contains('@'));
     Some((address.to_lowercase(), name))
+}
+
+/// A name for a file the mail names none for, from its type: `attachment-2.pdf`.
+fn name_for(index: usize, media_type: &str) -> String {
+    let extension = match media_type {
+        "application/pdf" => "pdf",
+        "application/vnd.ms-excel" => "xls",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
+        "application/msword" => "doc",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "docx",
+        "image/jpeg" => "jpg",
+        "text/plain" => "txt",
+        "message/rfc822" => "eml",
+        other => match other.split_once('/').map(|(_, sub)| sub) {
+            Some(sub) if (1..=5).contains(&sub.len()) && sub.bytes().all(|b| b.is_ascii_alphanumeric()) => sub,
+            _ => "bin",
+        },
+    };
+    format!("attachment-{}.{extension}", index + 1)
 }
 
 /// `Name name@example.com`: the word with `@` is the address, the rest the name.
@@ -554,7 +604,7 @@ mod tests {
                 m.references.join(" "),
                 m.attachments
                     .iter()
-                    .map(|(n, b)| format!("{n} ({} bytes)", b.len()))
+                    .map(|a| format!("{} {} ({} bytes)", a.name, a.media_type, a.bytes.len()))
                     .collect::<Vec<_>>()
                     .join(", "),
                 m.body
@@ -783,7 +833,11 @@ mod tests {
             panic!()
         };
         assert_eq!(m.attachments.len(), 1);
-        assert!(m.attachments[0].1.starts_with(&[0xFF, 0xD8, 0xFF]), "the JPEG, decoded");
+        assert!(
+            m.attachments[0].bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+            "the JPEG, decoded"
+        );
+        assert_eq!(m.attachments[0].media_type, "image/jpeg");
     }
 
     #[test]

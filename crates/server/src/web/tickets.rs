@@ -157,6 +157,17 @@ pub struct Attachment {
     pub sha256: String,
 }
 
+/// A file that came by mail and is not a screenshot (a PDF, a spreadsheet); its bytes are on the
+/// desk's case page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileFromMail {
+    pub filename: String,
+    pub media_type: String,
+    pub byte_len: i64,
+    /// The timeline's `message-N` it came with; null for the mail that opened the case.
+    pub message: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketDetail {
     #[serde(flatten)]
@@ -178,6 +189,7 @@ pub struct TicketDetail {
     pub resolution_clock: ClockState,
     pub timeline: Vec<TimelineEntry>,
     pub attachments: Vec<Attachment>,
+    pub files: Vec<FileFromMail>,
 }
 
 #[utoipa::path(operation_id = "tickets_show", get, path = "/api/v1/tickets/{case}", tag = "agents",
@@ -296,6 +308,16 @@ pub(crate) async fn show(
                 byte_len: a.byte_len,
                 editor: a.editor.clone(),
                 sha256: a.sha256.clone(),
+            })
+            .collect(),
+        files: view
+            .files
+            .iter()
+            .map(|f| FileFromMail {
+                filename: f.file.filename.clone(),
+                media_type: f.file.media_type.clone(),
+                byte_len: f.file.byte_len,
+                message: f.message.map(|m| format!("message-{}", m.get())),
             })
             .collect(),
     };

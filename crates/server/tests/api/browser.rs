@@ -1057,3 +1057,27 @@ async fn a_new_case_lands_with_the_agent_at_the_desk_and_shows_in_their_mine_vie
     })
     .await;
 }
+
+#[tokio::test]
+async fn files_that_came_by_mail_are_listed_on_the_case_for_download() {
+    with_phone(true, 1280, |c, app| async move {
+        a_morning_at_the_desk(&app).await;
+        let raw = "From: Paola Neri <paola@example.it>\r\nTo: support@sportello.test\r\nSubject: Addebito doppio\r\n\
+                   MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\n\
+                   Content-Type: text/plain; charset=utf-8\r\n\r\nMi avete addebitato due volte 12 euro: allego l'estratto conto.\r\n\
+                   --B\r\nContent-Type: application/pdf; name=\"estratto-novembre.pdf\"\r\n\
+                   Content-Disposition: attachment; filename=\"estratto-novembre.pdf\"\r\n\r\n%PDF-1.4 estratto\r\n--B--\r\n";
+        let opened = sportello::app::ingest::ingest(&app.app, bytes::Bytes::from(raw)).await.unwrap();
+        let sportello::app::ingest::Ingested::Opened { case, .. } = opened else {
+            panic!("{opened:?}")
+        };
+        // Marta, an admin, reads every case, the mail category's included.
+        add_marta(&app).await;
+        sign_in_as(&c, &app, "marta@desk.test").await;
+        c.goto(&format!("{}/desk/cases/{case}", app.address)).await.unwrap();
+        until(&c, "the file listed", "document.querySelector('.mail-files a[download]')").await;
+        assert!(text_of(&c, ".mail-files").await.contains("estratto-novembre.pdf"));
+        screenshot(&c, "desk-mail-files-1280.png").await;
+    })
+    .await;
+}

@@ -371,14 +371,19 @@ async fn a_forged_message_id_does_not_let_a_stranger_into_a_case() {
 }
 
 #[tokio::test]
-async fn attachments_by_mail_pass_the_forms_rules_and_the_rest_is_named() {
+async fn attachments_by_mail_pass_the_forms_rules_and_the_rest_are_kept_as_files() {
+    use sportello_domain::access::{Role, Scope};
     for app in backends().await {
+        crate::desk::agent(&app, "ada@desk.test", Role::Agent, &[]).await;
+        let token = crate::desk::token(&app, "ada@desk.test", Scope::Read).await;
         let (_, created) = read(app.post_json(&complete(204)).await).await;
         let number = created["case_number"].as_str().unwrap().to_owned();
         let our_id = app.our_message_id(&number, "confirmation");
         let png = crate::helpers::image("large-png-3840x2160-exoplanet.png");
         let small = crate::helpers::image("screenshot-935x534-firefox.png");
-        let part = |name: &str, bytes: &[u8]| {
+        let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
+        let sheet = b"\xD0\xCF\x11\xE0 a spreadsheet's bytes".to_vec();
+        let part = |media: &str, name: Option<&str>, bytes: &[u8]| {
             use base64::Engine as _;
             let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
             let lines: Vec<&str> = b64
@@ -386,8 +391,9 @@ async fn attachments_by_mail_pass_the_forms_rules_and_the_rest_is_named() {
                 .chunks(76)
                 .map(|c| std::str::from_utf8(c).unwrap())
                 .collect();
+            let disposition = name.map_or_else(|| "attachment".to_owned(), |n| format!("attachment; filename=\"{n}\""));
             format!(
-                "--B\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\
+                "--B\r\nContent-Type: {media}\r\nContent-Disposition: {disposition}\r\n\
                  Content-Transfer-Encoding: base64\r\n\r\n{}\r\n",
                 lines.join("\r\n")
             )
@@ -395,25 +401,88 @@ async fn attachments_by_mail_pass_the_forms_rules_and_the_rest_is_named() {
         let raw = format!(
             "From: cliente204@gmail.com\r\nTo: support@sportello.test\r\nSubject: Re: screenshot\r\n\
              In-Reply-To: <{our_id}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n\
-             --B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nEcco gli screenshot.\r\n{}{}--B--\r\n",
-            part("schermata.png", &png),
-            part("piccola.png", &small)
+             --B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nEcco gli screenshot e l'estratto conto.\r\n{}{}{}{}--B--\r\n",
+            part("image/png", Some("schermata.png"), &png),
+            part("image/png", Some("piccola.png"), &small),
+            part("application/pdf", Some("estratto.pdf"), &pdf),
+            part("application/vnd.ms-excel", None, &sheet),
         );
         let joined = ingest(&app.app, Bytes::from(raw)).await.unwrap();
         assert!(matches!(joined, Ingested::Joined { .. }), "{}: {joined:?}", app.backend);
         let (_, shown) = read(app.get(created["status_url"].as_str().unwrap()).await).await;
-        let body = shown["messages"][0]["body"].as_str().unwrap();
-        assert_eq!(
-            body,
-            "Ecco gli screenshot.\n[attachment piccola.png: attachment_resolution]"
-        );
+        assert_eq!(shown["messages"][0]["body"], "Ecco gli screenshot e l'estratto conto.");
         let id = stored(&app, &number.parse_case()).await.id;
         assert_eq!(
             app.app.store.attachments(id, &[]).await.unwrap().len(),
             1,
+            "the screenshot"
+        );
+
+        // The others are files: listed with their message, the nameless one named from its type.
+        let (_, detail) = crate::desk::api_get(&app, &token, &format!("/api/v1/tickets/{number}")).await;
+        let files: Vec<(String, String, i64)> = detail["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["filename"].as_str().unwrap().to_owned(),
+                    f["media_type"].as_str().unwrap().to_owned(),
+                    f["byte_len"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("piccola.png".to_owned(), "image/png".to_owned(), small.len() as i64),
+                (
+                    "estratto.pdf".to_owned(),
+                    "application/pdf".to_owned(),
+                    pdf.len() as i64
+                ),
+                (
+                    "attachment-4.xls".to_owned(),
+                    "application/vnd.ms-excel".to_owned(),
+                    sheet.len() as i64
+                ),
+            ],
             "{}",
             app.backend
         );
+        assert!(detail["files"][1]["message"].as_str().unwrap().starts_with("message-"));
+
+        // On the desk: listed, and a sandboxed download of the very bytes sent.
+        let desk = crate::desk::signed_in(&app, "ada@desk.test").await;
+        let page = desk.fetch(&format!("/desk/cases/{number}")).await.text().await.unwrap();
+        let records = app.app.store.mail_files(id).await.unwrap();
+        let href = format!("/desk/cases/{number}/mail-files/{}", records[1].id);
+        assert!(page.contains(&href) && page.contains("estratto.pdf"), "{page}");
+        let got = desk.fetch(&href).await;
+        assert_eq!(got.status(), 200);
+        let header = |name: &str| got.headers()[name].to_str().unwrap().to_owned();
+        assert_eq!(header("content-disposition"), "attachment; filename=\"estratto.pdf\"");
+        assert!(header("content-security-policy").starts_with("sandbox"));
+        assert_eq!(got.bytes().await.unwrap().as_ref(), &pdf[..]);
+        // Another case's file is no file of this one.
+        let other = case_with_a_file(&app).await;
+        let elsewhere = app.app.store.mail_files(other).await.unwrap()[0].id;
+        let wrong = desk
+            .fetch(&format!("/desk/cases/{number}/mail-files/{elsewhere}"))
+            .await;
+        assert_eq!(wrong.status(), 404);
+    }
+}
+
+/// A case opened by a mail carrying a PDF; its id.
+async fn case_with_a_file(app: &TestApp) -> TicketId {
+    let raw = "From: nuovo@example.it\r\nTo: support@sportello.test\r\nSubject: Fattura\r\nMIME-Version: 1.0\r\n\
+               Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\n\
+               Allego la fattura del pagamento non riuscito.\r\n--B\r\nContent-Type: application/pdf; name=\"fattura.pdf\"\r\n\
+               Content-Disposition: attachment; filename=\"fattura.pdf\"\r\n\r\n%PDF-1.4 fattura\r\n--B--\r\n";
+    match ingest(&app.app, Bytes::from(raw)).await.unwrap() {
+        Ingested::Opened { case, .. } => TicketId::of(&case).unwrap(),
+        other => panic!("{other:?}"),
     }
 }
 

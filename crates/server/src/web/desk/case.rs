@@ -100,6 +100,8 @@ struct CasePage {
     canned: Vec<Choice>,
     canned_id: String,
     canned_does: String,
+    /// Files from mail: (download address, name, facts).
+    files: Vec<(String, String, String)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -442,6 +444,17 @@ async fn render(
                 selected: Some(c.id) == shown.canned,
             })
             .collect(),
+        files: view
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    format!("/desk/cases/{number}/mail-files/{}", f.id),
+                    f.file.filename.clone(),
+                    format!("{} · {} KiB", f.file.media_type, (f.file.byte_len + 1023) / 1024),
+                )
+            })
+            .collect(),
         canned_id: chosen.map_or_else(String::new, |c| c.id.0.to_string()),
         canned_does: chosen.map_or_else(String::new, |c| does(t, c.canned.set_status, c.canned.set_priority)),
         number,
@@ -496,34 +509,51 @@ pub async fn original(State(state): State<WebState>, me: DeskAgent, Path((case, 
                 .kind
                 .parse::<sportello_domain::evidence::ImageKind>()
                 .map_or("application/octet-stream", |kind| kind.mime());
-            let name: String = record
-                .filename
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            (
-                [
-                    (header::CONTENT_TYPE, media.to_owned()),
-                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-                    (
-                        header::CONTENT_SECURITY_POLICY,
-                        "sandbox; default-src 'none'".to_owned(),
-                    ),
-                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-                    (header::CACHE_CONTROL, "private, no-store".to_owned()),
-                ],
-                bytes,
-            )
-                .into_response()
+            download(&record.filename, media, bytes)
         }
         Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
     }
+}
+
+/// A file that came by mail (a PDF, a spreadsheet): a download like an attachment's original.
+pub async fn file_from_mail(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path((case, id)): Path<(String, i64)>,
+) -> Response {
+    match crate::app::desk_case::mail_file(&state.app, &me.principal, &case, id).await {
+        // Sent as bytes whatever the mail called them: the name tells the agent what it is.
+        Ok((record, bytes)) => download(&record.file.filename, "application/octet-stream", bytes),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+/// Bytes as a download under a name reduced to safe characters, sandboxed and never sniffed.
+fn download(filename: &str, media: &str, bytes: bytes::Bytes) -> Response {
+    let name: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, media.to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_owned(),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// The thumbnail the job made (404 until it has).

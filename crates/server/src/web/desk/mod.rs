@@ -50,6 +50,7 @@ pub fn router() -> Router<WebState> {
         .route("/desk/profile/tokens/{token}/revoke", post(profile::revoke))
         .route("/desk/cases/{case}/files/{file}", get(case::original))
         .route("/desk/cases/{case}/files/{file}/thumb", get(case::thumbnail))
+        .route("/desk/cases/{case}/mail-files/{file}", get(case::file_from_mail))
         .route("/desk/cases/{case}/reply", post(case::reply))
         .route("/desk/cases/{case}/replies/{message}/undo", post(case::undo))
         .route("/desk/cases/{case}/viewers", get(case::viewers))
