@@ -233,3 +233,38 @@ pub async fn mail_file(
     let attachment = message.attachments.into_iter().nth(part).ok_or(Error::NotFound)?;
     Ok((record, bytes::Bytes::from(attachment.bytes)))
 }
+
+/// A mail as it came, all of its text (quoted history and signature included), for the agent
+/// who needs what the timeline cut.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WholeMail {
+    pub from: String,
+    pub subject: String,
+    pub text: String,
+}
+
+/// The mail `case` was opened by (`message` None) or one of its messages came in, for someone
+/// who may read the case; [`Error::NotFound`] for anything else.
+pub async fn whole_mail(
+    app: &App,
+    who: &Principal,
+    case: &str,
+    message: Option<crate::store::MessageId>,
+) -> Result<WholeMail, Error> {
+    let access = staff(app, who, case, Intent::Read).await?;
+    let raw = app
+        .store
+        .raw_mail(access.case().id, message)
+        .await?
+        .and_then(|hex| sportello_domain::evidence::ContentHash::from_hex(&hex))
+        .ok_or(Error::NotFound)?;
+    let bytes = app.blobs.get(&raw).await?.ok_or(Error::NotFound)?;
+    match crate::mail::inbound::read(&bytes, &app.settings.support_address) {
+        Ok(crate::mail::inbound::Inbound::Message(m)) => Ok(WholeMail {
+            from: m.from,
+            subject: m.subject,
+            text: m.whole,
+        }),
+        _ => Err(Error::NotFound),
+    }
+}

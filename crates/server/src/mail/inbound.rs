@@ -30,6 +30,8 @@ pub struct Received {
     pub references: Vec<String>,
     /// The new text: quoted history and signature cut off.
     pub body: String,
+    /// All of the text, what was cut included: for the agent who needs it (SPEC §5, never lost).
+    pub whole: String,
     pub attachments: Vec<Attachment>,
 }
 
@@ -124,8 +126,9 @@ pub fn read(raw: &[u8], support_address: &str) -> Result<Inbound, Refusal> {
         }
     }
     let text = super::text::body(&message);
+    let whole = text.trim().to_owned();
     let body = if is_forward(&subject) {
-        text.trim().to_owned()
+        whole.clone()
     } else {
         strip_quoted(&text)
     };
@@ -167,6 +170,7 @@ pub fn read(raw: &[u8], support_address: &str) -> Result<Inbound, Refusal> {
         message_id: message.message_id().map(str::to_owned),
         references,
         body,
+        whole,
         attachments,
     }))
 }

@@ -84,6 +84,8 @@ pub struct MessageRecord {
     pub agent: Option<(AgentId, String)>,
     /// A reply still held, to be undone, until then (SPEC §7): not sent, not shown to the customer.
     pub held_until: Option<DateTime<Utc>>,
+    /// It came by mail: the raw message is kept, whole.
+    pub by_mail: bool,
 }
 
 /// An attachment as the customer sees it listed on the status page.
@@ -230,7 +232,7 @@ impl Store {
     pub async fn messages(&self, id: TicketId) -> Result<Vec<MessageRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT m.id, m.author, m.sender, m.body, m.public, m.created_at, m.agent_id, m.held_until, \
-             g.name AS agent_name FROM messages m LEFT JOIN agents g ON g.id = m.agent_id \
+             CASE WHEN m.raw_sha256 IS NULL THEN 0 ELSE 1 END AS by_mail, g.name AS agent_name FROM messages m LEFT JOIN agents g ON g.id = m.agent_id \
              WHERE m.ticket_id = $1 AND m.withdrawn_at IS NULL ORDER BY m.id",
         )
         .bind(id.0)
@@ -251,9 +253,23 @@ impl Store {
                         _ => None,
                     },
                     held_until: c.opt_time("held_until")?,
+                    by_mail: c.flag("by_mail")?,
                 })
             })
             .collect()
+    }
+
+    /// The raw mail a case was opened by (`message` None) or one of its messages came in.
+    pub async fn raw_mail(&self, id: TicketId, message: Option<MessageId>) -> Result<Option<String>, StoreError> {
+        let row = match message {
+            None => sqlx::query("SELECT raw_sha256 FROM tickets WHERE id = $1").bind(id.0),
+            Some(m) => sqlx::query("SELECT raw_sha256 FROM messages WHERE id = $1 AND ticket_id = $2")
+                .bind(m.0)
+                .bind(id.0),
+        }
+        .fetch_optional(&self.reads)
+        .await?;
+        Ok(row.map(|r| Columns(&r).opt_text("raw_sha256")).transpose()?.flatten())
     }
 
     /// The case's attachments, oldest first, each with how many other cases (outside `hidden`

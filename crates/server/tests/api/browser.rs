@@ -1078,6 +1078,10 @@ async fn files_that_came_by_mail_are_listed_on_the_case_for_download() {
         until(&c, "the file listed", "document.querySelector('.mail-files a[download]')").await;
         assert!(text_of(&c, ".mail-files").await.contains("estratto-novembre.pdf"));
         screenshot(&c, "desk-mail-files-1280.png").await;
+        // The whole mail, one click away.
+        press(&c, ".entry .whole a").await;
+        until(&c, "the whole mail", "location.pathname.endsWith('/mail/request')").await;
+        assert!(text_of(&c, "main").await.contains("allego l'estratto conto"));
     })
     .await;
 }

@@ -614,3 +614,60 @@ impl ParseCase for String {
             .unwrap()
     }
 }
+
+#[tokio::test]
+async fn what_the_timeline_cuts_from_a_mail_stays_one_click_away() {
+    use sportello_domain::access::Role;
+    for app in backends().await {
+        crate::desk::agent(&app, "ada@desk.test", Role::Admin, &[]).await;
+        let (_, created) = read(app.post_json(&complete(205)).await).await;
+        let number = created["case_number"].as_str().unwrap().to_owned();
+        let our_id = app.our_message_id(&number, "confirmation");
+        let text = "Il pagamento era di 12 euro.\r\n\r\nIl giorno lun 30 nov 2026 alle 20:00 Support ha scritto:\r\n> Abbiamo ricevuto la tua richiesta\r\n";
+        let joined = ingest(
+            &app.app,
+            reply("cliente205@gmail.com", "Re: richiesta", Some(&our_id), text),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(joined, Ingested::Joined { .. }), "{joined:?}");
+        let id = stored(&app, &number.parse_case()).await.id;
+        let message = app.app.store.messages(id).await.unwrap()[0].id.get();
+        let desk = crate::desk::signed_in(&app, "ada@desk.test").await;
+        let page = desk.fetch(&format!("/desk/cases/{number}")).await.text().await.unwrap();
+        let whole = format!("/desk/cases/{number}/mail/{message}");
+        assert!(page.contains(&whole), "a link to the whole mail");
+        assert!(
+            !page.contains("Abbiamo ricevuto la tua richiesta"),
+            "the quote is cut on the timeline"
+        );
+        let got = desk.fetch(&whole).await;
+        assert_eq!(got.status(), 200);
+        let body = got.text().await.unwrap();
+        assert!(body.contains("Il pagamento era di 12 euro."), "{body}");
+        assert!(
+            body.contains("&#62; Abbiamo ricevuto la tua richiesta"),
+            "and what was cut, as text: {body}"
+        );
+
+        // The case was opened by the form: no mail to show; another case's message is not this one's.
+        assert_eq!(
+            desk.fetch(&format!("/desk/cases/{number}/mail/request")).await.status(),
+            404
+        );
+        let other = case_with_a_file(&app).await;
+        let other_number = other.number(app.app.catalog.case_prefix()).unwrap();
+        assert_eq!(
+            desk.fetch(&format!("/desk/cases/{other_number}/mail/request"))
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(
+            desk.fetch(&format!("/desk/cases/{other_number}/mail/{message}"))
+                .await
+                .status(),
+            404
+        );
+    }
+}

@@ -40,6 +40,8 @@ const SHOWN: u32 = 160;
 pub struct EntryView {
     /// Arrived after what the writer of a held send had seen.
     pub new: bool,
+    /// It came by mail: where the whole mail is, what the timeline cut included.
+    pub whole: Option<String>,
     /// A held reply of the reader's: the form that undoes it, when it goes (in words, and as
     /// RFC 3339 for the script that reloads the page then).
     pub undo: Option<(String, String, String)>,
@@ -226,6 +228,8 @@ async fn render(
         .map(|e| match e {
             Entry::Request { body, at } => EntryView {
                 new: false,
+                whole: (c.channel == sportello_domain::case::Channel::Email)
+                    .then(|| format!("/desk/cases/{number}/mail/request")),
                 undo: None,
                 kind: "customer",
                 who: c.name.clone().unwrap_or_else(|| c.email.to_string()),
@@ -238,6 +242,7 @@ async fn render(
                     .held_send
                     .as_ref()
                     .is_some_and(|(.., seen)| m.public && m.id.get() > *seen),
+                whole: m.by_mail.then(|| format!("/desk/cases/{number}/mail/{}", m.id.get())),
                 undo: m
                     .held_until
                     .filter(|_| m.agent.as_ref().map(|(id, _)| *id) == Some(me.agent.id))
@@ -266,6 +271,7 @@ async fn render(
             },
             Entry::Event(a) => EntryView {
                 new: false,
+                whole: None,
                 undo: None,
                 kind: "event",
                 who: a.actor_name.clone().unwrap_or_else(|| t.msg("desk-system")),
@@ -524,6 +530,45 @@ pub async fn file_from_mail(
     match crate::app::desk_case::mail_file(&state.app, &me.principal, &case, id).await {
         // Sent as bytes whatever the mail called them: the name tells the agent what it is.
         Ok((record, bytes)) => download(&record.file.filename, "application/octet-stream", bytes),
+        Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "desk/mail.html")]
+struct MailPage {
+    frame: DeskFrame,
+    back: String,
+    from: String,
+    subject: String,
+    text: String,
+}
+
+/// A mail as it came, all of its text: what the timeline cut (quoted history, a signature) is
+/// here, never lost. `which` is `request` (the mail that opened the case) or a message's number.
+pub async fn whole_mail(
+    State(state): State<WebState>,
+    me: DeskAgent,
+    Path((case, which)): Path<(String, String)>,
+) -> Response {
+    let message = match which.as_str() {
+        "request" => None,
+        n => match n.parse::<i64>() {
+            Ok(id) => Some(MessageId::from(id)),
+            Err(_) => return AppError::NotFound.into_response(),
+        },
+    };
+    match crate::app::desk_case::whole_mail(&state.app, &me.principal, &case, message).await {
+        Ok(mail) => {
+            let page = MailPage {
+                frame: DeskFrame::new(&me.prefs, mail.subject.clone(), Some(&me.agent)),
+                back: format!("/desk/cases/{case}"),
+                from: mail.from,
+                subject: mail.subject,
+                text: mail.text,
+            };
+            html(StatusCode::OK, &page, &me.prefs)
+        }
         Err(e) => AppError::from_app(e, me.prefs.t.lang()).into_response(),
     }
 }

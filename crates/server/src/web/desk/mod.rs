@@ -51,6 +51,7 @@ pub fn router() -> Router<WebState> {
         .route("/desk/cases/{case}/files/{file}", get(case::original))
         .route("/desk/cases/{case}/files/{file}/thumb", get(case::thumbnail))
         .route("/desk/cases/{case}/mail-files/{file}", get(case::file_from_mail))
+        .route("/desk/cases/{case}/mail/{which}", get(case::whole_mail))
         .route("/desk/cases/{case}/reply", post(case::reply))
         .route("/desk/cases/{case}/replies/{message}/undo", post(case::undo))
         .route("/desk/cases/{case}/viewers", get(case::viewers))
