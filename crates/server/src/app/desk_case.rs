@@ -222,13 +222,7 @@ pub async fn mail_file(
         .mail_file(access.case().id, file)
         .await?
         .ok_or(Error::NotFound)?;
-    let hash = sportello_domain::evidence::ContentHash::from_hex(&record.file.raw_sha256).ok_or(Error::NotFound)?;
-    let raw = app.blobs.get(&hash).await?.ok_or(Error::NotFound)?;
-    let Ok(crate::mail::inbound::Inbound::Message(message)) =
-        crate::mail::inbound::read(&raw, &app.settings.support_address)
-    else {
-        return Err(Error::NotFound);
-    };
+    let message = raw_mail(app, Some(record.file.raw_sha256.clone())).await?;
     let part = usize::try_from(record.file.part).map_err(|_| Error::NotFound)?;
     let attachment = message.attachments.into_iter().nth(part).ok_or(Error::NotFound)?;
     Ok((record, bytes::Bytes::from(attachment.bytes)))
@@ -252,19 +246,22 @@ pub async fn whole_mail(
     message: Option<crate::store::MessageId>,
 ) -> Result<WholeMail, Error> {
     let access = staff(app, who, case, Intent::Read).await?;
-    let raw = app
-        .store
-        .raw_mail(access.case().id, message)
-        .await?
+    let m = raw_mail(app, app.store.raw_mail(access.case().id, message).await?).await?;
+    Ok(WholeMail {
+        from: m.from,
+        subject: m.subject,
+        text: m.whole,
+    })
+}
+
+/// The kept raw mail `sha256` names, read again as when it came.
+async fn raw_mail(app: &App, sha256: Option<String>) -> Result<crate::mail::inbound::Received, Error> {
+    let hash = sha256
         .and_then(|hex| sportello_domain::evidence::ContentHash::from_hex(&hex))
         .ok_or(Error::NotFound)?;
-    let bytes = app.blobs.get(&raw).await?.ok_or(Error::NotFound)?;
+    let bytes = app.blobs.get(&hash).await?.ok_or(Error::NotFound)?;
     match crate::mail::inbound::read(&bytes, &app.settings.support_address) {
-        Ok(crate::mail::inbound::Inbound::Message(m)) => Ok(WholeMail {
-            from: m.from,
-            subject: m.subject,
-            text: m.whole,
-        }),
+        Ok(crate::mail::inbound::Inbound::Message(m)) => Ok(m),
         _ => Err(Error::NotFound),
     }
 }
