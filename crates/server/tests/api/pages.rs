@@ -620,3 +620,28 @@ async fn the_scripts_checks_ask_the_domain() {
         assert_eq!(status, 200);
     }
 }
+
+#[tokio::test]
+async fn every_customer_page_warns_of_fake_support_once() {
+    for app in backends().await {
+        let mut visitor = Visitor::new(&app);
+        let mut pages = vec![("the form", visitor.get("/?lang=en").await)];
+        let mut refused = complete(30);
+        refused["email"] = Value::from("cliente30@gmial.com");
+        pages.push(("a refused form", visitor.post("/", form_of(&refused)).await));
+        let sent = visitor.post("/", form_of(&complete(31))).await;
+        assert_eq!(sent.status, 303);
+        pages.push(("the confirmation", visitor.get(&sent.location()).await));
+        let mut again = complete(31);
+        again["description"] = Value::from("I sent this already: the refund of 12 euro still has not arrived.");
+        let merged = visitor.post("/", form_of(&again)).await;
+        pages.push(("the merged page", visitor.get(&merged.location()).await));
+        let status = sent.location().replace("/confirmation/", "/status/");
+        pages.push(("the status page", visitor.get(&status).await));
+        pages.push(("a page not found", visitor.get("/nothing-here").await));
+        for (what, page) in pages {
+            let told = page.text().matches("Beware of fake support").count();
+            assert_eq!(told, 1, "{what} on {}: told {told} times", app.backend);
+        }
+    }
+}

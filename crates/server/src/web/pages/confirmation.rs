@@ -60,7 +60,7 @@ pub async fn merged(
     };
     let number = number.to_string();
     let page = MergedPage {
-        frame: Frame::new(&prefs, prefs.t.msg("confirm-title"), &format!("/merged/{number}"), &[]),
+        frame: Frame::new(&prefs, prefs.t.msg("confirm-title"), &format!("/merged/{number}"), &[]).warned(),
         t: prefs.t.clone(),
         case: number,
     };
@@ -107,7 +107,8 @@ pub async fn show(
         t.msg("confirm-title"),
         &format!("/confirmation/{number}"),
         &[("t", token.as_str())],
-    );
+    )
+    .warned();
     frame.tz_reload = prefs.tz.is_none();
     let page = ConfirmationPage {
         frame,

@@ -33,6 +33,9 @@ pub struct Frame {
     /// The page shows times in UTC for want of the reader's zone: the script, which knows it,
     /// may show the page again (only ever set on pages a GET renders).
     pub tz_reload: bool,
+    /// The page warns of fake support in its own body (a confirmation): the footer does not
+    /// say it again.
+    pub warned: bool,
 }
 
 impl Frame {
@@ -64,7 +67,14 @@ impl Frame {
             js: format!("/static/app.js?v={}", *ASSET_VERSION),
             icon: format!("/static/icon.svg?v={}", *ASSET_VERSION),
             tz_reload: false,
+            warned: false,
         }
+    }
+
+    /// For a page that carries the fake-support warning itself.
+    pub fn warned(mut self) -> Frame {
+        self.warned = true;
+        self
     }
 }
 
