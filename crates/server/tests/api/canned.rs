@@ -352,6 +352,15 @@ async fn on_the_desk_an_admin_writes_one_and_an_agent_picks_it_without_javascrip
             "{}",
             app.backend
         );
+
+        // An agent cannot remove it; the admin's Remove does, and the picker no longer offers it.
+        let path = format!("/desk/admin/canned/{id}/remove");
+        assert_eq!(desk.post(&path, Form::new()).await.status, 403);
+        let removed = admin.post(&path, Form::new()).await;
+        assert_eq!(removed.status, 303, "{}", removed.html);
+        assert!(app.app.store.canned_replies().await.unwrap().is_empty());
+        let page = desk.get(&format!("/desk/cases/{number}")).await;
+        assert!(!page.html.contains("On its way"), "no longer offered");
     }
 }
 
