@@ -35,18 +35,14 @@ fn may_use(who: &Principal, team: Option<TeamId>) -> bool {
     team.is_none_or(|team| who.sees_everything() || who.is_in(team))
 }
 
-/// The canned replies offered on a case: the global ones and those of the team that owns it.
-pub fn for_case(all: Vec<CannedRecord>, access: &StaffAccess) -> Vec<CannedRecord> {
-    let team = access.case().team;
-    all.into_iter()
-        .filter(|c| c.canned.team.is_none() || c.canned.team == team)
-        .collect()
+/// Offered on the case `access` reads: a global canned reply, or one of the team that owns it.
+fn offered_on(c: &CannedRecord, access: &StaffAccess) -> bool {
+    c.canned.team.is_none() || c.canned.team == access.case().team
 }
 
-/// The canned replies offered on the case (see [`for_case`]), read with the principal's access.
-pub async fn offered(app: &App, who: &Principal, case: &str) -> Result<Vec<CannedRecord>, Error> {
-    let access = staff(app, who, case, Intent::Read).await?;
-    Ok(for_case(app.store.canned_replies().await?, &access))
+/// The canned replies offered on a case.
+pub fn for_case(all: Vec<CannedRecord>, access: &StaffAccess) -> Vec<CannedRecord> {
+    all.into_iter().filter(|c| offered_on(c, access)).collect()
 }
 
 /// A canned reply filled in for one case: the text the reply box gets, and what it will do.
@@ -94,12 +90,7 @@ pub fn filled(app: &App, who: &Principal, access: &StaffAccess, record: CannedRe
 
 /// The canned reply `id`, if it is one offered on the case `access` reads.
 pub async fn offered_one(app: &App, access: &StaffAccess, id: CannedId) -> Result<Option<CannedRecord>, Error> {
-    let team = access.case().team;
-    Ok(app
-        .store
-        .canned(id)
-        .await?
-        .filter(|c| c.canned.team.is_none() || c.canned.team == team))
+    Ok(app.store.canned(id).await?.filter(|c| offered_on(c, access)))
 }
 
 /// A canned reply as an admin writes it.

@@ -153,6 +153,13 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
     }
     let undeliverable = app.store.is_undeliverable(&c.email).await?;
     let canned = super::canned::for_case(app.store.canned_replies().await?, &access);
+    // Only mail brings files: a case with none by mail costs no query for them.
+    let by_mail = c.channel == sportello_domain::case::Channel::Email || timeline_by_mail(&timeline);
+    let files = if by_mail {
+        app.store.mail_files(c.id).await?
+    } else {
+        Vec::new()
+    };
     let timers = c.timers();
     Ok(DeskCase {
         team,
@@ -169,10 +176,14 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
         assignable,
         links,
         canned,
-        files: app.store.mail_files(c.id).await?,
+        files,
         timeline,
         access,
     })
+}
+
+fn timeline_by_mail(timeline: &[Entry]) -> bool {
+    timeline.iter().any(|e| matches!(e, Entry::Message(m) if m.by_mail))
 }
 
 /// Which bytes of an attachment.

@@ -26,6 +26,7 @@ use crate::web::WebState;
 const LANGUAGES: [&str; 2] = ["en", "it"];
 
 /// One canned reply's form: a new one (`id` None) or an existing one, as stored or as just typed.
+#[derive(Clone)]
 pub struct CannedForm {
     id: Option<i64>,
     name: String,
@@ -118,15 +119,7 @@ async fn page(state: &WebState, me: &DeskAgent, notice: Option<String>, refused:
     let mut forms: Vec<CannedForm> = all
         .into_iter()
         .map(|c| match &refused {
-            Some(form) if form.id == Some(c.id.0) => CannedForm {
-                id: form.id,
-                name: form.name.clone(),
-                team: form.team.clone(),
-                set_status: form.set_status.clone(),
-                set_priority: form.set_priority.clone(),
-                texts: form.texts.clone(),
-                problems: form.problems.clone(),
-            },
+            Some(form) if form.id == Some(c.id.0) => form.clone(),
             _ => {
                 let input = CannedInput {
                     name: c.canned.name,
