@@ -157,6 +157,11 @@ impl Principal {
 
     /// May read the audit log: admins (SPEC §6).
     pub fn may_audit(&self) -> Result<(), Denied> {
+        self.may_read_settings()
+    }
+
+    /// May read what admins set up (the audit log, webhooks): an admin, with a token of any scope.
+    pub fn may_read_settings(&self) -> Result<(), Denied> {
         match self.staff() {
             Some(s) if s.role == Role::Admin => Ok(()),
             None => Ok(()),

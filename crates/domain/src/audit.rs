@@ -37,6 +37,12 @@ pub enum Action {
     CaseMerged,
     CaseLinked,
     SlaBreached,
+    WebhookCreated,
+    WebhookChanged,
+    WebhookRemoved,
+    WebhookDisabled,
+    WebhookEnabled,
+    WebhookTested,
 }
 
 text_enum!(Action, "audit action", {
@@ -71,6 +77,12 @@ text_enum!(Action, "audit action", {
     CaseMerged => "case_merged",
     CaseLinked => "case_linked",
     SlaBreached => "sla_breached",
+    WebhookCreated => "webhook_created",
+    WebhookChanged => "webhook_changed",
+    WebhookRemoved => "webhook_removed",
+    WebhookDisabled => "webhook_disabled",
+    WebhookEnabled => "webhook_enabled",
+    WebhookTested => "webhook_tested",
 });
 
 impl Action {

@@ -23,3 +23,4 @@ pub mod sla;
 pub mod text;
 pub mod thumbnail;
 pub mod triage;
+pub mod webhook;

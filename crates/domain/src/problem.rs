@@ -29,6 +29,8 @@ pub enum ProblemCode {
     PasswordTooShort,
     /// A canned reply's `{name}` that is no placeholder (SPEC §7).
     UnknownPlaceholder,
+    /// A webhook URL that reaches this machine or its network (SPEC §9, SSRF).
+    WebhookTarget,
 }
 
 /// Accepted, but the customer and the agent are told: SPEC §3.2. Stored with the case (JSON).
@@ -62,6 +64,7 @@ text_enum!(ProblemCode, "problem code", {
     TooLong => "too_long",
     PasswordTooShort => "password_too_short",
     UnknownPlaceholder => "unknown_placeholder",
+    WebhookTarget => "webhook_target",
 });
 
 text_enum!(WarningCode, "warning code", {

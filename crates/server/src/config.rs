@@ -78,6 +78,14 @@ pub struct SettingsArgs {
     /// [default: 10s].
     #[arg(long, env = "SPORTELLO_REPLY_UNDO_DELAY", value_name = "DURATION")]
     pub reply_undo_delay: Option<String>,
+    /// Internal addresses or networks webhooks may be delivered to, comma-separated (e.g.
+    /// `10.0.0.0/8`); loopback, private, link-local and metadata addresses are refused otherwise
+    /// [default: none].
+    #[arg(long, env = "SPORTELLO_WEBHOOK_ALLOW", value_name = "ADDRESSES")]
+    pub webhook_allow: Option<String>,
+    /// How long a webhook endpoint may take to answer a delivery [default: 10s].
+    #[arg(long, env = "SPORTELLO_WEBHOOK_TIMEOUT", value_name = "DURATION")]
+    pub webhook_timeout: Option<String>,
 }
 
 /// The same settings as keys of `sportello.toml`.
@@ -103,6 +111,8 @@ struct FileSettings {
     blob_grace: Option<String>,
     require_totp: Option<bool>,
     reply_undo_delay: Option<String>,
+    webhook_allow: Option<String>,
+    webhook_timeout: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +140,9 @@ pub struct Settings {
     pub require_totp: bool,
     /// SPEC §7: a reply is held this long before it goes (zero: sent at once).
     pub reply_undo_delay: Duration,
+    /// SPEC §9: internal networks webhooks may reach nonetheless.
+    pub webhook_allow: Vec<IpNet>,
+    pub webhook_timeout: Duration,
 }
 
 impl Settings {
@@ -205,6 +218,12 @@ impl Settings {
             .transpose()
             .context("trusted_proxies")?
             .unwrap_or_default();
+        let webhook_allow = pick(&args.webhook_allow, file.webhook_allow)
+            .map(|text| parse_networks(&text))
+            .transpose()
+            .context("webhook_allow")?
+            .unwrap_or_default();
+        let webhook_timeout = duration(&args.webhook_timeout, file.webhook_timeout, "10s", "webhook_timeout")?;
         let max_connections = match pick(&args.max_connections, file.max_connections) {
             None => None,
             Some(text) if text.trim() == "auto" => None,
@@ -252,6 +271,8 @@ impl Settings {
             blob_grace,
             require_totp,
             reply_undo_delay,
+            webhook_allow,
+            webhook_timeout,
         })
     }
 }

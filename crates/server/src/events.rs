@@ -24,6 +24,8 @@ pub enum OutboxEvent {
     Mention(Mention),
     /// SPEC §7: a case missed a target; its team's leads are told.
     Breach(Breach),
+    /// SPEC §9: an endpoint failed for a day and was disabled; every admin is told.
+    WebhookDisabled(WebhookDisabled),
 }
 
 impl OutboxEvent {
@@ -36,6 +38,7 @@ impl OutboxEvent {
             OutboxEvent::Invitation(_) => "invitation",
             OutboxEvent::Mention(_) => "mention",
             OutboxEvent::Breach(_) => "breach",
+            OutboxEvent::WebhookDisabled(_) => "webhook_disabled",
         }
     }
 
@@ -47,7 +50,7 @@ impl OutboxEvent {
             OutboxEvent::Merged(m) => m.status_url = None,
             OutboxEvent::Reply(r) => r.status_url = None,
             OutboxEvent::Invitation(i) => i.link = None,
-            OutboxEvent::Mention(_) | OutboxEvent::Breach(_) => {}
+            OutboxEvent::Mention(_) | OutboxEvent::Breach(_) | OutboxEvent::WebhookDisabled(_) => {}
         }
         self
     }
@@ -131,6 +134,19 @@ pub struct Breach {
     pub language: String,
     pub case_number: String,
     pub target: String,
+    pub link: String,
+}
+
+/// SPEC §9: an endpoint that failed every delivery for a day, now disabled, for an admin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookDisabled {
+    pub to: Email,
+    pub language: String,
+    pub url: String,
+    /// The last failure.
+    pub reason: String,
+    /// The endpoint's page on the desk.
     pub link: String,
 }
 

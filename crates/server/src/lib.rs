@@ -11,3 +11,4 @@ pub mod mail;
 pub mod startup;
 pub mod store;
 pub mod web;
+pub mod webhooks;

@@ -21,6 +21,7 @@ use crate::jobs::mailbox::MailboxPoller;
 use crate::jobs::replies::HeldReplies;
 use crate::jobs::sla::SlaWatcher;
 use crate::jobs::thumbnails::Thumbnailer;
+use crate::jobs::webhooks::WebhookWorker;
 use crate::mail::ids::MailIds;
 use crate::mail::imap::{default_tls, MailboxUrl};
 use crate::mail::Composer;
@@ -117,6 +118,9 @@ impl Application {
             app: App::clone(&self.state.app),
         }
         .run();
+        let webhooks = WebhookWorker::new(App::clone(&self.state.app), self.settings.webhook_timeout)
+            .context("webhooks: cannot build the HTTP client")?
+            .run();
         let thumbnails = Thumbnailer {
             app: App::clone(&self.state.app),
         }
@@ -137,6 +141,7 @@ impl Application {
             () = thumbnails => Ok(()),
             () = replies => Ok(()),
             () = assigner => Ok(()),
+            () = webhooks => Ok(()),
         }
     }
 
@@ -208,6 +213,7 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
             mail_category,
             require_totp: settings.require_totp,
             reply_undo_delay: chrono::Duration::from_std(settings.reply_undo_delay).unwrap_or(chrono::Duration::MAX),
+            webhook_allow: settings.webhook_allow.clone(),
         }),
         mail_ids: MailIds::new(message_ids, &settings.support_address),
         clock,

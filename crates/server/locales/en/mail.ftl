@@ -27,3 +27,5 @@ mail-breach-subject = [{ $case }] A service-level target was missed
 mail-breach-body = { $case } missed its { $target } target and is still open.
 mail-breach-first-response = first-response
 mail-breach-resolution = resolution
+mail-webhook-disabled-subject = A webhook endpoint was disabled
+mail-webhook-disabled-body = Every delivery to { $url } failed for 24 hours, so Sportello stopped sending to it. The last failure is below; enable the endpoint again once it answers.

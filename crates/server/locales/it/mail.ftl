@@ -27,3 +27,5 @@ mail-breach-subject = [{ $case }] Un obiettivo di servizio è stato mancato
 mail-breach-body = { $case } ha mancato l'obiettivo di { $target } ed è ancora aperto.
 mail-breach-first-response = prima risposta
 mail-breach-resolution = risoluzione
+mail-webhook-disabled-subject = Un endpoint webhook è stato disattivato
+mail-webhook-disabled-body = Tutte le consegne a { $url } sono fallite per 24 ore, quindi Sportello ha smesso di inviarle. Qui sotto l'ultimo errore; riattiva l'endpoint quando risponde di nuovo.

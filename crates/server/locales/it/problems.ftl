@@ -63,3 +63,4 @@ conflict-not_held = Questa risposta non è più in attesa: è già partita, o è
 conflict-newer_entry = È arrivato qualcosa di nuovo sul caso mentre scrivevi: leggilo, poi invia di nuovo o modifica.
 conflict-canned_taken = Esiste già una risposta pronta chiamata "{ $name }".
 conflict-canned_not_here = Questa risposta pronta non è per questo caso: è di un altro team, o è stata eliminata.
+problem-webhook_target = Questo indirizzo porta a questo server o alla sua rete privata; le consegne vanno solo verso internet (o verso gli indirizzi che l'amministratore consente in webhook_allow).

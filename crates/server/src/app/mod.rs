@@ -22,6 +22,7 @@ pub mod status;
 pub mod submit;
 pub mod totp;
 pub mod transitions;
+pub mod webhooks;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -59,6 +60,8 @@ pub struct AppSettings {
     pub require_totp: bool,
     /// SPEC §7: how long a reply is held, to be undone, before it goes (zero: at once).
     pub reply_undo_delay: chrono::Duration,
+    /// SPEC §9: internal networks webhooks may reach nonetheless (`webhook_allow`).
+    pub webhook_allow: Vec<ipnet::IpNet>,
 }
 
 /// The one error of the use cases. The web layer turns it into the SPEC's answers.

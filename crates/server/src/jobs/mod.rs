@@ -7,6 +7,7 @@ pub mod mailbox;
 pub mod replies;
 pub mod sla;
 pub mod thumbnails;
+pub mod webhooks;
 
 use std::fmt::Display;
 use std::future::Future;

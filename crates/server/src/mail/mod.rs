@@ -14,7 +14,9 @@ use lettre::{Address, Message};
 use sportello_domain::catalog::Catalog;
 use sportello_domain::contact::email::Email;
 
-use crate::events::{AgentReply, Breach, Confirmation, Invitation, Mention, MergedNotice, OutboxEvent};
+use crate::events::{
+    AgentReply, Breach, Confirmation, Invitation, Mention, MergedNotice, OutboxEvent, WebhookDisabled,
+};
 use crate::i18n::Lang;
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +135,7 @@ impl Composer {
             OutboxEvent::Invitation(i) => self.invitation(i)?,
             OutboxEvent::Mention(m) => self.mention(m)?,
             OutboxEvent::Breach(b) => self.breach(b)?,
+            OutboxEvent::WebhookDisabled(w) => self.webhook_disabled(w)?,
         };
         let references = match event {
             OutboxEvent::Reply(r) => r.references.clone(),
@@ -305,6 +308,22 @@ impl Composer {
             expiry: String::new(),
         };
         notice(&b.to, &lang, lang.message("mail-breach-subject", &[case]), &t, &b.link)
+    }
+
+    fn webhook_disabled(&self, w: &WebhookDisabled) -> Result<(Address, String, String, String), ComposeError> {
+        let lang = Lang::negotiate([w.language.as_str()]);
+        let t = NoticeTexts {
+            greeting: lang.message("mail-webhook-disabled-body", &[("url", w.url.clone())]),
+            body: w.reason.clone(),
+            expiry: String::new(),
+        };
+        notice(
+            &w.to,
+            &lang,
+            lang.message("mail-webhook-disabled-subject", &[]),
+            &t,
+            &w.link,
+        )
     }
 }
 

@@ -7,6 +7,7 @@ use sportello_domain::audit::Action;
 
 use super::columns::{ms, Columns};
 use super::{Store, StoreError, TicketId, WriteTx};
+use crate::webhooks::{CaseUpdated, Event, SlaBreached};
 
 /// One row: who, when, what, before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +119,16 @@ impl WriteTx {
             .bind(&e.ip)
             .execute(self.conn())
             .await?;
+        // Every change to a case is audited, so every change to a case is told here, once.
+        if let (Some(ticket), Some(change)) = (e.ticket, crate::webhooks::case_change(e.action)) {
+            let event = Event::CaseUpdated(CaseUpdated {
+                change: change.to_owned(),
+                from: e.old_value.clone(),
+                to: e.new_value.clone(),
+                by_agent: e.actor.map(|a| a.0),
+            });
+            self.emit(Some(ticket), &event, e.at).await?;
+        }
         Ok(())
     }
 
@@ -139,7 +150,14 @@ impl WriteTx {
         .bind(target)
         .execute(self.conn())
         .await?;
-        Ok(done.rows_affected() == 1)
+        let marked = done.rows_affected() == 1;
+        if marked {
+            let event = Event::SlaBreached(SlaBreached {
+                target: target.to_owned(),
+            });
+            self.emit(Some(ticket), &event, at).await?;
+        }
+        Ok(marked)
     }
 }
 

@@ -23,6 +23,7 @@ use sqlx::Row;
 use super::columns::{ms, Columns};
 use super::outbox::NewOutboxEvent;
 use super::{Backend, Store, StoreError, TicketId};
+use crate::webhooks::{CaseCreated, Event, MessageCreated};
 
 /// What the caller knows before the transaction.
 pub struct IntakeRequest {
@@ -50,6 +51,11 @@ pub struct IntakeRequest {
 }
 
 impl IntakeRequest {
+    /// What endpoints hear of a request that joined a case: the customer wrote to it.
+    fn merged_event(&self) -> Event {
+        Event::MessageCreated(MessageCreated::customer(&self.merge_body))
+    }
+
     /// The keys that identify the contact: its e-mail, and its phone when known.
     fn contacts(&self) -> Vec<&str> {
         std::iter::once(self.email.as_str())
@@ -125,6 +131,24 @@ impl NewCase {
         }
         .queue_key(self.priority, 0)
         .position()
+    }
+
+    /// What endpoints hear of the new case.
+    pub(super) fn created_event(&self) -> Event {
+        Event::CaseCreated(CaseCreated {
+            status: self.status,
+            priority: self.priority,
+            category: self.category.clone(),
+            subcategory: self.subcategory.clone(),
+            channel: self.channel,
+            language: self.language.clone(),
+            name: self.name.clone(),
+            email: self.email.as_str().to_owned(),
+            phone: self.phone.as_ref().map(|p| p.as_str().to_owned()),
+            first_response_due: self.due.first_response_due,
+            resolution_due: self.due.resolution_due,
+            urgent_requested: self.urgent_requested,
+        })
     }
 
     /// The JSON columns, written once per intake.
@@ -240,9 +264,14 @@ const INSERT_STRIKE: &str = "INSERT INTO strikes (contact, ticket_id, created_at
 const JOINED: &str = "SELECT status, phone, device FROM tickets WHERE id = $1";
 const FILL_CONTACT: &str = "UPDATE tickets SET phone = $1, device = $2, status = $3 WHERE id = $4";
 
-/// PostgreSQL: the new case's status token and its event in one round trip.
+/// PostgreSQL: the new case's status token, its mail and its webhook deliveries (the fan-out of
+/// `store::webhooks::EMIT`) in one round trip.
 const PG_TOKEN_AND_ENQUEUE: &str = "WITH token AS (INSERT INTO status_tokens (ticket_id, token_hash, created_at) \
-     VALUES ($1, $2, $3)) INSERT INTO outbox (kind, ticket_id, payload, idempotency_key, created_at, next_attempt_at) \
+     VALUES ($1, $2, $3)), hooks AS (INSERT INTO webhook_deliveries (webhook_id, event_id, kind, ticket_id, payload, \
+     created_at, next_attempt_at) SELECT w.id, $8, $9, $1, $10, $3, $3 FROM webhooks w \
+     JOIN webhook_subscriptions s ON s.webhook_id = w.id AND s.kind = $9 \
+     WHERE w.disabled_at IS NULL AND w.removed_at IS NULL) \
+     INSERT INTO outbox (kind, ticket_id, payload, idempotency_key, created_at, next_attempt_at) \
      VALUES ($4, $1, $5, $6, $7, $7)";
 
 /// What a joined case needs of the request: its phone and device, if it waits for them, and the
@@ -299,10 +328,14 @@ impl Store {
         request: IntakeRequest,
         decide: Decide<T>,
     ) -> Result<IntakeOutcome<T>, StoreError> {
-        match (&self.backend, &self.sqlite_writer) {
+        let outcome = match (&self.backend, &self.sqlite_writer) {
             (Backend::Sqlite, Some(writer)) => writer.intake(request, decide).await,
             _ => self.intake_postgres(request, decide).await,
+        };
+        if outcome.is_ok() {
+            self.intake_written();
         }
+        outcome
     }
 
     async fn intake_postgres<T>(&self, r: IntakeRequest, decide: Decide<T>) -> Result<IntakeOutcome<T>, StoreError> {
@@ -365,6 +398,7 @@ impl Store {
                     .await?;
             }
             super::outbox::enqueue(&mut tx, &(r.merged)(id)).await?;
+            super::webhooks::emit(&mut tx, Some(id), &r.merged_event(), r.now).await?;
             tx.commit().await?;
             return Ok(IntakeOutcome::Merged(id));
         }
@@ -425,6 +459,7 @@ impl Store {
             }
         }
         let e = (plan.outbox)(TicketId(id));
+        let created = t.created_event();
         sqlx::query(PG_TOKEN_AND_ENQUEUE)
             .bind(id)
             .bind(&r.token_hash)
@@ -433,6 +468,9 @@ impl Store {
             .bind(e.payload()?)
             .bind(&e.idempotency_key)
             .bind(ms(e.created_at))
+            .bind(super::webhooks::event_id())
+            .bind(created.kind().as_str())
+            .bind(super::webhooks::payload(&created)?)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -524,6 +562,7 @@ pub(super) fn intake_sqlite<T>(
                 .execute(params![phone, device, status.as_str(), id.0])?;
         }
         sqlite_enqueue(conn, &(r.merged)(id))?;
+        super::webhooks::emit_sqlite(conn, id, &r.merged_event(), r.now)?;
         return Ok(IntakeOutcome::Merged(id));
     }
     let mut most_repeats = 0;
@@ -573,6 +612,7 @@ pub(super) fn intake_sqlite<T>(
         }
     }
     sqlite_enqueue(conn, &(plan.outbox)(TicketId(id)))?;
+    super::webhooks::emit_sqlite(conn, TicketId(id), &t.created_event(), r.now)?;
     Ok(IntakeOutcome::Created(TicketId(id), decided))
 }
 

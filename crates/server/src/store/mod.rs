@@ -21,6 +21,7 @@ mod outbox;
 mod queue;
 mod secrets;
 mod sqlite_writer;
+mod webhooks;
 mod write;
 
 use std::time::Duration;
@@ -38,6 +39,7 @@ pub use intake::{CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, I
 pub use mail_files::{MailFile, MailFileRecord};
 pub use outbox::{NewOutboxEvent, OutboxId, OutboxRecord};
 pub use queue::{Assigned, QueueQuery, QueueRow};
+pub use webhooks::{Answer, DeliveryRecord, DueDelivery, Next, Webhook, WebhookId, WebhookRecord, Written};
 pub use write::{AfterReply, AgentMessage, Assignment, CustomerMessage, PriorityChange, WriteTx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +159,8 @@ pub struct Store {
     /// here, a waiting write starts the moment the other ends; left to SQLite's busy handler, it
     /// would sleep in steps of up to 100 ms.
     write_turn: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// Wakes the webhook worker when this process wrote deliveries (others' are found by polling).
+    deliveries: std::sync::Arc<webhooks::Written>,
 }
 
 impl Store {
@@ -190,6 +194,7 @@ impl Store {
                 reads,
                 sqlite_writer: Some(std::sync::Arc::new(writer)),
                 write_turn: Some(turn),
+                deliveries: Default::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new()
@@ -203,6 +208,7 @@ impl Store {
                 reads: pool,
                 sqlite_writer: None,
                 write_turn: None,
+                deliveries: Default::default(),
             })
         } else {
             Err(StoreError::Other(
@@ -231,7 +237,11 @@ impl Store {
             Backend::Postgres => "BEGIN",
         };
         let turn = self.turn().await;
-        Ok(WriteTx::new(self.writes.begin_with(begin).await?, turn))
+        Ok(WriteTx::new(
+            self.writes.begin_with(begin).await?,
+            turn,
+            std::sync::Arc::clone(&self.deliveries),
+        ))
     }
 
     /// Embedded, forward-only migrations, one folder per backend (STYLE rule 18).

@@ -15,11 +15,15 @@ use sportello_domain::triage::{Due, Priority};
 use super::columns::{ms, Columns};
 use super::intake::{insert_evidence, EvidenceRow, INSERT_TOKEN};
 use super::{MessageId, StoreError, TicketId};
+use crate::webhooks::{Event, MessageCreated};
 
 /// A write transaction, holding the write turn until it ends.
 pub struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    deliveries: std::sync::Arc<super::Written>,
+    /// Webhook deliveries were written: the worker is woken once they are committed.
+    pub(super) emitted: bool,
 }
 
 /// What a customer adds to their case (a mail reply, the status page, a merged request).
@@ -91,12 +95,21 @@ impl WriteTx {
     pub(super) fn new(
         tx: sqlx::Transaction<'static, sqlx::Any>,
         turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+        deliveries: std::sync::Arc<super::Written>,
     ) -> WriteTx {
-        WriteTx { tx, _turn: turn }
+        WriteTx {
+            tx,
+            _turn: turn,
+            deliveries,
+            emitted: false,
+        }
     }
 
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
+        if self.emitted {
+            self.deliveries.wake.notify_one();
+        }
         Ok(())
     }
 
@@ -123,6 +136,12 @@ impl WriteTx {
             insert_evidence(self.conn(), m.ticket.get(), Some(message.get()), e, m.at).await?;
         }
         self.touch(m.ticket, m.at).await?;
+        self.emit(
+            Some(m.ticket),
+            &Event::MessageCreated(MessageCreated::customer(&m.body)),
+            m.at,
+        )
+        .await?;
         Ok(message)
     }
 
@@ -296,6 +315,15 @@ impl WriteTx {
         let Some(row) = row else { return Ok(None) };
         let id = MessageId(Columns(&row).i64("id")?);
         self.touch(m.ticket, m.at).await?;
+        // A held reply is told of when it goes ([`WriteTx::release`]); an undone one never.
+        if m.held.is_none() {
+            self.emit(
+                Some(m.ticket),
+                &Event::MessageCreated(MessageCreated::agent(m.agent, m.public, &m.body)),
+                m.at,
+            )
+            .await?;
+        }
         Ok(Some(id))
     }
 
@@ -324,21 +352,31 @@ impl WriteTx {
         .bind(ms(now))
         .fetch_optional(self.conn())
         .await?;
-        row.map(|r| {
-            let c = Columns(&r);
-            Ok(HeldReply {
-                message,
-                ticket: TicketId(c.i64("ticket_id")?),
-                agent: AgentId(c.i64("agent_id")?),
-                body: c.text("body")?,
-                then: AfterReply {
-                    status: c.opt_parsed("then_status")?,
-                    priority: c.opt_parsed("then_priority")?,
-                    canned: c.opt_i64("canned_id")?.map(super::CannedId),
-                },
+        let held = row
+            .map(|r| {
+                let c = Columns(&r);
+                Ok::<_, StoreError>(HeldReply {
+                    message,
+                    ticket: TicketId(c.i64("ticket_id")?),
+                    agent: AgentId(c.i64("agent_id")?),
+                    body: c.text("body")?,
+                    then: AfterReply {
+                        status: c.opt_parsed("then_status")?,
+                        priority: c.opt_parsed("then_priority")?,
+                        canned: c.opt_i64("canned_id")?.map(super::CannedId),
+                    },
+                })
             })
-        })
-        .transpose()
+            .transpose()?;
+        if let Some(h) = &held {
+            self.emit(
+                Some(h.ticket),
+                &Event::MessageCreated(MessageCreated::agent(h.agent, true, &h.body)),
+                now,
+            )
+            .await?;
+        }
+        Ok(held)
     }
 
     /// Undoes `agent`'s reply on `ticket` while it is still held: its text, or `None` if it has

@@ -14,6 +14,7 @@ pub mod posted;
 pub mod serve;
 pub mod status;
 pub mod tickets;
+pub mod webhooks;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -163,6 +164,7 @@ pub fn router(state: WebState) -> Router {
         .merge(desk::router())
         .merge(tickets::router())
         .merge(canned::router())
+        .merge(webhooks::router())
         .merge(openapi::router())
         .merge(pages::router())
         .merge(status::router())

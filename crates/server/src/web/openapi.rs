@@ -8,6 +8,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use sportello_domain::webhook::EventKind;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -49,12 +50,22 @@ use super::WebState;
         super::canned::change,
         super::canned::remove,
         super::canned::filled,
+        super::webhooks::list,
+        super::webhooks::show,
+        super::webhooks::add,
+        super::webhooks::change,
+        super::webhooks::remove,
+        super::webhooks::test,
+        super::webhooks::enable,
+        super::webhooks::disable,
         document,
     ),
+    components(schemas(crate::webhooks::Envelope, crate::webhooks::Event)),
     modifiers(&BearerTokens),
     tags(
         (name = "customers", description = "What customers and their channels send (SPEC §3)"),
         (name = "agents", description = "The desk's work over HTTP (SPEC §9); a bearer token or a desk session"),
+        (name = "admin", description = "What admins set up: webhooks (SPEC §9)"),
     )
 )]
 pub struct ApiDoc;
@@ -73,10 +84,49 @@ impl Modify for BearerTokens {
 
 /// Rendered once: the document does not change while the server runs.
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .to_pretty_json()
+    let document = serde_json::to_value(ApiDoc::openapi()).map(with_webhooks);
+    document
+        .and_then(|d| serde_json::to_string_pretty(&d))
         .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 });
+
+/// OpenAPI 3.1's `webhooks`: what Sportello posts to an endpoint, one entry per event (utoipa
+/// writes no such section, so it is added to the document here).
+fn with_webhooks(mut document: serde_json::Value) -> serde_json::Value {
+    let signed = "Signed: `Sportello-Signature: t=UNIX,v1=HEX(HMAC-SHA256(secret, \"t.body\"))` over the \
+                  raw body; `Sportello-Event` names the event and `Sportello-Delivery` the delivery. Any 2xx \
+                  answer within `webhook_timeout` is a delivery; anything else is retried with back-off for \
+                  24 hours. Deliveries are at least once: drop an `id` already seen.";
+    let entries: serde_json::Map<String, serde_json::Value> = EventKind::SUBSCRIBABLE
+        .iter()
+        .chain([&EventKind::Ping])
+        .map(|kind| {
+            let description = match kind {
+                // Subscribable now, so endpoints need no change when the rule starts sending it.
+                EventKind::DeviceSpike => {
+                    format!("{signed} Not sent yet: the device-spike alert of SPEC §11 is still to come.")
+                }
+                _ => signed.to_owned(),
+            };
+            let entry = serde_json::json!({
+                "post": {
+                    "summary": kind.as_str(),
+                    "description": description,
+                    "requestBody": {
+                        "required": true,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}}
+                    },
+                    "responses": {"2XX": {"description": "Received"}}
+                }
+            });
+            (kind.as_str().to_owned(), entry)
+        })
+        .collect();
+    if let Some(object) = document.as_object_mut() {
+        object.insert("webhooks".to_owned(), serde_json::Value::Object(entries));
+    }
+    document
+}
 
 pub fn router() -> Router<WebState> {
     Router::new().route("/api/v1/openapi.json", get(document))

@@ -83,6 +83,10 @@ pub struct Options {
     pub require_totp: bool,
     /// SPEC §7's reply hold; the tests send at once unless they test the hold.
     pub reply_undo_delay: std::time::Duration,
+    /// Internal networks webhooks may reach (the tests' receivers listen on loopback).
+    pub webhook_allow: Vec<ipnet::IpNet>,
+    /// None: the default 10 s.
+    pub webhook_timeout: Option<std::time::Duration>,
 }
 
 pub async fn backends_with(options: Options) -> Vec<TestApp> {
@@ -139,6 +143,8 @@ pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
         blob_grace: std::time::Duration::from_secs(86_400),
         require_totp: options.require_totp,
         reply_undo_delay: options.reply_undo_delay,
+        webhook_allow: options.webhook_allow,
+        webhook_timeout: options.webhook_timeout.unwrap_or(std::time::Duration::from_secs(10)),
     };
     let application = Application::build_with_clock(settings, options.clock.unwrap_or_default())
         .await

@@ -21,3 +21,4 @@ mod probing;
 mod status;
 mod thumbnails;
 mod undo;
+mod webhooks;
