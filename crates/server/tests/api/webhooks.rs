@@ -29,21 +29,26 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// Runs `script` (Python) with `args`; its first line out is its port, every later line one
-    /// JSON object.
-    pub fn start(script: &str, args: &[&str], env: &[(&str, &str)]) -> Receiver {
-        let mut child = Command::new("python3")
-            .arg("-c")
+    /// Runs `script` with `program` (`python3 -c`, `node -e`) and `args`; its first line out ends
+    /// with its port, every later line is one JSON object (or kept as text).
+    pub fn start(program: &str, script: &str, args: &[&str], env: &[(&str, &str)]) -> Receiver {
+        let flag = if program == "node" { "-e" } else { "-c" };
+        let mut child = Command::new(program)
+            .arg(flag)
             .arg(script)
             .args(args)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("python3 runs the webhook receiver");
+            .unwrap_or_else(|e| panic!("{program} runs the webhook receiver: {e}"));
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().expect("the receiver says its port").unwrap();
-        let port = first.trim().parse().unwrap_or_else(|_| panic!("not a port: {first:?}"));
+        let port = first
+            .split_whitespace()
+            .last()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port: {first:?}"));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&seen);
         std::thread::spawn(move || {
@@ -58,7 +63,7 @@ impl Receiver {
     pub fn ours() -> Receiver {
         let script =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/webhook_receiver.py")).unwrap();
-        Receiver::start(&script, &[SECRET], &[])
+        Receiver::start("python3", &script, &[SECRET], &[])
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -526,5 +531,73 @@ async fn a_test_event_goes_to_the_one_endpoint_and_only_admins_manage_them() {
         assert_eq!(removed.status(), 204);
         let (_, listed) = api_get(&app, &boss, "/api/v1/webhooks").await;
         assert_eq!(listed["webhooks"].as_array().unwrap().len(), 1);
+    }
+}
+
+/// The code block of the README that follows `marker`.
+fn readme_block(marker: &str) -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let after = &readme[readme.find(marker).unwrap_or_else(|| panic!("the README has {marker}"))..];
+    let start = after.find("```").unwrap();
+    let body = &after[start..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    body[..body.find("```").unwrap()].to_owned()
+}
+
+fn node_here() -> bool {
+    let here = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !here {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but node is missing: .ci/run installs it"
+        );
+        crate::helpers::say_skipped("the README's JavaScript webhook receiver (node is missing)");
+    }
+    here
+}
+
+#[tokio::test]
+async fn the_readme_receivers_verify_a_real_delivery_and_refuse_a_forged_one() {
+    let mut receivers = vec![("python3", readme_block("<!-- webhook-receiver.py"))];
+    if node_here() {
+        receivers.push(("node", readme_block("<!-- webhook-receiver.js")));
+    }
+    for app in backends_with(loopback()).await {
+        let boss = admin(&app).await;
+        for (n, (program, script)) in (10u32..).zip(&receivers) {
+            let receiver = Receiver::start(
+                program,
+                script,
+                &[],
+                &[("SPORTELLO_WEBHOOK_SECRET", SECRET), ("PORT", "0")],
+            );
+            let id = register(&app, &boss, &receiver.url("/"), &["case.created"]).await;
+            let number = case(&app, &complete(n)).await;
+            let seen = receiver.wait(Duration::from_secs(10), |s| !s.is_empty()).await;
+            assert_eq!(
+                seen,
+                [json!(format!("case.created {number}"))],
+                "{program} on {}",
+                app.backend
+            );
+            let forged = app
+                .client
+                .post(receiver.url("/"))
+                .header(
+                    "Sportello-Signature",
+                    format!("t={},v1={}", Utc::now().timestamp(), "0".repeat(64)),
+                )
+                .body(r#"{"id":"evt_forged","type":"case.created","case_number":"WA0000000001","data":{}}"#)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(forged.status(), 400, "{program} refuses a forged signature");
+            let (_, body) = api_post(&app, &boss, &format!("/api/v1/webhooks/{id}/disable"), json!({}), None).await;
+            assert_eq!(body["changed"], true);
+            assert_eq!(receiver.seen().len(), 1, "{program}: the forged one is not taken");
+        }
     }
 }
