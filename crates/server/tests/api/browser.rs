@@ -1085,3 +1085,123 @@ async fn files_that_came_by_mail_are_listed_on_the_case_for_download() {
     })
     .await;
 }
+
+/// Two endpoints, one answering and one failing, with a morning's deliveries behind them.
+async fn endpoints_with_deliveries(app: &TestApp, receiver: &crate::webhooks::Receiver) -> i64 {
+    use sportello::app::webhooks::{add, WebhookInput};
+    use sportello_domain::access::Principal;
+    let events = |list: &[&str]| list.iter().map(|e| (*e).to_owned()).collect();
+    let crm = add(
+        &app.app,
+        &Principal::System,
+        WebhookInput {
+            url: receiver.url("/ok"),
+            description: "CRM: new cases and messages".to_owned(),
+            events: events(&["case.created", "message.created", "sla.breached"]),
+            secret: Some(crate::webhooks::SECRET.to_owned()),
+        },
+    )
+    .await
+    .unwrap();
+    add(
+        &app.app,
+        &Principal::System,
+        WebhookInput {
+            url: receiver.url("/fail"),
+            description: "Analytics (down for maintenance)".to_owned(),
+            events: events(&["case.created", "case.updated"]),
+            secret: None,
+        },
+    )
+    .await
+    .unwrap();
+    for n in 0..3 {
+        let (status, body) = read(app.post_json(&complete(9_100 + n)).await).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    receiver.wait(Duration::from_secs(10), |s| s.len() >= 6).await;
+    crm.id.0
+}
+
+#[tokio::test]
+async fn an_admin_watches_webhook_deliveries_and_sends_a_test_event() {
+    let options = Options {
+        webhook_allow: vec!["127.0.0.1/32".parse().unwrap()],
+        ..Options::default()
+    };
+    with_options(true, 1280, options, |c, app| async move {
+        let receiver = crate::webhooks::Receiver::ours();
+        sign_in_as_admin(&c, &app).await;
+        let crm = endpoints_with_deliveries(&app, &receiver).await;
+        c.goto(&format!("{}/desk/admin/webhooks", app.address)).await.unwrap();
+        until(
+            &c,
+            "the webhooks page",
+            "document.querySelectorAll('table.queue tbody tr').length === 2",
+        )
+        .await;
+        until(
+            &c,
+            "the failing one marked",
+            "document.querySelector('td.failing') !== null",
+        )
+        .await;
+        screenshot(&c, "desk-webhooks-1280.png").await;
+        c.goto(&format!("{}/desk/admin/webhooks/{crm}", app.address))
+            .await
+            .unwrap();
+        let rows = "document.querySelectorAll('table.deliveries tbody tr').length";
+        until(&c, "three deliveries", &format!("{rows} === 3")).await;
+        press(&c, ".row.actions form:first-child button").await;
+        until(&c, "the test event listed", &format!("{rows} === 4")).await;
+        let store = &app.app.store;
+        let delivered = Instant::now();
+        while store.deliveries(sportello::store::WebhookId(crm), 1).await.unwrap()[0]
+            .delivered_at
+            .is_none()
+        {
+            assert!(delivered.elapsed() < Duration::from_secs(10), "the ping is delivered");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        c.goto(&format!("{}/desk/admin/webhooks/{crm}", app.address))
+            .await
+            .unwrap();
+        until(
+            &c,
+            "the ping on top, delivered",
+            "document.querySelector('table.deliveries tbody tr').className === 'delivery-delivered'",
+        )
+        .await;
+        screenshot(&c, "desk-webhook-1280.png").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_webhook_pages_fit_a_phone() {
+    let options = Options {
+        webhook_allow: vec!["127.0.0.1/32".parse().unwrap()],
+        ..Options::default()
+    };
+    with_options(true, 390, options, |c, app| async move {
+        let receiver = crate::webhooks::Receiver::ours();
+        sign_in_as_admin(&c, &app).await;
+        let crm = endpoints_with_deliveries(&app, &receiver).await;
+        let fits = "document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth === 390";
+        c.goto(&format!("{}/desk/admin/webhooks", app.address)).await.unwrap();
+        until(&c, "a webhooks page that fits 390 px", fits).await;
+        screenshot(&c, "desk-webhooks-390.png").await;
+        c.goto(&format!("{}/desk/admin/webhooks/{crm}", app.address))
+            .await
+            .unwrap();
+        until(
+            &c,
+            "deliveries",
+            "document.querySelectorAll('table.deliveries tbody tr').length === 3",
+        )
+        .await;
+        until(&c, "an endpoint page that fits 390 px", fits).await;
+        screenshot(&c, "desk-webhook-390.png").await;
+    })
+    .await;
+}

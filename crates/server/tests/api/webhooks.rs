@@ -19,7 +19,7 @@ use crate::desk::{agent, api_get, api_post, case, token};
 use crate::helpers::{backends_with, complete, read, Options, TestApp};
 use crate::mail::SmtpSink;
 
-const SECRET: &str = "whsec_test_0123456789abcdef";
+pub const SECRET: &str = "whsec_test_0123456789abcdef";
 
 /// The receiver process and every request it has logged.
 pub struct Receiver {
@@ -599,5 +599,107 @@ async fn the_readme_receivers_verify_a_real_delivery_and_refuse_a_forged_one() {
             assert_eq!(body["changed"], true);
             assert_eq!(receiver.seen().len(), 1, "{program}: the forged one is not taken");
         }
+    }
+}
+
+#[tokio::test]
+async fn admins_register_and_watch_an_endpoint_on_the_desk_without_javascript() {
+    use reqwest::multipart::Form;
+    for app in backends_with(loopback()).await {
+        let receiver = Receiver::ours();
+        admin(&app).await;
+        agent(&app, "ada@desk.test", Role::Agent, &["payments"]).await;
+        let mut desk = crate::desk::signed_in(&app, "boss@desk.test").await;
+        let page = desk.get("/desk/admin/webhooks").await;
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains("No webhooks yet."), "{}", page.text());
+
+        // Refused: an internal address, no event; what was typed stays.
+        let refused = desk
+            .post(
+                "/desk/admin/webhooks",
+                Form::new()
+                    .text("url", "http://10.0.0.7/hook")
+                    .text("description", "CRM"),
+            )
+            .await;
+        assert_eq!(refused.status, 422);
+        let text = refused.text();
+        assert!(text.contains("URL: This address leads to this server"), "{text}");
+        assert!(text.contains("Events: "), "{text}");
+        assert_eq!(refused.value_of("description"), "CRM");
+
+        // Registered without a secret: one is made and shown on the answer, once.
+        let added = desk
+            .post(
+                "/desk/admin/webhooks",
+                Form::new()
+                    .text("url", receiver.url("/ok"))
+                    .text("events", "case.created")
+                    .text("events", "message.created"),
+            )
+            .await;
+        assert_eq!(added.status, 200, "{}", added.text());
+        let text = added.text();
+        let made = text
+            .split_whitespace()
+            .find(|w| w.starts_with("whsec_"))
+            .unwrap_or_else(|| panic!("the made secret is on the page: {text}"))
+            .to_owned();
+        let id = app.app.store.webhooks().await.unwrap()[0].id.0;
+        let again = desk.get(&format!("/desk/admin/webhooks/{id}")).await;
+        assert!(!again.html.contains(&made), "shown once only");
+
+        // Give it the receiver's secret, send a test event: the page shows it delivered.
+        let saved = desk
+            .post(
+                &format!("/desk/admin/webhooks/{id}"),
+                Form::new()
+                    .text("url", receiver.url("/ok"))
+                    .text("events", "case.created")
+                    .text("secret", SECRET),
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.text());
+        let tested = desk.post(&format!("/desk/admin/webhooks/{id}/test"), Form::new()).await;
+        assert_eq!(tested.status, 303);
+        receiver.wait(Duration::from_secs(10), |s| !s.is_empty()).await;
+        deliveries(&app, id, Duration::from_secs(5), |d| {
+            d.first().is_some_and(|d| d["state"] == "delivered")
+        })
+        .await;
+        let page = desk.get(&format!("/desk/admin/webhooks/{id}")).await;
+        let text = page.text();
+        assert!(
+            text.contains("ping") && text.contains("Delivered") && text.contains("204"),
+            "{text}"
+        );
+        assert_eq!(receiver.seen()[0]["valid"], true, "signed with the secret typed in");
+
+        // Disable and enable from the page; an agent may not see it at all.
+        let off = desk
+            .post(&format!("/desk/admin/webhooks/{id}/disable"), Form::new())
+            .await;
+        assert_eq!(off.status, 303);
+        assert!(desk
+            .get(&format!("/desk/admin/webhooks/{id}"))
+            .await
+            .text()
+            .contains("Disabled"));
+        desk.post(&format!("/desk/admin/webhooks/{id}/enable"), Form::new())
+            .await;
+        assert!(desk.get("/desk/admin/webhooks").await.text().contains("Answering"));
+        let mut ada = crate::desk::signed_in(&app, "ada@desk.test").await;
+        assert_eq!(ada.get("/desk/admin/webhooks").await.status, 403);
+        assert_eq!(ada.get(&format!("/desk/admin/webhooks/{id}")).await.status, 403);
+        let removed = desk
+            .post(&format!("/desk/admin/webhooks/{id}/remove"), Form::new())
+            .await;
+        assert_eq!(removed.status, 303);
+        assert!(desk
+            .get("/desk/admin/webhooks")
+            .await
+            .text()
+            .contains("No webhooks yet."));
     }
 }

@@ -7,6 +7,7 @@ mod canned;
 mod case;
 mod profile;
 pub(crate) mod queue;
+mod webhooks;
 
 use std::net::SocketAddr;
 
@@ -59,6 +60,15 @@ pub fn router() -> Router<WebState> {
         .route("/desk/admin/canned", get(canned::show).post(canned::add))
         .route("/desk/admin/canned/{canned}", post(canned::change))
         .route("/desk/admin/canned/{canned}/remove", post(canned::remove))
+        .route("/desk/admin/webhooks", get(webhooks::list).post(webhooks::add))
+        .route(
+            "/desk/admin/webhooks/{webhook}",
+            get(webhooks::show).post(webhooks::change),
+        )
+        .route("/desk/admin/webhooks/{webhook}/test", post(webhooks::test))
+        .route("/desk/admin/webhooks/{webhook}/enable", post(webhooks::enable))
+        .route("/desk/admin/webhooks/{webhook}/disable", post(webhooks::disable))
+        .route("/desk/admin/webhooks/{webhook}/remove", post(webhooks::remove))
         .route("/desk/cases/{case}/status", post(case::status))
         .route("/desk/cases/{case}/priority", post(case::priority))
         .route("/desk/cases/{case}/take", post(case::take))
