@@ -104,7 +104,7 @@ fn health(t: &Tr, w: &WebhookRecord, now: chrono::DateTime<chrono::Utc>, tz: Opt
                 ("why", w.disabled_reason.clone().unwrap_or_default()),
             ],
         ),
-        (None, Some(since)) => t.with("desk-webhook-failing", "when", &moment(t, since, now, tz)),
+        (None, Some(since)) => t.with("desk-webhook-failing", "when", moment(t, since, now, tz)),
         (None, None) => t.msg("desk-webhook-healthy"),
     }
 }
