@@ -32,6 +32,8 @@ pub struct WebhookWorker {
     client: reqwest::Client,
     targets: Targets,
     timeout: Duration,
+    /// The key secrets are sealed under, read once (it never changes).
+    key: tokio::sync::OnceCell<[u8; 32]>,
 }
 
 impl WebhookWorker {
@@ -51,6 +53,7 @@ impl WebhookWorker {
             client,
             targets,
             timeout,
+            key: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -62,9 +65,10 @@ impl WebhookWorker {
         if due.is_empty() {
             return Ok(Pass::default());
         }
-        let key = sealing_key(&self.app, now).await?;
-        let answers = futures_util::future::join_all(due.iter().map(|d| self.post(&key, d))).await;
+        let key = self.key.get_or_try_init(|| sealing_key(&self.app, now)).await?;
+        let answers = futures_util::future::join_all(due.iter().map(|d| self.post(key, d))).await;
         let mut pass = Pass::default();
+        let mut attempts = Vec::with_capacity(due.len());
         for (d, answer) in due.iter().zip(answers) {
             let next = match &answer {
                 Ok(_) => Next::Delivered,
@@ -83,12 +87,18 @@ impl WebhookWorker {
                 Next::RetryAt(_) => pass.retrying += 1,
                 Next::GiveUp => pass.given_up += 1,
             }
-            let failing_since = self.app.store.record_attempt(d, now, &answer, next).await?;
-            if let Some(since) = failing_since.filter(|since| now - *since >= GIVE_UP_AFTER) {
-                let why = answer.error.as_deref().unwrap_or("no answer");
-                if disable_failing(&self.app, d.webhook, why, now).await? {
-                    tracing::warn!(webhook = d.webhook.0, %since, why, "webhook endpoint disabled: failing for a day");
-                }
+            attempts.push((d, answer, next));
+        }
+        let failing = self.app.store.record_attempts(now, &attempts).await?;
+        for (webhook, since) in failing.into_iter().filter(|(_, since)| now - *since >= GIVE_UP_AFTER) {
+            let why = attempts
+                .iter()
+                .rev()
+                .find(|(d, _, _)| d.webhook == webhook)
+                .and_then(|(_, answer, _)| answer.error.as_deref())
+                .unwrap_or("no answer");
+            if disable_failing(&self.app, webhook, why, now).await? {
+                tracing::warn!(webhook = webhook.0, %since, why, "webhook endpoint disabled: failing for a day");
             }
         }
         Ok(pass)

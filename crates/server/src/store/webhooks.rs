@@ -2,7 +2,7 @@
 //! transaction of the change the event tells of and claimed by workers under a lease, like the
 //! outbox. The fan-out is one `INSERT … SELECT` over the subscriptions: no endpoint, no row.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use sportello_domain::access::AgentId;
@@ -324,56 +324,65 @@ impl Store {
             .collect()
     }
 
-    /// Records an attempt and the endpoint's health with it; answers since when the endpoint has
-    /// been failing (None after a success).
-    pub async fn record_attempt(
+    /// Records a pass's attempts and each endpoint's health with them, in one transaction (one
+    /// turn of SQLite's writer for the whole batch, not one per delivery): an endpoint that took
+    /// any delivery of the pass is answering; one that took none has been failing since its
+    /// first failure. Answers since when each endpoint in the pass has been failing.
+    pub async fn record_attempts(
         &self,
-        d: &DueDelivery,
         at: DateTime<Utc>,
-        answer: &Answer,
-        next: Next,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let (delivered, retry, gave_up) = match next {
-            Next::Delivered => (Some(ms(at)), ms(at), None),
-            Next::RetryAt(when) => (None, ms(when), None),
-            Next::GiveUp => (None, ms(at), Some(ms(at))),
-        };
+        attempts: &[(&DueDelivery, Answer, Next)],
+    ) -> Result<BTreeMap<WebhookId, DateTime<Utc>>, StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, response_status = $1, response_ms = $2, \
-             last_error = $3, delivered_at = $4, next_attempt_at = $5, gave_up_at = $6, locked_until = NULL \
-             WHERE id = $7",
-        )
-        .bind(answer.status.map(i64::from))
-        .bind(answer.millis)
-        .bind(&answer.error)
-        .bind(delivered)
-        .bind(retry)
-        .bind(gave_up)
-        .bind(d.id)
-        .execute(tx.conn())
-        .await?;
-        let failing_since = if next == Next::Delivered {
-            sqlx::query("UPDATE webhooks SET failing_since = NULL WHERE id = $1")
-                .bind(d.webhook.0)
-                .execute(tx.conn())
-                .await?;
-            None
-        } else {
+        let mut answering: BTreeMap<WebhookId, bool> = BTreeMap::new();
+        for (d, answer, next) in attempts {
+            let (delivered, retry, gave_up) = match *next {
+                Next::Delivered => (Some(ms(at)), ms(at), None),
+                Next::RetryAt(when) => (None, ms(when), None),
+                Next::GiveUp => (None, ms(at), Some(ms(at))),
+            };
+            sqlx::query(
+                "UPDATE webhook_deliveries SET attempts = attempts + 1, response_status = $1, response_ms = $2, \
+                 last_error = $3, delivered_at = $4, next_attempt_at = $5, gave_up_at = $6, locked_until = NULL \
+                 WHERE id = $7",
+            )
+            .bind(answer.status.map(i64::from))
+            .bind(answer.millis)
+            .bind(&answer.error)
+            .bind(delivered)
+            .bind(retry)
+            .bind(gave_up)
+            .bind(d.id)
+            .execute(tx.conn())
+            .await?;
+            *answering.entry(d.webhook).or_default() |= *next == Next::Delivered;
+        }
+        let mut failing = BTreeMap::new();
+        for (webhook, answered) in answering {
+            if answered {
+                sqlx::query("UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
+                    .bind(webhook.0)
+                    .execute(tx.conn())
+                    .await?;
+                continue;
+            }
             let row = sqlx::query(
                 "UPDATE webhooks SET failing_since = COALESCE(failing_since, $1) WHERE id = $2 RETURNING failing_since",
             )
             .bind(ms(at))
-            .bind(d.webhook.0)
+            .bind(webhook.0)
             .fetch_optional(tx.conn())
             .await?;
-            match row {
-                Some(row) => Columns(&row).opt_time("failing_since")?,
-                None => None,
+            if let Some(since) = row
+                .map(|r| Columns(&r).opt_time("failing_since"))
+                .transpose()?
+                .flatten()
+            {
+                failing.insert(webhook, since);
             }
-        };
+        }
         tx.commit().await?;
-        Ok(failing_since)
+        Ok(failing)
     }
 }
 
@@ -423,6 +432,7 @@ impl WriteTx {
         .await?;
         let id = WebhookId(Columns(&row).i64("id")?);
         self.subscribe(id, &w.events).await?;
+        self.hooks_live();
         Ok(id)
     }
 
@@ -505,6 +515,7 @@ impl WriteTx {
         .execute(self.conn())
         .await?
         .rows_affected();
+        self.hooks_live();
         Ok(n > 0)
     }
 

@@ -113,6 +113,12 @@ impl WriteTx {
         Ok(())
     }
 
+    /// An endpoint became live in this process: intakes wake the webhook worker from now on,
+    /// not from its next pass (which reads the same from the database).
+    pub(super) fn hooks_live(&self) {
+        self.deliveries.live.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
     }
