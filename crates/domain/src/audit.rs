@@ -43,6 +43,9 @@ pub enum Action {
     WebhookDisabled,
     WebhookEnabled,
     WebhookTested,
+    OrganisationCreated,
+    OrganisationChanged,
+    OrganisationRemoved,
 }
 
 text_enum!(Action, "audit action", {
@@ -83,6 +86,9 @@ text_enum!(Action, "audit action", {
     WebhookDisabled => "webhook_disabled",
     WebhookEnabled => "webhook_enabled",
     WebhookTested => "webhook_tested",
+    OrganisationCreated => "organisation_created",
+    OrganisationChanged => "organisation_changed",
+    OrganisationRemoved => "organisation_removed",
 });
 
 impl Action {

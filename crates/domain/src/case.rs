@@ -146,6 +146,8 @@ pub enum Flag {
     PossibleScam,
     Undeliverable,
     Masked,
+    /// Beyond its organisation's monthly free quota (SPEC §10).
+    OverQuota,
 }
 
 text_enum!(Flag, "flag", {
@@ -156,12 +158,19 @@ text_enum!(Flag, "flag", {
     PossibleScam => "possible_scam",
     Undeliverable => "undeliverable",
     Masked => "masked",
+    OverQuota => "over_quota",
 });
 
 impl Flag {
-    /// A case's flags, from its status, its strike, what intake warned of and whether its address
-    /// bounces; in a fixed order.
-    pub fn of(status: Status, penalised: bool, warnings: &[crate::problem::Warning], undeliverable: bool) -> Vec<Flag> {
+    /// A case's flags, from its status, its strike, what intake warned of, whether its address
+    /// bounces and whether it is beyond its organisation's quota; in a fixed order.
+    pub fn of(
+        status: Status,
+        penalised: bool,
+        warnings: &[crate::problem::Warning],
+        undeliverable: bool,
+        over_quota: bool,
+    ) -> Vec<Flag> {
         use crate::problem::WarningCode as W;
         let warned = |code: W| warnings.iter().any(|w| w.code == code);
         let mut flags = Vec::new();
@@ -185,6 +194,9 @@ impl Flag {
         }
         if warned(W::SensitiveDataMasked) {
             flags.push(Flag::Masked);
+        }
+        if over_quota {
+            flags.push(Flag::OverQuota);
         }
         flags
     }

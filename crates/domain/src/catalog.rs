@@ -127,6 +127,10 @@ pub struct TriagePolicy {
     pub low_factor: f64,
     pub strike_factor: f64,
     pub strike_window: Duration,
+    /// SPEC §10: a verified organisation's cases (the seed: 4 h instead of 6 h).
+    pub verified_factor: f64,
+    /// SPEC §10: an unverified organisation's cases (the seed: 40 % longer).
+    pub unverified_factor: f64,
     pub merge_window: Duration,
     pub urgent: Targets,
     pub urgent_calendar: Calendar,
@@ -225,6 +229,8 @@ struct RawTriage {
     low_factor: Spanned<f64>,
     strike_factor: Spanned<f64>,
     strike_days: Spanned<f64>,
+    verified_factor: Spanned<f64>,
+    unverified_factor: Spanned<f64>,
     merge_hours: Spanned<f64>,
     urgent_first_response_hours: Spanned<f64>,
     urgent_resolution_hours: Spanned<f64>,
@@ -239,6 +245,8 @@ impl Default for RawTriage {
             low_factor: n(1.5),
             strike_factor: n(1.2),
             strike_days: n(30.0),
+            verified_factor: n(0.67),
+            unverified_factor: n(1.4),
             merge_hours: n(24.0),
             urgent_first_response_hours: n(6.0),
             urgent_resolution_hours: n(12.0),
@@ -342,6 +350,8 @@ impl Checker<'_> {
         let high_factor = self.positive(&raw.high_factor, "high_factor");
         let low_factor = self.positive(&raw.low_factor, "low_factor");
         let strike_factor = self.positive(&raw.strike_factor, "strike_factor");
+        let verified_factor = self.positive(&raw.verified_factor, "verified_factor");
+        let unverified_factor = self.positive(&raw.unverified_factor, "unverified_factor");
         let strike_days = self.positive(&raw.strike_days, "strike_days");
         let merge_hours = self.positive(&raw.merge_hours, "merge_hours");
         let urgent = self.targets(&raw.urgent_first_response_hours, &raw.urgent_resolution_hours);
@@ -350,6 +360,8 @@ impl Checker<'_> {
             high_factor: high_factor?,
             low_factor: low_factor?,
             strike_factor: strike_factor?,
+            verified_factor: verified_factor?,
+            unverified_factor: unverified_factor?,
             strike_window: hours(strike_days? * 24.0),
             merge_window: hours(merge_hours?),
             urgent: urgent?,

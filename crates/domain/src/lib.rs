@@ -17,6 +17,7 @@ pub mod catalog;
 pub mod contact;
 pub mod evidence;
 pub mod formats;
+pub mod organisation;
 pub mod problem;
 pub mod request;
 pub mod sla;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
 use crate::catalog::{Catalog, Category, Targets};
+use crate::organisation::Business;
 use crate::problem::{Warning, WarningCode};
 use crate::request::ValidRequest;
 
@@ -44,13 +45,21 @@ pub struct Due {
     pub resolution_due: DateTime<Utc>,
 }
 
+/// What changes a case's targets besides its category and priority: a recent strike (SPEC §4) and
+/// the contact's organisation (SPEC §10). Kept with the case, so recomputed due times agree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Standing {
+    pub penalised: bool,
+    pub business: Option<Business>,
+}
+
 /// The service level of one case: its targets and the calendar they run on.
 pub fn due(
     catalog: &Catalog,
     category: &Category,
     subcategory: &str,
     priority: Priority,
-    penalised: bool,
+    standing: Standing,
     created: DateTime<Utc>,
 ) -> Due {
     let policy = catalog.triage();
@@ -69,10 +78,15 @@ pub fn due(
         base.scaled(factor)
     };
     let calendar = calendar(catalog, category, priority);
-    let targets: Targets = if penalised {
+    let targets: Targets = if standing.penalised {
         targets.scaled(policy.strike_factor)
     } else {
         targets
+    };
+    let targets = match standing.business {
+        Some(Business::Verified) => targets.scaled(policy.verified_factor),
+        Some(Business::Unverified) => targets.scaled(policy.unverified_factor),
+        None => targets,
     };
     Due {
         first_response_due: calendar.add(created, targets.first_response),
@@ -101,6 +115,8 @@ pub struct History {
     pub recent_strike: bool,
     /// One of the attachments was already sent twice or more by this contact (SPEC §3.2).
     pub repeated_attachment: bool,
+    /// The contact is one of an organisation's people (SPEC §10).
+    pub business: Option<Business>,
 }
 
 /// The outcome of triage for a new case.
@@ -145,14 +161,11 @@ pub fn triage(
     } else {
         Priority::Normal
     };
-    let due = due(
-        catalog,
-        category,
-        &request.subcategory,
-        priority,
-        history.recent_strike,
-        created,
-    );
+    let standing = Standing {
+        penalised: history.recent_strike,
+        business: history.business,
+    };
+    let due = due(catalog, category, &request.subcategory, priority, standing, created);
     Triage {
         priority,
         due,
@@ -207,7 +220,35 @@ mod tests {
     fn due_of(category: &str, sub: &str, p: Priority, penalised: bool, created: DateTime<Utc>) -> Due {
         let catalog = Catalog::builtin();
         let c = catalog.category(category).unwrap();
-        due(&catalog, c, sub, p, penalised, created)
+        let standing = Standing {
+            penalised,
+            business: None,
+        };
+        due(&catalog, c, sub, p, standing, created)
+    }
+
+    #[test]
+    fn business_cases_are_faster_when_verified_and_slower_when_not() {
+        // The seed: 4 h instead of 6 h for a verified business; 40 % longer before verification.
+        let catalog = Catalog::builtin();
+        let c = catalog.category("payments").unwrap();
+        let created = at(2026, 12, 1, 10);
+        let first = |business| {
+            let standing = Standing {
+                penalised: false,
+                business,
+            };
+            due(&catalog, c, "refund", Priority::Urgent, standing, created).first_response_due - created
+        };
+        assert_eq!(first(None), Duration::hours(6));
+        assert_eq!(
+            first(Some(Business::Verified)),
+            Duration::seconds((6.0 * 3600.0 * 0.67) as i64)
+        );
+        assert_eq!(
+            first(Some(Business::Unverified)),
+            Duration::seconds((6.0 * 3600.0 * 1.4_f64).round() as i64)
+        );
     }
 
     #[test]

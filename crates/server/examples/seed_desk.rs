@@ -84,7 +84,7 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 Status::Closed
             };
-            let d = due(&catalog, category, &sub.id, priority, false, created);
+            let d = due(&catalog, category, &sub.id, priority, Default::default(), created);
             let answered = !matches!(status, Status::New | Status::NeedsInfo);
             let first_response_at = answered.then(|| created + Duration::minutes(rng.gen_range(10..2_000)));
             let resolved_at = matches!(status, Status::Resolved | Status::Closed)

@@ -7,7 +7,8 @@ use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use sportello_domain::catalog::Catalog;
-use sportello_domain::triage::{due, Priority};
+use sportello_domain::organisation::Business;
+use sportello_domain::triage::{due, Priority, Standing};
 
 use crate::config::{Settings, SettingsArgs};
 use std::io::Read as _;
@@ -151,6 +152,13 @@ struct SlaArgs {
     /// Catalog file; the built-in catalog when absent.
     #[arg(long, env = "SPORTELLO_CATALOG")]
     catalog: Option<PathBuf>,
+    /// The contact belongs to this organisation (by name): its verified or unverified targets
+    /// apply (SPEC §10). Read from the database.
+    #[arg(long)]
+    organisation: Option<String>,
+    /// The database the organisation is read from (only with --organisation).
+    #[arg(long, env = "SPORTELLO_DATABASE_URL", default_value = "sqlite://./sportello.db")]
+    database_url: String,
 }
 
 /// Runs the command; errors become one line on stderr and a non-zero exit.
@@ -367,8 +375,37 @@ fn sla(args: &SlaArgs) -> anyhow::Result<String> {
     let created: DateTime<Utc> = DateTime::parse_from_rfc3339(&args.created)
         .map_err(|e| anyhow::anyhow!("--created: `{}` is not RFC 3339 ({e})", args.created))?
         .with_timezone(&Utc);
-    let due = due(&catalog, category, subcategory, priority, args.strike, created);
+    let business = match &args.organisation {
+        None => None,
+        Some(name) => Some(organisation_standing(&args.database_url, name)?),
+    };
+    let standing = Standing {
+        penalised: args.strike,
+        business,
+    };
+    let due = due(&catalog, category, subcategory, priority, standing, created);
     Ok(serde_json::to_string(&due)?)
+}
+
+/// How the organisation called `name` stands (verified or not), from the database.
+fn organisation_standing(database_url: &str, name: &str) -> anyhow::Result<Business> {
+    runtime()?.block_on(async {
+        let store = crate::startup::open_store(database_url).await?;
+        let all = store.organisations().await?;
+        let found = all
+            .iter()
+            .find(|o| o.organisation.name.eq_ignore_ascii_case(name.trim()));
+        match found {
+            Some(o) => Ok(Business::of(o.organisation.verified)),
+            None => {
+                let known: Vec<_> = all.iter().map(|o| o.organisation.name.as_str()).collect();
+                bail!(
+                    "--organisation: no organisation is called `{name}` (there are: {})",
+                    known.join(", ")
+                )
+            }
+        }
+    })
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -110,10 +110,10 @@ fn catalog_check_reports_positions_and_exit_codes() {
     std::fs::write(&bad, text).unwrap();
     let (code, out, _) = run(&["catalog", "check", bad.to_str().unwrap()]);
     assert_eq!(code, 1);
-    // Both uses of the calendar are reported: `urgent_clock` (line 19) and the security category's.
+    // Both uses of the calendar are reported: `urgent_clock` (line 23) and the security category's.
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
-    assert!(lines[0].ends_with(":19:16: no calendar named `sometimes`"), "{out}");
+    assert!(lines[0].ends_with(":23:16: no calendar named `sometimes`"), "{out}");
     assert!(lines[1].contains("no calendar named `sometimes`"), "{out}");
     let (code, _, err) = run(&["catalog", "check", "/nonexistent.toml"]);
     assert_ne!(code, 0);
@@ -462,4 +462,65 @@ fn agents_and_teams_are_managed_from_the_command_line() {
             assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{}", path.display());
         }
     }
+}
+
+#[test]
+fn sla_with_an_organisation_applies_its_verified_or_unverified_targets() {
+    use sportello::store::Organisation;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("sportello.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = sportello::startup::open_store(&url).await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        for (name, verified) in [("Acme", true), ("Beta", false)] {
+            let o = Organisation {
+                name: name.to_owned(),
+                verified,
+                domains: vec![format!("{}.it", name.to_lowercase())],
+                phones: Vec::new(),
+                monthly_quota: 3,
+                time_zone: chrono_tz::Tz::UTC,
+            };
+            tx.add_organisation(&o, chrono::Utc::now()).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    });
+    let sla = |organisation: Option<&str>| {
+        let mut args = vec![
+            "sla",
+            "--category",
+            "payments",
+            "--priority",
+            "urgent",
+            "--created",
+            "2026-12-01T10:00:00Z",
+            "--database-url",
+            &url,
+        ];
+        if let Some(o) = organisation {
+            args.extend(["--organisation", o]);
+        }
+        run(&args)
+    };
+    // Urgent is 6 h on the always clock; the seed: 4 h for a verified business, 40 % more before.
+    let (code, out, err) = sla(None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(r#""first_response_due":"2026-12-01T16:00:00Z""#), "{out}");
+    let (_, out, _) = sla(Some("acme"));
+    assert!(
+        out.contains(r#""first_response_due":"2026-12-01T14:01:12Z""#),
+        "6 h × 0.67: {out}"
+    );
+    let (_, out, _) = sla(Some("Beta"));
+    assert!(
+        out.contains(r#""first_response_due":"2026-12-01T18:24:00Z""#),
+        "6 h × 1.4: {out}"
+    );
+    let (code, _, err) = sla(Some("Gamma"));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("--organisation: no organisation is called `Gamma` (there are: Acme, Beta)"),
+        "{err}"
+    );
 }

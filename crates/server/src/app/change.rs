@@ -168,7 +168,7 @@ pub async fn set_category(
         Priority::Urgent if !target.urgent_allowed => Priority::High,
         p => p,
     };
-    let new_due = due(&app.catalog, target, subcategory, priority, c.penalised, c.created_at);
+    let new_due = due(&app.catalog, target, subcategory, priority, c.standing(), c.created_at);
     let now = app.clock.now();
     let mut tx = app.store.begin_write().await?;
     if priority != c.priority {

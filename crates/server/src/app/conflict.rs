@@ -45,6 +45,8 @@ pub enum Conflict {
     CannedTaken(String),
     /// The canned reply is not one offered on this case (another team's, or removed).
     CannedNotHere,
+    /// Another organisation has this name, or one of these domains or phones (SPEC §10).
+    OrganisationTaken,
 }
 
 impl Conflict {
@@ -72,6 +74,7 @@ impl Conflict {
             Conflict::NewerEntry => "newer_entry",
             Conflict::CannedTaken(_) => "canned_taken",
             Conflict::CannedNotHere => "canned_not_here",
+            Conflict::OrganisationTaken => "organisation_taken",
         }
     }
 
@@ -126,6 +129,7 @@ impl Conflict {
             Conflict::NewerEntry,
             Conflict::CannedTaken(s()),
             Conflict::CannedNotHere,
+            Conflict::OrganisationTaken,
         ]
     }
 }

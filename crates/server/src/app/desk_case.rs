@@ -66,6 +66,8 @@ pub struct DeskCase {
     pub canned: Vec<crate::store::CannedRecord>,
     /// Files that came by mail and are not screenshots (a PDF, a spreadsheet).
     pub files: Vec<crate::store::MailFileRecord>,
+    /// The contact's organisation (SPEC §10), as it is now; the case keeps how it stood.
+    pub organisation: Option<crate::store::OrganisationRecord>,
 }
 
 impl DeskCase {
@@ -160,14 +162,19 @@ pub async fn desk_case(app: &App, who: &Principal, case: &str) -> Result<DeskCas
     } else {
         Vec::new()
     };
+    let organisation = match c.organisation {
+        Some(id) => app.store.organisation(id).await?,
+        None => None,
+    };
     let timers = c.timers();
     Ok(DeskCase {
+        organisation,
         team,
         assignee_name,
         attachments: app.store.attachments(c.id, &who.hidden_teams(&restricted)).await?,
         others,
         undeliverable,
-        flags: Flag::of(c.status, c.penalised, &c.warnings, undeliverable),
+        flags: Flag::of(c.status, c.penalised, &c.warnings, undeliverable, c.over_quota),
         first_response: timers.first_response(now),
         resolution: timers.resolution(now),
         last_public,

@@ -14,6 +14,7 @@ pub mod credentials;
 pub mod desk_case;
 pub mod ingest;
 pub mod missing;
+pub mod organisations;
 pub mod presence;
 pub mod queue;
 pub mod reply;

@@ -181,7 +181,13 @@ pub async fn queue(app: &App, who: &Principal, r: &QueueRequest) -> Result<Queue
             Ok(QueueItem {
                 number,
                 summary: first_line(&row.summary),
-                flags: Flag::of(row.status, row.penalised, &row.warnings, row.undeliverable),
+                flags: Flag::of(
+                    row.status,
+                    row.penalised,
+                    &row.warnings,
+                    row.undeliverable,
+                    row.over_quota,
+                ),
                 current: row.timers.current(now),
                 next_due: row.timers.next_due(),
                 row,

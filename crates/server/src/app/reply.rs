@@ -186,7 +186,7 @@ fn change(catalog: &Catalog, category: &Category, case: &Case, to: Priority) -> 
             category,
             &case.subcategory,
             to,
-            case.penalised,
+            case.standing(),
             case.created_at,
         ),
     }

@@ -144,6 +144,7 @@ fn decide_new_case(
             History {
                 recent_strike: history.recent_strike,
                 repeated_attachment: history.most_repeats >= REPEATS_BEFORE_LOW,
+                business: history.business.map(|b| b.standing),
             },
             now,
         );
@@ -177,6 +178,7 @@ fn decide_new_case(
             due: triaged.due,
             // A mail about another case, or the same phone under another address (SPEC §3.3).
             related_to: related_to.or(history.same_phone),
+            business: history.business,
         };
         let (catalog, settings, ids, token, valid, confirmed, language) = (
             Arc::clone(&catalog),

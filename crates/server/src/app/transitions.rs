@@ -80,7 +80,7 @@ pub async fn reprioritise(
     let change = PriorityChange {
         from: c.priority,
         to,
-        due: due(&app.catalog, category, &c.subcategory, to, c.penalised, c.created_at),
+        due: due(&app.catalog, category, &c.subcategory, to, c.standing(), c.created_at),
     };
     if !tx.change_priority(c.id, &change).await? {
         return Err(Error::Conflict(Conflict::Stale));

@@ -8,9 +8,10 @@ use sportello_domain::access::{AgentId, TeamId};
 use sportello_domain::case::{Author, Channel, Status};
 use sportello_domain::contact::email::Email;
 use sportello_domain::contact::phone::Phone;
+use sportello_domain::organisation::Business;
 use sportello_domain::problem::Warning;
 use sportello_domain::sla::Timers;
-use sportello_domain::triage::Priority;
+use sportello_domain::triage::{Priority, Standing};
 
 use super::columns::{corrupt, Columns};
 use super::{MessageId, Store, StoreError, TicketId};
@@ -54,9 +55,22 @@ pub struct Case {
     pub merged_into: Option<TicketId>,
     /// The team that owns it (SPEC §6); a restricted team's case is hidden from non-members.
     pub team: Option<TeamId>,
+    /// The organisation its contact belongs to (SPEC §10), how it stood when the case came, and
+    /// whether the case was beyond the month's free quota.
+    pub organisation: Option<super::OrganisationId>,
+    pub business: Option<Business>,
+    pub over_quota: bool,
 }
 
 impl Case {
+    /// What changes its targets besides category and priority: a strike, an organisation.
+    pub fn standing(&self) -> Standing {
+        Standing {
+            penalised: self.penalised,
+            business: self.business,
+        }
+    }
+
     /// What the service-level clock needs (SPEC §4).
     pub fn timers(&self) -> Timers {
         Timers {
@@ -148,7 +162,8 @@ fn attachment_of(row: &sqlx::any::AnyRow) -> Result<AttachmentRecord, StoreError
 
 const CASE_COLUMNS: &str = "id, status, priority, category, subcategory, email, phone, name, country, language, \
      device, description, fields, urgent_requested, penalised, warnings, channel, created_at, first_response_due, \
-     resolution_due, first_response_at, resolved_at, last_bump_at, paused_since, related_to, assignee_id, team_id, merged_into";
+     resolution_due, first_response_at, resolved_at, last_bump_at, paused_since, related_to, assignee_id, team_id, merged_into, \
+     organisation_id, business, over_quota";
 
 /// '' is how the NOT NULL columns `phone` and `device` say "not known yet".
 fn known(value: String) -> Option<String> {
@@ -189,6 +204,9 @@ fn case_of(row: &sqlx::any::AnyRow) -> Result<Case, StoreError> {
         assignee: c.opt_i64("assignee_id")?.map(AgentId),
         merged_into: c.opt_i64("merged_into")?.map(TicketId),
         team: c.opt_i64("team_id")?.map(TeamId),
+        organisation: c.opt_i64("organisation_id")?.map(super::OrganisationId),
+        business: c.opt_parsed("business")?,
+        over_quota: c.flag("over_quota")?,
     })
 }
 

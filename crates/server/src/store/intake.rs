@@ -21,9 +21,11 @@ use sportello_domain::triage::{Due, Priority};
 use sqlx::Row;
 
 use super::columns::{ms, Columns};
+use super::organisations::{zone, BusinessCase, OrganisationId};
 use super::outbox::NewOutboxEvent;
 use super::{Backend, Store, StoreError, TicketId};
 use crate::webhooks::{CaseCreated, Event, MessageCreated};
+use sportello_domain::organisation::{month_of, over_quota, Business};
 
 /// What the caller knows before the transaction.
 pub struct IntakeRequest {
@@ -116,6 +118,7 @@ pub struct NewCase {
     pub created_at: DateTime<Utc>,
     pub due: Due,
     pub related_to: Option<TicketId>,
+    pub business: Option<BusinessCase>,
 }
 
 impl NewCase {
@@ -170,6 +173,8 @@ pub struct ContactHistory {
     /// An open case of the category from the merge window with the same phone under another
     /// address: the new case is linked to it as a possible duplicate, for an agent to merge.
     pub same_phone: Option<TicketId>,
+    /// The contact's organisation, how it stands, and whether this case is beyond its quota.
+    pub business: Option<BusinessCase>,
 }
 
 /// The caller's decision for a new case.
@@ -193,7 +198,8 @@ pub enum IntakeOutcome<T> {
 
 // The SQL, shared by both drivers. Parameters appear in ascending order of first use, as SQLite
 // numbers `$N` parameters by first appearance.
-/// Rows `(what, id)`: 1 — the contact's newest open case of the category since the merge window
+/// Rows `(what, id)`: 4 and 5 — the organisation the contact's e-mail domain (or a parent
+/// domain, `$9…$12`) or phone belongs to (SPEC §10). 1 — the contact's newest open case of the category since the merge window
 /// opened, by e-mail (SPEC §3.3: only the same address joins a case); 2 — the newest such case with
 /// the same phone under another address; 3 — the contact has a recent strike. Plain index
 /// searches only: on SQLite, an `IN` list over the contact's keys or an `ORDER BY` across an `OR`
@@ -206,7 +212,9 @@ const LOOKUP: &str = "\
        AND category = $2 AND created_at >= $3 AND status NOT IN ($4, $5, $6) \
        ORDER BY created_at DESC, id DESC LIMIT 1) AS by_phone \
      UNION ALL SELECT CAST(3 AS BIGINT), CAST(0 AS BIGINT) WHERE EXISTS (SELECT 1 FROM strikes WHERE contact = $1 \
-       AND created_at >= $8) OR EXISTS (SELECT 1 FROM strikes WHERE contact = $7 AND created_at >= $8)";
+       AND created_at >= $8) OR EXISTS (SELECT 1 FROM strikes WHERE contact = $7 AND created_at >= $8) \
+     UNION ALL SELECT CAST(4 AS BIGINT), organisation_id FROM organisation_domains WHERE domain IN ($9, $10, $11, $12) \
+     UNION ALL SELECT CAST(5 AS BIGINT), organisation_id FROM organisation_phones WHERE phone = $7";
 
 /// What LOOKUP found: the case to join, the possible duplicate, and whether a strike is recent.
 #[derive(Debug, Default)]
@@ -214,16 +222,32 @@ struct Found {
     join: Option<TicketId>,
     same_phone: Option<TicketId>,
     recent_strike: bool,
+    by_domain: Option<OrganisationId>,
+    by_phone: Option<OrganisationId>,
 }
 
 impl Found {
+    /// The contact's organisation: the one of its address's domain before the one of its phone.
+    fn organisation(&self) -> Option<OrganisationId> {
+        self.by_domain.or(self.by_phone)
+    }
+
     fn of(rows: impl IntoIterator<Item = (i64, i64)>) -> Found {
         let mut found = Found::default();
         for (what, id) in rows {
             match what {
                 1 => found.join = Some(TicketId(id)),
                 2 => found.same_phone = Some(TicketId(id)),
-                _ => found.recent_strike = true,
+                3 => found.recent_strike = true,
+                // Each domain and phone belongs to one organisation; of several domains, the lowest id.
+                4 => {
+                    found.by_domain = Some(
+                        found
+                            .by_domain
+                            .map_or(OrganisationId(id), |o| o.min(OrganisationId(id))),
+                    )
+                }
+                _ => found.by_phone = Some(OrganisationId(id)),
             }
         }
         found
@@ -238,10 +262,11 @@ macro_rules! insert_ticket {
     () => {
         "INSERT INTO tickets (status, priority, category, subcategory, email, phone, name, country, language, \
          device, description, fields, urgent_requested, penalised, warnings, channel, created_at, updated_at, \
-         first_response_due, resolution_due, related_to, raw_sha256, queue_position, team_id) \
+         first_response_due, resolution_due, related_to, raw_sha256, queue_position, team_id, organisation_id, \
+         business, over_quota) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19, $20, $21, \
          $22, (SELECT team_id FROM team_owns WHERE category = $3 AND subcategory IN ($4, '') \
-         ORDER BY subcategory DESC LIMIT 1))"
+         ORDER BY subcategory DESC LIMIT 1), $23, $24, $25)"
     };
 }
 macro_rules! insert_message {
@@ -263,6 +288,52 @@ const INSERT_STRIKE: &str = "INSERT INTO strikes (contact, ticket_id, created_at
 /// A joined case waiting for the phone and device (opened by mail): what it lacks.
 const JOINED: &str = "SELECT status, phone, device FROM tickets WHERE id = $1";
 const FILL_CONTACT: &str = "UPDATE tickets SET phone = $1, device = $2, status = $3 WHERE id = $4";
+
+/// The organisation a contact was found to belong to, if it is still there.
+const ORGANISATION: &str =
+    "SELECT verified, monthly_quota, time_zone FROM organisations WHERE id = $1 AND removed_at IS NULL";
+/// The organisation's cases in a month, before this one.
+const MONTH_USED: &str =
+    "SELECT COUNT(*) AS n FROM tickets WHERE organisation_id = $1 AND created_at >= $2 AND created_at < $3";
+
+/// The address's domain and its parents down to two labels, at most four, padded with '' (no
+/// organisation's domain): `a.b.acme.it` → `a.b.acme.it`, `b.acme.it`, `acme.it`, ''.
+fn domain_suffixes(domain: &str) -> [String; 4] {
+    let domain = domain.to_lowercase();
+    let labels: Vec<&str> = domain.split('.').collect();
+    let mut out: [String; 4] = Default::default();
+    for (slot, start) in out.iter_mut().zip(0..labels.len().saturating_sub(1)) {
+        *slot = labels[start..].join(".");
+    }
+    out
+}
+
+/// The advisory lock that serialises the month's count of one organisation on PostgreSQL (apart
+/// from the contacts' locks: those hash the contact's text).
+fn organisation_lock(org: OrganisationId) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("organisation:{}", org.0).as_bytes());
+    i64::from_be_bytes([
+        digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
+    ])
+}
+
+fn organisation_of(row: &sqlx::any::AnyRow) -> Result<(bool, i64, chrono_tz::Tz), StoreError> {
+    let c = Columns(row);
+    Ok((
+        c.flag("verified")?,
+        c.i64("monthly_quota")?,
+        zone(&c.text("time_zone")?)?,
+    ))
+}
+
+fn business_case(org: OrganisationId, verified: bool, quota: i64, used: i64) -> BusinessCase {
+    BusinessCase {
+        organisation: org,
+        standing: Business::of(verified),
+        over_quota: over_quota(used, quota),
+    }
+}
 
 /// PostgreSQL: the new case's status token, its mail and its webhook deliveries (the fan-out of
 /// `store::webhooks::EMIT`) in one round trip.
@@ -343,6 +414,7 @@ impl Store {
         // The locks are taken with BEGIN, in one round trip, in ascending order (no cycles).
         let mut tx = self.writes.begin_with(begin_locking(&r.contacts())).await?;
         let phone = r.phone.as_ref().map(Phone::as_str);
+        let suffixes = domain_suffixes(r.email.domain());
         let [ended_a, ended_b, ended_c] = Status::ENDED.map(Status::as_str);
         let rows = sqlx::query(LOOKUP)
             .bind(r.email.as_str())
@@ -353,6 +425,10 @@ impl Store {
             .bind(ended_c)
             .bind(phone)
             .bind(ms(r.strike_since))
+            .bind(&suffixes[0])
+            .bind(&suffixes[1])
+            .bind(&suffixes[2])
+            .bind(&suffixes[3])
             .fetch_all(&mut *tx)
             .await?;
         let rows = rows
@@ -413,10 +489,35 @@ impl Store {
                 .await?;
             most_repeats = most_repeats.max(Columns(&row).i64("n")?);
         }
+        let business = match found.organisation() {
+            Some(org) => {
+                // Two intakes of one organisation count its month one after the other.
+                sqlx::query(&format!("SELECT pg_advisory_xact_lock({})", organisation_lock(org)))
+                    .execute(&mut *tx)
+                    .await?;
+                let row = sqlx::query(ORGANISATION).bind(org.0).fetch_optional(&mut *tx).await?;
+                match row {
+                    Some(row) => {
+                        let (verified, quota, tz) = organisation_of(&row)?;
+                        let (from, to) = month_of(r.now, tz);
+                        let used = sqlx::query(MONTH_USED)
+                            .bind(org.0)
+                            .bind(ms(from))
+                            .bind(ms(to))
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        Some(business_case(org, verified, quota, Columns(&used).i64("n")?))
+                    }
+                    None => None,
+                }
+            }
+            None => None,
+        };
         let (plan, decided) = decide(ContactHistory {
             recent_strike: found.recent_strike,
             most_repeats,
             same_phone: found.same_phone,
+            business,
         })
         .map_err(StoreError::Other)?;
         let t = &plan.case;
@@ -444,6 +545,9 @@ impl Store {
             .bind(t.related_to.map(TicketId::get))
             .bind(&r.raw_sha256)
             .bind(t.queue_position())
+            .bind(t.business.map(|b| b.organisation.0))
+            .bind(t.business.map(|b| b.standing.as_str()))
+            .bind(i64::from(t.business.is_some_and(|b| b.over_quota)))
             .fetch_one(&mut *tx)
             .await?
             .try_get("id")?;
@@ -523,6 +627,7 @@ pub(super) fn intake_sqlite<T>(
 ) -> Result<IntakeOutcome<T>, StoreError> {
     use rusqlite::params;
     let phone = r.phone.as_ref().map(Phone::as_str);
+    let suffixes = domain_suffixes(r.email.domain());
     let now = ms(r.now);
     let [ended_a, ended_b, ended_c] = Status::ENDED.map(Status::as_str);
     let found = Found::of(
@@ -536,7 +641,11 @@ pub(super) fn intake_sqlite<T>(
                     ended_b,
                     ended_c,
                     phone,
-                    ms(r.strike_since)
+                    ms(r.strike_since),
+                    suffixes[0],
+                    suffixes[1],
+                    suffixes[2],
+                    suffixes[3]
                 ],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )?
@@ -572,10 +681,35 @@ pub(super) fn intake_sqlite<T>(
             .query_row(params![e.sha256.to_hex(), r.email.as_str(), phone], |row| row.get(0))?;
         most_repeats = most_repeats.max(n);
     }
+    // The single writer counts one intake at a time: no lock needed for the month's count.
+    let business = match found.organisation() {
+        Some(org) => {
+            use rusqlite::OptionalExtension as _;
+            let row = conn
+                .prepare_cached(ORGANISATION)?
+                .query_row(params![org.0], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+                })
+                .optional()?;
+            match row {
+                Some((verified, quota, tz)) => {
+                    let tz = zone(&tz)?;
+                    let (from, to) = month_of(r.now, tz);
+                    let used: i64 = conn
+                        .prepare_cached(MONTH_USED)?
+                        .query_row(params![org.0, ms(from), ms(to)], |row| row.get(0))?;
+                    Some(business_case(org, verified != 0, quota, used))
+                }
+                None => None,
+            }
+        }
+        None => None,
+    };
     let (plan, decided) = decide(ContactHistory {
         recent_strike: found.recent_strike,
         most_repeats,
         same_phone: found.same_phone,
+        business,
     })
     .map_err(StoreError::Other)?;
     let t = &plan.case;
@@ -602,7 +736,10 @@ pub(super) fn intake_sqlite<T>(
         ms(t.due.resolution_due),
         t.related_to.map(TicketId::get),
         r.raw_sha256,
-        t.queue_position()
+        t.queue_position(),
+        t.business.map(|b| b.organisation.0),
+        t.business.map(|b| b.standing.as_str()),
+        i64::from(t.business.is_some_and(|b| b.over_quota))
     ])?;
     let id = conn.last_insert_rowid();
     sqlite_evidence_and_token(conn, r, id, None)?;

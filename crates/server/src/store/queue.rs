@@ -55,6 +55,7 @@ pub struct QueueRow {
     /// The start of the description (its first line is the row's summary).
     pub summary: String,
     pub penalised: bool,
+    pub over_quota: bool,
     pub warnings: Vec<Warning>,
     pub undeliverable: bool,
     /// The keyset cursor's first half.
@@ -63,7 +64,7 @@ pub struct QueueRow {
 
 const ROW_COLUMNS: &str = "t.id, t.status, t.priority, t.category, t.subcategory, t.channel, t.assignee_id, \
      g.name AS assignee_name, t.team_id, m.name AS team_name, t.first_response_due, t.resolution_due, \
-     t.first_response_at, t.resolved_at, t.paused_since, substr(t.description, 1, 160) AS summary, t.penalised, \
+     t.first_response_at, t.resolved_at, t.paused_since, substr(t.description, 1, 160) AS summary, t.penalised, t.over_quota, \
      t.warnings, t.queue_position, \
      CAST(CASE WHEN EXISTS (SELECT 1 FROM undeliverable u WHERE u.address = t.email) THEN 1 ELSE 0 END AS BIGINT) \
      AS undeliverable";
@@ -98,6 +99,7 @@ fn row_of(row: &sqlx::any::AnyRow) -> Result<QueueRow, StoreError> {
         },
         summary: c.text("summary")?,
         penalised: c.flag("penalised")?,
+        over_quota: c.flag("over_quota")?,
         warnings: c.json("warnings")?,
         undeliverable: c.flag("undeliverable")?,
         position: c.i64("queue_position")?,

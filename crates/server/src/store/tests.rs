@@ -131,6 +131,7 @@ fn ticket(email: &str, phone: &str, category: &str, created_at: i64) -> NewCase 
             resolution_due: at(created_at + 3 * 86_400_000),
         },
         related_to: None,
+        business: None,
     }
 }
 
@@ -248,6 +249,14 @@ fn written(c: &Case) -> NewCase {
             resolution_due: c.resolution_due,
         },
         related_to: c.related_to,
+        business: c
+            .organisation
+            .zip(c.business)
+            .map(|(organisation, standing)| super::BusinessCase {
+                organisation,
+                standing,
+                over_quota: c.over_quota,
+            }),
     }
 }
 
@@ -546,6 +555,7 @@ async fn strikes_and_repeated_screenshots_reach_the_decision() {
                 recent_strike: true,
                 most_repeats: 1,
                 same_phone: None,
+                business: None,
             },
             "{}",
             s.name

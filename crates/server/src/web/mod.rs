@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod limits;
 pub mod openapi;
+pub mod organisations;
 pub mod pages;
 pub mod posted;
 pub mod serve;
@@ -165,6 +166,7 @@ pub fn router(state: WebState) -> Router {
         .merge(tickets::router())
         .merge(canned::router())
         .merge(webhooks::router())
+        .merge(organisations::router())
         .merge(openapi::router())
         .merge(pages::router())
         .merge(status::router())

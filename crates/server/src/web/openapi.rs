@@ -58,6 +58,11 @@ use super::WebState;
         super::webhooks::test,
         super::webhooks::enable,
         super::webhooks::disable,
+        super::organisations::list,
+        super::organisations::add,
+        super::organisations::change,
+        super::organisations::remove,
+        super::organisations::over_quota,
         document,
     ),
     components(schemas(crate::webhooks::Envelope, crate::webhooks::Event)),
@@ -65,7 +70,7 @@ use super::WebState;
     tags(
         (name = "customers", description = "What customers and their channels send (SPEC §3)"),
         (name = "agents", description = "The desk's work over HTTP (SPEC §9); a bearer token or a desk session"),
-        (name = "admin", description = "What admins set up: webhooks (SPEC §9)"),
+        (name = "admin", description = "What admins set up: webhooks (SPEC §9), organisations (SPEC §10)"),
     )
 )]
 pub struct ApiDoc;

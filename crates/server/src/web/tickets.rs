@@ -172,6 +172,11 @@ pub struct FileFromMail {
 pub struct TicketDetail {
     #[serde(flatten)]
     pub summary: TicketSummary,
+    /// The contact's organisation (SPEC §10); `business` is how it stood when the case came
+    /// (`verified` or `unverified`), which set the case's targets.
+    pub organisation: Option<Named>,
+    #[schema(value_type = Option<String>, example = "verified")]
+    pub business: Option<sportello_domain::organisation::Business>,
     pub email: String,
     pub email_undeliverable: bool,
     pub phone: Option<String>,
@@ -284,6 +289,11 @@ pub(crate) async fn show(
             clock: timers.current(now).map(|(_, s)| s),
             flags: view.flags.clone(),
         },
+        organisation: view.organisation.as_ref().map(|o| Named {
+            id: o.id.0,
+            name: o.organisation.name.clone(),
+        }),
+        business: c.business,
         email: c.email.to_string(),
         email_undeliverable: view.undeliverable,
         phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),

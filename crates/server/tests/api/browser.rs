@@ -1205,3 +1205,70 @@ async fn the_webhook_pages_fit_a_phone() {
     })
     .await;
 }
+
+/// Acme, verified, with a case from one of its people.
+async fn acme_with_a_case(app: &TestApp) -> String {
+    use sportello::app::organisations::{add, OrganisationInput};
+    use sportello_domain::access::Principal;
+    add(
+        &app.app,
+        &Principal::System,
+        OrganisationInput {
+            name: "Acme Logistica S.p.A.".to_owned(),
+            verified: true,
+            domains: vec!["acme-logistica.it".to_owned()],
+            phones: vec!["+39 02 1234 5678".to_owned()],
+            monthly_quota: Some(3),
+            time_zone: Some("Europe/Rome".to_owned()),
+        },
+    )
+    .await
+    .unwrap();
+    let mut request = complete(9_200);
+    request["email"] = json!("giorgio.bianchi@acme-logistica.it");
+    let (status, body) = read(app.post_json(&request).await).await;
+    assert_eq!(status, 201, "{body}");
+    body["case_number"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_organisation_and_its_verified_mark_on_a_case() {
+    with_phone(true, 1280, |c, app| async move {
+        sign_in_as_admin(&c, &app).await;
+        let case = acme_with_a_case(&app).await;
+        c.goto(&format!("{}/desk/admin/organisations", app.address))
+            .await
+            .unwrap();
+        until(
+            &c,
+            "the organisations page",
+            "document.querySelector('.card .verified') !== null",
+        )
+        .await;
+        screenshot(&c, "desk-organisations-1280.png").await;
+        c.goto(&format!("{}/desk/cases/{case}", app.address)).await.unwrap();
+        until(
+            &c,
+            "the verified mark",
+            "document.querySelector('dd.organisation .verified') !== null",
+        )
+        .await;
+        screenshot(&c, "desk-case-organisation-1280.png").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_organisations_page_fits_a_phone() {
+    with_phone(true, 390, |c, app| async move {
+        sign_in_as_admin(&c, &app).await;
+        acme_with_a_case(&app).await;
+        c.goto(&format!("{}/desk/admin/organisations", app.address))
+            .await
+            .unwrap();
+        let fits = "document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth === 390";
+        until(&c, "an organisations page that fits 390 px", fits).await;
+        screenshot(&c, "desk-organisations-390.png").await;
+    })
+    .await;
+}

@@ -93,7 +93,7 @@ async fn due_times_match_the_sla_rules_for_the_moment_of_creation() {
             catalog.category("security").unwrap(),
             "account_stolen",
             Priority::Normal,
-            false,
+            Default::default(),
             created,
         );
         let first: DateTime<Utc> = body["first_response_due"].as_str().unwrap().parse().unwrap();

@@ -16,6 +16,7 @@ mod lifecycle;
 mod limits;
 mod mail;
 mod openapi;
+mod organisations;
 mod pages;
 mod probing;
 mod status;

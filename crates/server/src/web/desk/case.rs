@@ -95,6 +95,9 @@ struct CasePage {
     email: String,
     undeliverable: bool,
     phone: String,
+    /// The contact's organisation: its name and whether it is verified now (SPEC §10).
+    organisation: Option<(String, bool)>,
+    over_quota: bool,
     others: Vec<(String, String, String)>,
     attachments: Vec<AttachmentView>,
     /// The canned replies offered here, and the one the reply box was filled from (its id, ""
@@ -395,6 +398,11 @@ async fn render(
         fields,
         email: c.email.to_string(),
         undeliverable: view.undeliverable,
+        organisation: view
+            .organisation
+            .as_ref()
+            .map(|o| (o.organisation.name.clone(), o.organisation.verified)),
+        over_quota: c.over_quota,
         phone: c
             .phone
             .as_ref()

@@ -3,8 +3,10 @@
 //! redirect back to the case; the script only adds keys and live updates.
 
 mod admin;
+pub(crate) use admin::cell as spreadsheet_safe;
 mod canned;
 mod case;
+mod organisations;
 mod profile;
 pub(crate) mod queue;
 mod webhooks;
@@ -60,6 +62,15 @@ pub fn router() -> Router<WebState> {
         .route("/desk/admin/canned", get(canned::show).post(canned::add))
         .route("/desk/admin/canned/{canned}", post(canned::change))
         .route("/desk/admin/canned/{canned}/remove", post(canned::remove))
+        .route(
+            "/desk/admin/organisations",
+            get(organisations::show).post(organisations::add),
+        )
+        .route("/desk/admin/organisations/{organisation}", post(organisations::change))
+        .route(
+            "/desk/admin/organisations/{organisation}/remove",
+            post(organisations::remove),
+        )
         .route("/desk/admin/webhooks", get(webhooks::list).post(webhooks::add))
         .route(
             "/desk/admin/webhooks/{webhook}",
@@ -344,4 +355,20 @@ async fn set_password(
         }
         Err(e) => AppError::from_app(e, prefs.t.lang()).into_response(),
     }
+}
+
+/// A refused admin form's problems in the reader's words: each field's label (`{prefix}-{field}`)
+/// and why.
+pub(super) fn worded(
+    t: &crate::web::pages::Tr,
+    prefix: &str,
+    problems: &[sportello_domain::problem::Problem],
+) -> Vec<String> {
+    problems
+        .iter()
+        .map(|p| {
+            let field = t.msg(&format!("{prefix}-{}", p.field.replace('_', "-")));
+            format!("{field}: {}", t.msg(&format!("problem-{}", p.code.as_str())))
+        })
+        .collect()
 }

@@ -109,16 +109,6 @@ fn health(t: &Tr, w: &WebhookRecord, now: chrono::DateTime<chrono::Utc>, tz: Opt
     }
 }
 
-fn worded(t: &Tr, problems: &[Problem]) -> Vec<String> {
-    problems
-        .iter()
-        .map(|p| {
-            let field = t.msg(&format!("desk-webhook-field-{}", p.field));
-            format!("{field}: {}", t.msg(&format!("problem-{}", p.code.as_str())))
-        })
-        .collect()
-}
-
 async fn list_page(state: &WebState, me: &DeskAgent, notice: Option<String>, new: Option<WebhookForm>) -> Response {
     let all = match webhooks::list(&state.app, &me.principal).await {
         Ok(all) => all,
@@ -235,7 +225,12 @@ fn input_of(form: &Posted) -> WebhookInput {
 }
 
 fn typed(t: &Tr, input: &WebhookInput, problems: &[Problem]) -> WebhookForm {
-    form_of(&input.events, &input.url, &input.description, worded(t, problems))
+    form_of(
+        &input.events,
+        &input.url,
+        &input.description,
+        super::worded(t, "desk-webhook-field", problems),
+    )
 }
 
 pub async fn add(State(state): State<WebState>, me: DeskAgent, Checked(form): Checked) -> Response {
