@@ -107,12 +107,7 @@ pub struct CannedInput {
 /// The input as it is kept, or every problem with it at once.
 fn checked(teams: &[crate::store::TeamRecord], input: CannedInput) -> Result<Canned, Error> {
     let mut problems = Vec::new();
-    let name = input.name.trim().to_owned();
-    if name.is_empty() {
-        problems.push(Problem::new("name", ProblemCode::Required));
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        problems.push(Problem::new("name", ProblemCode::TooLong));
-    }
+    let name = super::named(&input.name, MAX_NAME_CHARS, &mut problems);
     let mut texts = BTreeMap::new();
     for (language, text) in input.texts {
         let language = language.trim().to_ascii_lowercase();

@@ -87,6 +87,18 @@ pub enum Error {
     Internal(String),
 }
 
+/// An admin's `name` field as kept (trimmed), with its problem if it is empty or over `max`
+/// characters.
+fn named(text: &str, max: usize, problems: &mut Vec<Problem>) -> String {
+    let name = text.trim().to_owned();
+    if name.is_empty() {
+        problems.push(Problem::new("name", sportello_domain::problem::ProblemCode::Required));
+    } else if name.chars().count() > max {
+        problems.push(Problem::new("name", sportello_domain::problem::ProblemCode::TooLong));
+    }
+    name
+}
+
 /// The time the use cases read: the system's, or one a test sets and moves.
 #[derive(Debug, Clone, Default)]
 pub struct Clock(Option<Arc<Mutex<DateTime<Utc>>>>);

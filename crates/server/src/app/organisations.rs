@@ -44,12 +44,7 @@ pub async fn list(app: &App, who: &Principal) -> Result<Vec<OrganisationRecord>,
 /// The input as it is kept, or every problem with it at once.
 fn checked(input: OrganisationInput) -> Result<Organisation, Error> {
     let mut problems = Vec::new();
-    let name = input.name.trim().to_owned();
-    if name.is_empty() {
-        problems.push(Problem::new("name", ProblemCode::Required));
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        problems.push(Problem::new("name", ProblemCode::TooLong));
-    }
+    let name = super::named(&input.name, MAX_NAME_CHARS, &mut problems);
     let mut domains = Vec::new();
     for text in input.domains.iter().filter(|d| !d.trim().is_empty()) {
         match organisation::domain(text) {

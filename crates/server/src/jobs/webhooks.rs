@@ -59,7 +59,10 @@ impl WebhookWorker {
 
     /// Posts what is due at `now`, one batch; tests call this to drain deliveries deterministically.
     pub async fn deliver_due(&self, now: DateTime<Utc>) -> Result<Pass, Error> {
-        self.app.store.any_live_webhook().await?;
+        // No live endpoint, nothing to claim: no write transaction every second for nothing.
+        if !self.app.store.any_live_webhook().await? {
+            return Ok(Pass::default());
+        }
         let lease = chrono::Duration::from_std(self.timeout * 2 + Duration::from_secs(30)).unwrap_or(GIVE_UP_AFTER);
         let due = self.app.store.claim_deliveries(now, lease, BATCH).await?;
         if due.is_empty() {
