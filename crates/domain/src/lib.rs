@@ -20,6 +20,7 @@ pub mod formats;
 pub mod organisation;
 pub mod problem;
 pub mod request;
+pub mod search;
 pub mod sla;
 pub mod text;
 pub mod thumbnail;

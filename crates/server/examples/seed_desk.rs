@@ -1,12 +1,17 @@
 //! Fills a migrated Sportello database with a year of cases for the desk's benchmark
-//! (`bench/desk.sh`): `cargo run --release --example seed_desk -- DATABASE_URL CASES`.
+//! (`bench/desk.sh`, `bench/search.sh`):
+//! `cargo run --release --example seed_desk -- DATABASE_URL CASES [TEXTS]`.
 //!
 //! A benchmark tool, not part of the server: it writes rows as the store would (due times and
 //! queue positions computed by the domain, as intake and the desk's writes compute them) but in
 //! bulk, many rows per statement, because a million intakes one by one would take most of an hour.
 //! The spread: the six categories and their sub-categories, a year of ages, priorities and
 //! statuses as a desk a year old has them (most cases closed), 60 % assigned among the agents,
-//! 1–5 messages each (3 on average), a fifth of them agents' replies.
+//! 1–5 messages each (3 on average), a fifth of them agents' replies. TEXTS, a file of one
+//! customer sentence per line (bench/search.sh takes them from the shared test data's support
+//! requests), makes each description two of them at random, so search meets real vocabulary;
+//! one case in 20,000 also says "quokka", the benchmark's rare word. Every case has a transaction
+//! id of its own, and its search document is written as intake writes it.
 
 use anyhow::{bail, Context};
 use chrono::{Duration, Utc};
@@ -19,6 +24,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::Row;
 
 const ROWS_PER_STATEMENT: usize = 400;
+const MESSAGE: &str = "Here is what happened, with the details you asked for, and the screenshot.";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -27,6 +33,16 @@ async fn main() -> anyhow::Result<()> {
         bail!("usage: seed_desk DATABASE_URL CASES");
     };
     let cases: usize = n.parse().context("CASES")?;
+    let texts: Vec<String> = match args.get(3) {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("TEXTS: {path}"))?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(ToOwned::to_owned)
+            .collect(),
+        None => Vec::new(),
+    };
     sqlx::any::install_default_drivers();
     let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
     let teams: Vec<(i64, String)> = sqlx::query("SELECT id, name FROM teams")
@@ -104,7 +120,22 @@ async fn main() -> anyhow::Result<()> {
                 .map_or(teams[0].0, |(id, _)| *id);
             let assignee = rng.gen_bool(0.6).then(|| agents[rng.gen_range(0..agents.len())]);
             let n = written + i;
+            let description = if texts.is_empty() {
+                format!(
+                    "Request about {} / {}: the payment of 12 euro yesterday evening failed and I see no refund.",
+                    category.id, sub.id
+                )
+            } else {
+                let rare = if rng.gen_range(0..20_000) == 0 { " quokka" } else { "" };
+                format!(
+                    "{} {}{rare}",
+                    texts[rng.gen_range(0..texts.len())],
+                    texts[rng.gen_range(0..texts.len())]
+                )
+            };
             rows.push(Seeded {
+                description,
+                transaction: format!("WA{:09}", n),
                 status,
                 priority,
                 category: category.id.clone(),
@@ -145,11 +176,8 @@ async fn main() -> anyhow::Result<()> {
                 .bind("Cliente")
                 .bind("it")
                 .bind("iPhone 14, iOS 17.1")
-                .bind(format!(
-                    "Request about {} / {}: the payment of 12 euro yesterday evening failed and I see no refund.",
-                    r.category, r.sub
-                ))
-                .bind("{}")
+                .bind(r.description.clone())
+                .bind(format!("{{\"transaction_id\":\"{}\"}}", r.transaction))
                 .bind(0i64)
                 .bind(0i64)
                 .bind("[]")
@@ -202,9 +230,37 @@ async fn main() -> anyhow::Result<()> {
                 q = q
                     .bind(*ticket)
                     .bind(if agent.is_some() { "agent" } else { "customer" })
-                    .bind("Here is what happened, with the details you asked for, and the screenshot.")
+                    .bind(MESSAGE)
                     .bind(*at)
                     .bind(*agent);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        // The search documents, as intake and the message writes make them.
+        for chunk in ids.iter().zip(&rows).collect::<Vec<_>>().chunks(ROWS_PER_STATEMENT) {
+            let mut sql = String::from("INSERT INTO case_search (ticket_id, words) VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(${}, ${})", 2 * i + 1, 2 * i + 2));
+            }
+            let mut q = sqlx::query(&sql);
+            for (id, r) in chunk {
+                let text = format!(
+                    "{} Cliente iPhone 14, iOS 17.1 {} {}",
+                    r.email, r.transaction, r.description
+                );
+                let mut words = sportello_domain::search::indexed(&text);
+                if let Ok(phone) = sportello_domain::contact::phone::Phone::from_e164(&r.phone) {
+                    words.push(' ');
+                    words.push_str(&sportello_domain::search::phone_words(&phone));
+                }
+                for _ in 0..r.messages {
+                    words.push(' ');
+                    words.push_str(&sportello_domain::search::indexed(MESSAGE));
+                }
+                q = q.bind(**id).bind(words);
             }
             q.execute(&mut *tx).await?;
         }
@@ -225,6 +281,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 struct Seeded {
+    description: String,
+    transaction: String,
     status: Status,
     priority: Priority,
     category: String,

@@ -203,6 +203,15 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
     if filled > 0 {
         tracing::info!(cases = filled, "placed cases written before the desk in its queue");
     }
+    // Cases written before search are indexed in the background: found once it reaches them.
+    let indexing = store.clone();
+    tokio::spawn(async move {
+        match indexing.fill_search(500).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(cases = n, "indexed cases written before search"),
+            Err(e) => tracing::error!(error = %e, "cannot index cases written before search"),
+        }
+    });
     let app = App {
         catalog: Arc::new(catalog),
         store,

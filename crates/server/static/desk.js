@@ -2,7 +2,7 @@
 // the mouse, and keeps an open queue current.
 //
 // Keys: j / k move through the queue, Enter opens, r reply, n note, a take, c a canned reply,
-// / the filters, ? the list. Live updates poll the page's own URL every 10 s while the tab is visible and swap in its
+// / search, ? the list. Live updates poll the page's own URL every 10 s while the tab is visible and swap in its
 // rows: polling rather than server-sent events because it passes every proxy, holds no
 // connection open against the server's connection cap, needs nothing shared between instances,
 // and a page of 50 rows costs the server a few milliseconds.
@@ -12,7 +12,7 @@
     var t = e.target;
     return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
   };
-  var rows = function () { return Array.prototype.slice.call(document.querySelectorAll("[data-queue] tbody tr")); };
+  var rows = function () { return Array.prototype.slice.call(document.querySelectorAll("[data-queue] tbody tr, [data-results] > li")); };
   // What the keys do is said to screen readers too, in the page's language.
   var announcer = document.getElementById("announce");
   var announce = function (text) { if (announcer) announcer.textContent = text; };
@@ -44,8 +44,8 @@
       document.getElementById("canned-filter").focus(); e.preventDefault();
     }
     else if (e.key === "/") {
-      var filter = document.querySelector(".filters select");
-      if (filter) { filter.focus(); e.preventDefault(); }
+      var box = document.getElementById("desk-search");
+      if (box) { box.focus(); box.select(); e.preventDefault(); }
     }
     else if (e.key === "?") {
       var keys = announcer ? announcer.getAttribute("data-keys") : "";

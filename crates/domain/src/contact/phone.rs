@@ -70,6 +70,20 @@ impl Phone {
         &self.0
     }
 
+    /// The digits after the country code (`+393451234567` → `3451234567`): how people type
+    /// their own number. The whole of it when the code is not one libphonenumber knows.
+    pub fn national_digits(&self) -> &str {
+        let digits = self.0.strip_prefix('+').unwrap_or(&self.0);
+        (1..=3)
+            .find(|&len| {
+                digits
+                    .get(..len)
+                    .and_then(|code| code.parse::<u16>().ok())
+                    .is_some_and(|code| phonenumber::metadata::DATABASE.region(&code).is_some())
+            })
+            .map_or(digits, |len| &digits[len..])
+    }
+
     /// A number this desk stored in E.164 itself, read back by its shape (`+`, then 7 to 17
     /// digits, the first not 0) without libphonenumber's cost: what has another shape is not ours.
     /// (E.164 says 15 digits, but libphonenumber calls some longer German numbers valid.)

@@ -375,7 +375,7 @@ desk-undo = Undo
 desk-done-held = Reply written: it goes in a few seconds, unless you undo it.
 desk-done-undone = Nothing was sent: the reply is back in the box below.
 desk-viewers = Also on this case now:
-desk-keys = j / k: move · Enter: open · r: reply · n: note · a: take · c: canned reply · /: filters · ?: these keys
+desk-keys = j / k: move · Enter: open · r: reply · n: note · a: take · c: canned reply · /: search · ?: these keys
 desk-assignment = Assignment
 desk-capacity = Open cases per agent
 mode-manual = Manual: agents take cases
@@ -458,3 +458,18 @@ desk-organisation-field-monthly-quota = Free cases a month
 desk-organisation-field-time-zone = Time zone of its months
 desk-done-organisation = Organisation saved.
 desk-done-organisationremoved = Organisation removed.
+
+## Search (SPEC §11)
+search-title = Search
+search-title-for = Search: { $q }
+search-label = Search cases
+search-placeholder = Search cases, numbers, ids…  (/)
+search-go = Search
+search-hint = Words are found in any form ("refunds" finds "refund"), in any language of the desk; every word must be there. A case number opens its case, as does an id (a transaction, an error code) that only one case has. Resolved and closed cases are searched too.
+search-none = Nothing found. Fewer words, or other filters, may find it.
+search-in-description = Description
+search-in-fields = Details
+search-in-contact = Contact
+search-in-customer_message = Customer
+search-in-reply = Reply
+search-in-note = Note

@@ -375,7 +375,7 @@ desk-undo = Annulla
 desk-done-held = Risposta scritta: parte tra pochi secondi, se non la annulli.
 desk-done-undone = Non è stato inviato nulla: la risposta è di nuovo nel riquadro qui sotto.
 desk-viewers = Su questo caso ora anche:
-desk-keys = j / k: sposta · Invio: apri · r: rispondi · n: nota · a: prendi · c: risposta pronta · /: filtri · ?: questi tasti
+desk-keys = j / k: sposta · Invio: apri · r: rispondi · n: nota · a: prendi · c: risposta pronta · /: cerca · ?: questi tasti
 desk-assignment = Assegnazione
 desk-capacity = Casi aperti per agente
 mode-manual = Manuale: gli agenti prendono i casi
@@ -458,3 +458,18 @@ desk-organisation-field-monthly-quota = Casi gratuiti al mese
 desk-organisation-field-time-zone = Fuso orario dei suoi mesi
 desk-done-organisation = Organizzazione salvata.
 desk-done-organisationremoved = Organizzazione rimossa.
+
+## Ricerca (SPEC §11)
+search-title = Cerca
+search-title-for = Cerca: { $q }
+search-label = Cerca nelle pratiche
+search-placeholder = Cerca pratiche, numeri, codici…  (/)
+search-go = Cerca
+search-hint = Le parole si trovano in ogni forma ("rimborsi" trova "rimborso"), in ogni lingua dello sportello; devono esserci tutte. Un numero di pratica apre la sua pratica, come un codice (una transazione, un errore) che ha una pratica sola. Si cerca anche tra le pratiche risolte e chiuse.
+search-none = Nessun risultato. Con meno parole, o altri filtri, forse sì.
+search-in-description = Descrizione
+search-in-fields = Dettagli
+search-in-contact = Contatto
+search-in-customer_message = Cliente
+search-in-reply = Risposta
+search-in-note = Nota

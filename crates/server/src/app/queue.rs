@@ -115,19 +115,78 @@ fn parse_cursor(text: &str) -> Result<(i64, i64), Error> {
 
 pub async fn queue(app: &App, who: &Principal, r: &QueueRequest) -> Result<QueuePage, Error> {
     let now = app.clock.now();
-    let limit = r.limit.unwrap_or(PAGE);
+    let limit = page_limit(r.limit)?;
+    let Some(mut q) = filters(app, who, r, now).await? else {
+        return Ok(QueuePage {
+            items: Vec::new(),
+            next_cursor: None,
+        });
+    };
+    q.after = r.cursor.as_deref().map(parse_cursor).transpose()?;
+    // One more than the page: whether there is a next page, without counting.
+    q.limit = limit + 1;
+    let mut rows = app.store.queue(&q).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(50));
+    let next_cursor = more
+        .then(|| rows.last().map(|r| format!("{}.{}", r.position, r.id.get())))
+        .flatten();
+    let prefix = app.catalog.case_prefix();
+    let items = rows
+        .into_iter()
+        .map(|row| QueueItem::of(prefix, row, now))
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(QueuePage { items, next_cursor })
+}
+
+impl QueueItem {
+    pub fn of(
+        prefix: &sportello_domain::case_number::CasePrefix,
+        row: QueueRow,
+        now: DateTime<Utc>,
+    ) -> Result<QueueItem, Error> {
+        let number = row.id.number(prefix).map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(QueueItem {
+            number,
+            summary: first_line(&row.summary),
+            flags: Flag::of(
+                row.status,
+                row.penalised,
+                &row.warnings,
+                row.undeliverable,
+                row.over_quota,
+            ),
+            current: row.timers.current(now),
+            next_due: row.timers.next_due(),
+            row,
+        })
+    }
+}
+
+/// A page's size: 1–100, 50 unless asked.
+pub fn page_limit(limit: Option<i64>) -> Result<i64, Error> {
+    let limit = limit.unwrap_or(PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(Error::Invalid(vec![Problem::new("limit", ProblemCode::FieldFormat)]));
     }
+    Ok(limit)
+}
+
+/// The view and filters of `r` as the store's query, with the reader's hidden teams (SPEC §6);
+/// None when they contradict each other and leave nothing. The view `all` is the open cases in
+/// the queue and every case in search (`ended_too`).
+pub async fn filters(
+    app: &App,
+    who: &Principal,
+    r: &QueueRequest,
+    now: DateTime<Utc>,
+) -> Result<Option<QueueQuery>, Error> {
     let restricted = app.store.restricted_teams().await?;
     let mut q = QueueQuery {
         hidden_teams: who.hidden_teams(&restricted),
         category: r.category.clone(),
         priority: r.priority,
         channel: r.channel,
-        after: r.cursor.as_deref().map(parse_cursor).transpose()?,
-        // One more than the page: whether there is a next page, without counting.
-        limit: limit + 1,
         ..QueueQuery::default()
     };
     match r.view {
@@ -142,19 +201,15 @@ pub async fn queue(app: &App, who: &Principal, r: &QueueRequest) -> Result<Queue
     }
     // A filter narrows its view: one that contradicts it (the status `open` in the view of the
     // resolved, another assignee in "mine") leaves nothing.
-    let empty = QueuePage {
-        items: Vec::new(),
-        next_cursor: None,
-    };
     if let Some(status) = r.status {
         if !q.statuses.is_empty() && !q.statuses.contains(&status) {
-            return Ok(empty);
+            return Ok(None);
         }
         q.statuses = vec![status];
     }
     if let Some(wanted) = r.assignee.map(to_assigned) {
         if q.assigned.is_some_and(|view| view != wanted) {
-            return Ok(empty);
+            return Ok(None);
         }
         q.assigned = Some(wanted);
     }
@@ -167,34 +222,7 @@ pub async fn queue(app: &App, who: &Principal, r: &QueueRequest) -> Result<Queue
     if r.breached {
         q.overdue_at = Some(now);
     }
-    let mut rows = app.store.queue(&q).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(50));
-    let next_cursor = more
-        .then(|| rows.last().map(|r| format!("{}.{}", r.position, r.id.get())))
-        .flatten();
-    let prefix = app.catalog.case_prefix();
-    let items = rows
-        .into_iter()
-        .map(|row| {
-            let number = row.id.number(prefix).map_err(|e| Error::Internal(e.to_string()))?;
-            Ok(QueueItem {
-                number,
-                summary: first_line(&row.summary),
-                flags: Flag::of(
-                    row.status,
-                    row.penalised,
-                    &row.warnings,
-                    row.undeliverable,
-                    row.over_quota,
-                ),
-                current: row.timers.current(now),
-                next_due: row.timers.next_due(),
-                row,
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    Ok(QueuePage { items, next_cursor })
+    Ok(Some(q))
 }
 
 fn to_assigned(a: AssigneeFilter) -> Assigned {

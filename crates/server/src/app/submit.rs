@@ -86,6 +86,7 @@ pub async fn submit(app: &App, request: NewRequest, via: Via) -> Result<Submitte
         now,
         token_hash: StatusToken::hash(token.as_str()),
         merge_body: merged_body(&valid),
+        words: sportello_domain::search::request_words(&valid),
         evidence: valid
             .attachments
             .iter()

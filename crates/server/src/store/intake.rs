@@ -44,6 +44,9 @@ pub struct IntakeRequest {
     pub token_hash: String,
     /// The text added to a joined case.
     pub merge_body: String,
+    /// The request's search words ([`sportello_domain::search::request_words`]), made before the
+    /// transaction: the new case's document, or what the joined case's gains.
+    pub words: String,
     pub evidence: Vec<EvidenceRow>,
     /// The raw message the request came in (e-mail), kept as a blob.
     pub raw_sha256: Option<String>,
@@ -335,10 +338,11 @@ fn business_case(org: OrganisationId, verified: bool, quota: i64, used: i64) -> 
     }
 }
 
-/// PostgreSQL: the new case's status token, its mail and its webhook deliveries (the fan-out of
-/// `store::webhooks::EMIT`) in one round trip.
+/// PostgreSQL: the new case's status token, its search words, its mail and its webhook deliveries
+/// (the fan-out of `store::webhooks::EMIT`) in one round trip.
 const PG_TOKEN_AND_ENQUEUE: &str = "WITH token AS (INSERT INTO status_tokens (ticket_id, token_hash, created_at) \
-     VALUES ($1, $2, $3)), hooks AS (INSERT INTO webhook_deliveries (webhook_id, event_id, kind, ticket_id, payload, \
+     VALUES ($1, $2, $3)), words AS (INSERT INTO case_search (ticket_id, words) VALUES ($1, $11)), \
+     hooks AS (INSERT INTO webhook_deliveries (webhook_id, event_id, kind, ticket_id, payload, \
      created_at, next_attempt_at) SELECT w.id, $8, $9, $1, $10, $3, $3 FROM webhooks w \
      JOIN webhook_subscriptions s ON s.webhook_id = w.id AND s.kind = $9 \
      WHERE w.disabled_at IS NULL AND w.removed_at IS NULL) \
@@ -473,6 +477,11 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            sqlx::query(super::search::APPEND)
+                .bind(id.0)
+                .bind(&r.words)
+                .execute(&mut *tx)
+                .await?;
             super::outbox::enqueue(&mut tx, &(r.merged)(id)).await?;
             super::webhooks::emit(&mut tx, Some(id), &r.merged_event(), r.now).await?;
             tx.commit().await?;
@@ -575,6 +584,7 @@ impl Store {
             .bind(super::webhooks::event_id())
             .bind(created.kind().as_str())
             .bind(super::webhooks::payload(&created)?)
+            .bind(&r.words)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -670,6 +680,8 @@ pub(super) fn intake_sqlite<T>(
             conn.prepare_cached(FILL_CONTACT)?
                 .execute(params![phone, device, status.as_str(), id.0])?;
         }
+        conn.prepare_cached(super::search::APPEND)?
+            .execute(params![id.0, r.words])?;
         sqlite_enqueue(conn, &(r.merged)(id))?;
         super::webhooks::emit_sqlite(conn, id, &r.merged_event(), r.now)?;
         return Ok(IntakeOutcome::Merged(id));
@@ -743,6 +755,8 @@ pub(super) fn intake_sqlite<T>(
     ])?;
     let id = conn.last_insert_rowid();
     sqlite_evidence_and_token(conn, r, id, None)?;
+    conn.prepare_cached(super::search::APPEND)?
+        .execute(params![id, r.words])?;
     if plan.strike {
         for contact in r.contacts() {
             conn.prepare_cached(INSERT_STRIKE)?.execute(params![contact, id, now])?;

@@ -20,6 +20,7 @@ mod mail_files;
 mod organisations;
 mod outbox;
 mod queue;
+mod search;
 mod secrets;
 mod sqlite_writer;
 mod webhooks;
@@ -41,6 +42,7 @@ pub use mail_files::{MailFile, MailFileRecord};
 pub use organisations::{BusinessCase, Organisation, OrganisationId, OrganisationRecord, OverQuotaRow};
 pub use outbox::{NewOutboxEvent, OutboxId, OutboxRecord};
 pub use queue::{Assigned, QueueQuery, QueueRow};
+pub use search::{CaseText, SearchFrom, SearchHit, SearchQuery, TextSource, WINDOW as SEARCH_WINDOW};
 pub use webhooks::{Answer, DeliveryRecord, DueDelivery, Next, Webhook, WebhookId, WebhookRecord, Written};
 pub use write::{AfterReply, AgentMessage, Assignment, CustomerMessage, PriorityChange, WriteTx};
 

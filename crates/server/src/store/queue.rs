@@ -23,8 +23,10 @@ pub enum Assigned {
 /// A page of the queue, its filters already resolved to ids.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueQuery {
-    /// Only these statuses; empty: every open one.
+    /// Only these statuses; empty: every open one (or every one at all, with `ended_too`).
     pub statuses: Vec<Status>,
+    /// With no statuses named, the cases that are over too (search looks through all of them).
+    pub ended_too: bool,
     pub category: Option<String>,
     pub priority: Option<Priority>,
     pub channel: Option<Channel>,
@@ -108,7 +110,7 @@ fn row_of(row: &sqlx::any::AnyRow) -> Result<QueueRow, StoreError> {
 
 /// Ids written into a statement: numbers, so safe to write; a list of binds would change the
 /// statement's shape with every reader's teams anyway.
-fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+pub(super) fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
     ids.into_iter().map(|id| id.to_string()).collect::<Vec<_>>().join(", ")
 }
 
@@ -118,91 +120,32 @@ impl Store {
             "SELECT {ROW_COLUMNS} FROM tickets t LEFT JOIN agents g ON g.id = t.assignee_id \
              LEFT JOIN teams m ON m.id = t.team_id WHERE 1 = 1"
         );
-        let mut binds: Vec<Bind> = Vec::new();
-        let mut param = |sql: &mut String, value: Bind| {
-            binds.push(value);
-            sql.push_str(&format!("${}", binds.len()));
-        };
-        // Every condition is chosen so that the planner reads one index in the queue's order and
-        // stops at the page's end: the open cases are a range of the position itself; one status,
-        // one assignee or one team lead an index whose next column is the position. (An `IN` list
-        // over an index's first column would read every match and sort them: 90 ms at a million
-        // cases, against a few for the range.)
-        match q.statuses.as_slice() {
-            [] => {
-                sql += " AND t.queue_position < ";
-                param(&mut sql, Bind::Int(QueueKey::open_below()));
-            }
-            [one] => {
-                sql += " AND t.status = ";
-                param(&mut sql, Bind::Text(one.as_str().to_owned()));
-            }
-            several => {
-                sql += " AND t.status IN (";
-                for (i, s) in several.iter().enumerate() {
-                    if i > 0 {
-                        sql += ", ";
-                    }
-                    param(&mut sql, Bind::Text(s.as_str().to_owned()));
-                }
-                sql += ")";
-            }
-        }
-        if let Some(category) = &q.category {
-            sql += " AND t.category = ";
-            param(&mut sql, Bind::Text(category.clone()));
-        }
-        if let Some(priority) = q.priority {
-            sql += " AND t.priority = ";
-            param(&mut sql, Bind::Text(priority.as_str().to_owned()));
-        }
-        if let Some(channel) = q.channel {
-            sql += " AND t.channel = ";
-            param(&mut sql, Bind::Text(channel.as_str().to_owned()));
-        }
-        match q.assigned {
-            Some(Assigned::To(agent)) => {
-                sql += " AND t.assignee_id = ";
-                param(&mut sql, Bind::Int(agent.0));
-            }
-            Some(Assigned::Nobody) => sql += " AND t.assignee_id IS NULL",
-            None => {}
-        }
-        match q.teams.as_deref() {
-            None => {}
-            Some([]) => sql += " AND 1 = 0",
-            Some([one]) => sql += &format!(" AND t.team_id = {}", one.0),
-            // The unary `+` keeps the planner off the team index (whose matches it would have to
-            // sort): it reads the queue's index in order and skips the other teams' cases.
-            Some(several) => sql += &format!(" AND +t.team_id IN ({})", id_list(several.iter().map(|t| t.0))),
-        }
-        if !q.hidden_teams.is_empty() {
-            sql += &format!(
-                " AND (t.team_id IS NULL OR t.team_id NOT IN ({}))",
-                id_list(q.hidden_teams.iter().map(|t| t.0))
-            );
-        }
-        if let Some(now) = q.overdue_at {
-            sql += " AND t.queue_position < ";
-            param(&mut sql, Bind::Int(QueueKey::overdue_below(now)));
-        }
+        let mut binds = Binds::default();
+        binds.conditions(&mut sql, q);
         if let Some((position, id)) = q.after {
             sql += " AND (t.queue_position, t.id) > (";
-            param(&mut sql, Bind::Int(position));
+            binds.push(&mut sql, Bind::Int(position));
             sql += ", ";
-            param(&mut sql, Bind::Int(id));
+            binds.push(&mut sql, Bind::Int(id));
             sql += ")";
         }
         sql += " ORDER BY t.queue_position, t.id LIMIT ";
-        param(&mut sql, Bind::Int(q.limit));
-        let mut query = sqlx::query(&sql);
-        for b in binds {
-            query = match b {
-                Bind::Int(v) => query.bind(v),
-                Bind::Text(v) => query.bind(v),
-            };
+        binds.push(&mut sql, Bind::Int(q.limit));
+        let rows = binds.apply(sqlx::query(&sql)).fetch_all(&self.reads).await?;
+        rows.iter().map(row_of).collect()
+    }
+
+    /// The queue's rows of these cases (for search's results), in no order.
+    pub async fn queue_rows(&self, ids: &[TicketId]) -> Result<Vec<QueueRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        let rows = query.fetch_all(&self.reads).await?;
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM tickets t LEFT JOIN agents g ON g.id = t.assignee_id \
+             LEFT JOIN teams m ON m.id = t.team_id WHERE t.id IN ({})",
+            id_list(ids.iter().map(|id| id.get()))
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.reads).await?;
         rows.iter().map(row_of).collect()
     }
 
@@ -284,9 +227,101 @@ fn timers_of(c: &Columns<'_>) -> Result<Timers, StoreError> {
     })
 }
 
-enum Bind {
+pub(super) enum Bind {
     Int(i64),
     Text(String),
+}
+
+/// A statement's parameters, numbered `$1…` as they are written into it.
+#[derive(Default)]
+pub(super) struct Binds(Vec<Bind>);
+
+impl Binds {
+    pub(super) fn push(&mut self, sql: &mut String, value: Bind) {
+        self.0.push(value);
+        sql.push_str(&format!("${}", self.0.len()));
+    }
+
+    pub(super) fn apply<'q>(
+        self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for b in self.0 {
+            query = match b {
+                Bind::Int(v) => query.bind(v),
+                Bind::Text(v) => query.bind(v),
+            };
+        }
+        query
+    }
+
+    /// The query's filters as ` AND …` conditions on `t` (the tickets). Every condition is
+    /// chosen so that the planner reads one index in the queue's order and stops at the page's
+    /// end: the open cases are a range of the position itself; one status, one assignee or one
+    /// team lead an index whose next column is the position. (An `IN` list over an index's first
+    /// column would read every match and sort them: 90 ms at a million cases, against a few for
+    /// the range.)
+    pub(super) fn conditions(&mut self, sql: &mut String, q: &QueueQuery) {
+        match q.statuses.as_slice() {
+            [] if q.ended_too => {}
+            [] => {
+                *sql += " AND t.queue_position < ";
+                self.push(sql, Bind::Int(QueueKey::open_below()));
+            }
+            [one] => {
+                *sql += " AND t.status = ";
+                self.push(sql, Bind::Text(one.as_str().to_owned()));
+            }
+            several => {
+                *sql += " AND t.status IN (";
+                for (i, s) in several.iter().enumerate() {
+                    if i > 0 {
+                        *sql += ", ";
+                    }
+                    self.push(sql, Bind::Text(s.as_str().to_owned()));
+                }
+                *sql += ")";
+            }
+        }
+        if let Some(category) = &q.category {
+            *sql += " AND t.category = ";
+            self.push(sql, Bind::Text(category.clone()));
+        }
+        if let Some(priority) = q.priority {
+            *sql += " AND t.priority = ";
+            self.push(sql, Bind::Text(priority.as_str().to_owned()));
+        }
+        if let Some(channel) = q.channel {
+            *sql += " AND t.channel = ";
+            self.push(sql, Bind::Text(channel.as_str().to_owned()));
+        }
+        match q.assigned {
+            Some(Assigned::To(agent)) => {
+                *sql += " AND t.assignee_id = ";
+                self.push(sql, Bind::Int(agent.0));
+            }
+            Some(Assigned::Nobody) => *sql += " AND t.assignee_id IS NULL",
+            None => {}
+        }
+        match q.teams.as_deref() {
+            None => {}
+            Some([]) => *sql += " AND 1 = 0",
+            Some([one]) => *sql += &format!(" AND t.team_id = {}", one.0),
+            // The unary `+` keeps the planner off the team index (whose matches it would have to
+            // sort): it reads the queue's index in order and skips the other teams' cases.
+            Some(several) => *sql += &format!(" AND +t.team_id IN ({})", id_list(several.iter().map(|t| t.0))),
+        }
+        if !q.hidden_teams.is_empty() {
+            *sql += &format!(
+                " AND (t.team_id IS NULL OR t.team_id NOT IN ({}))",
+                id_list(q.hidden_teams.iter().map(|t| t.0))
+            );
+        }
+        if let Some(now) = q.overdue_at {
+            *sql += " AND t.queue_position < ";
+            self.push(sql, Bind::Int(QueueKey::overdue_below(now)));
+        }
+    }
 }
 
 impl WriteTx {

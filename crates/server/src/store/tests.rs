@@ -147,6 +147,7 @@ fn request(t: &NewCase, evidence: Vec<EvidenceRow>) -> IntakeRequest {
         now: t.created_at,
         token_hash: format!("token-{:x}", rand::random::<u64>()),
         merge_body: "more details".into(),
+        words: sportello_domain::search::indexed(&format!("{} {}", t.email.as_str(), t.description)),
         evidence,
         raw_sha256: None,
         merged: Box::new(move |id| merged_event(id, &to)),
@@ -998,4 +999,75 @@ fn the_status_token_rebuild_keeps_every_token() {
             []
         )
         .is_err());
+}
+
+fn searching(text: &str) -> super::SearchQuery {
+    super::SearchQuery {
+        query: sportello_domain::search::Query::parse(text),
+        filter: super::QueueQuery {
+            ended_too: true,
+            ..super::QueueQuery::default()
+        },
+        from: super::SearchFrom::Older { below: i64::MAX },
+        limit: 50,
+        window: super::SEARCH_WINDOW,
+    }
+}
+
+/// Cases written before search existed (no document) are indexed as a write would have: the
+/// request's words and every message's; a second pass has nothing to do, and a case indexed
+/// meanwhile keeps its own document.
+#[tokio::test]
+async fn cases_written_before_search_are_indexed_once() {
+    for s in stores().await {
+        let first = create(
+            &s.store,
+            &ticket("a@gmail.com", "+393451234567", "payments", 1_700_000_000_000),
+        )
+        .await;
+        let second = create(
+            &s.store,
+            &ticket("b@gmail.com", "+393451234568", "payments", 1_700_000_000_001),
+        )
+        .await;
+        let mut tx = s.store.begin_write().await.unwrap();
+        tx.add_customer_message(&super::CustomerMessage {
+            ticket: second,
+            body: "Ecco la ricevuta del bonifico.".into(),
+            sender: None,
+            raw_sha256: None,
+            evidence: vec![],
+            at: at(1_700_000_100_000),
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let found = |hits: Vec<super::SearchHit>| hits.into_iter().map(|h| h.id).collect::<Vec<_>>();
+        assert_eq!(
+            found(s.store.search(&searching("bonifici")).await.unwrap()),
+            [second],
+            "{}",
+            s.name
+        );
+        sqlx::query("DELETE FROM case_search")
+            .execute(&s.store.writes)
+            .await
+            .unwrap();
+        assert!(
+            s.store.search(&searching("rimborso")).await.unwrap().is_empty(),
+            "{}",
+            s.name
+        );
+        assert_eq!(s.store.fill_search(1).await.unwrap(), 2, "{}", s.name);
+        assert_eq!(
+            found(s.store.search(&searching("rimborsi")).await.unwrap()),
+            [second, first]
+        );
+        assert_eq!(found(s.store.search(&searching("bonifici")).await.unwrap()), [second]);
+        assert_eq!(
+            found(s.store.search(&searching("+39 345 123 4567")).await.unwrap()),
+            [first]
+        );
+        assert_eq!(s.store.fill_search(1).await.unwrap(), 0);
+    }
 }

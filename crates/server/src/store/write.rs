@@ -142,6 +142,7 @@ impl WriteTx {
             insert_evidence(self.conn(), m.ticket.get(), Some(message.get()), e, m.at).await?;
         }
         self.touch(m.ticket, m.at).await?;
+        self.index(m.ticket, &m.body).await?;
         self.emit(
             Some(m.ticket),
             &Event::MessageCreated(MessageCreated::customer(&m.body)),
@@ -237,6 +238,12 @@ impl WriteTx {
             .bind(text(before)?)
             .execute(self.conn())
             .await?;
+        let added: Vec<&str> = after
+            .iter()
+            .filter(|(k, v)| before.get(*k) != Some(*v))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        self.index(id, &added.join("\n")).await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -248,18 +255,25 @@ impl WriteTx {
         device: Option<&str>,
     ) -> Result<(), StoreError> {
         if let Some(phone) = phone {
-            sqlx::query("UPDATE tickets SET phone = $1 WHERE id = $2 AND phone = ''")
+            let done = sqlx::query("UPDATE tickets SET phone = $1 WHERE id = $2 AND phone = ''")
                 .bind(phone.as_str())
                 .bind(id.get())
                 .execute(self.conn())
                 .await?;
+            if done.rows_affected() == 1 {
+                self.index_words(id, &sportello_domain::search::phone_words(phone))
+                    .await?;
+            }
         }
         if let Some(device) = device {
-            sqlx::query("UPDATE tickets SET device = $1 WHERE id = $2 AND device = ''")
+            let done = sqlx::query("UPDATE tickets SET device = $1 WHERE id = $2 AND device = ''")
                 .bind(device)
                 .bind(id.get())
                 .execute(self.conn())
                 .await?;
+            if done.rows_affected() == 1 {
+                self.index(id, device).await?;
+            }
         }
         Ok(())
     }
@@ -321,8 +335,9 @@ impl WriteTx {
         let Some(row) = row else { return Ok(None) };
         let id = MessageId(Columns(&row).i64("id")?);
         self.touch(m.ticket, m.at).await?;
-        // A held reply is told of when it goes ([`WriteTx::release`]); an undone one never.
+        // A held reply is told of, and found, when it goes ([`WriteTx::release`]); an undone one never.
         if m.held.is_none() {
+            self.index(m.ticket, &m.body).await?;
             self.emit(
                 Some(m.ticket),
                 &Event::MessageCreated(MessageCreated::agent(m.agent, m.public, &m.body)),
@@ -375,6 +390,7 @@ impl WriteTx {
             })
             .transpose()?;
         if let Some(h) = &held {
+            self.index(h.ticket, &h.body).await?;
             self.emit(
                 Some(h.ticket),
                 &Event::MessageCreated(MessageCreated::agent(h.agent, true, &h.body)),
@@ -450,6 +466,7 @@ impl WriteTx {
                 .execute(self.conn())
                 .await?;
         }
+        self.index_merged(source, target).await?;
         self.touch(target, at).await
     }
 

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod organisations;
 pub mod pages;
 pub mod posted;
+pub mod search;
 pub mod serve;
 pub mod status;
 pub mod tickets;
@@ -164,6 +165,7 @@ pub fn router(state: WebState) -> Router {
         .merge(check::router())
         .merge(desk::router())
         .merge(tickets::router())
+        .merge(search::router())
         .merge(canned::router())
         .merge(webhooks::router())
         .merge(organisations::router())

@@ -45,6 +45,7 @@ use super::WebState;
         super::tickets::audit,
         super::tickets::agents,
         super::tickets::teams,
+        super::search::api,
         super::canned::list,
         super::canned::add,
         super::canned::change,

@@ -77,6 +77,27 @@ pub struct TicketSummary {
     pub flags: Vec<Flag>,
 }
 
+impl TicketSummary {
+    pub fn of(item: crate::app::queue::QueueItem) -> TicketSummary {
+        let r = item.row;
+        TicketSummary {
+            case_number: item.number.to_string(),
+            status: r.status,
+            priority: r.priority,
+            category: r.category,
+            subcategory: r.subcategory,
+            channel: r.channel,
+            assignee: r.assignee.map(|(id, name)| Named { id: id.0, name }),
+            team: r.team.map(|(id, name)| Named { id: id.0, name }),
+            next_due: item.next_due,
+            first_response_due: r.timers.first_response_due,
+            resolution_due: r.timers.resolution_due,
+            clock: item.current.map(|(_, state)| state),
+            flags: item.flags,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketList {
     pub tickets: Vec<TicketSummary>,
@@ -94,28 +115,7 @@ pub(crate) async fn list(
 ) -> Result<Json<TicketList>, AppError> {
     let request = params.request()?;
     let page = queue(&state.app, &who.principal, &request).await?;
-    let tickets = page
-        .items
-        .into_iter()
-        .map(|item| {
-            let r = item.row;
-            TicketSummary {
-                case_number: item.number.to_string(),
-                status: r.status,
-                priority: r.priority,
-                category: r.category,
-                subcategory: r.subcategory,
-                channel: r.channel,
-                assignee: r.assignee.map(|(id, name)| Named { id: id.0, name }),
-                team: r.team.map(|(id, name)| Named { id: id.0, name }),
-                next_due: item.next_due,
-                first_response_due: r.timers.first_response_due,
-                resolution_due: r.timers.resolution_due,
-                clock: item.current.map(|(_, state)| state),
-                flags: item.flags,
-            }
-        })
-        .collect();
+    let tickets = page.items.into_iter().map(TicketSummary::of).collect();
     Ok(Json(TicketList {
         tickets,
         next_cursor: page.next_cursor,

@@ -1272,3 +1272,73 @@ async fn the_organisations_page_fits_a_phone() {
     })
     .await;
 }
+
+/// Search from the keyboard (SPEC §11): `/` puts the cursor in the header's box, the words typed
+/// find the cases with the passage marked, and the result opens with j and Enter; a case number
+/// typed there opens its case at once. At 1280 and 390 px.
+#[tokio::test]
+async fn the_slash_key_searches_and_a_result_opens_from_the_keyboard() {
+    for width in [1280, 390] {
+        with_phone(true, width, |c, app| async move {
+            let (stolen, _) = a_morning_at_the_desk(&app).await;
+            sign_in_as_giulia(&c, &app).await;
+            c.find(Locator::Css("body"))
+                .await
+                .unwrap()
+                .send_keys("/")
+                .await
+                .unwrap();
+            until(
+                &c,
+                "the search box focused",
+                "document.activeElement.id === 'desk-search'",
+            )
+            .await;
+            c.active_element()
+                .await
+                .unwrap()
+                .send_keys("contacts money\u{E007}")
+                .await
+                .unwrap();
+            until(&c, "the results", "document.querySelector('ol.results mark')").await;
+            let marked = c
+                .execute(
+                    "return Array.from(document.querySelectorAll('ol.results mark')).map(m => m.textContent);",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(marked, json!(["contacts", "money"]));
+            assert_eq!(text_of(&c, "ol.results li .result-head a").await, stolen);
+            let fits =
+                format!("document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth === {width}");
+            until(&c, "a search page that fits", &fits).await;
+            screenshot(&c, &format!("desk-search-{width}.png")).await;
+            c.find(Locator::Css("body"))
+                .await
+                .unwrap()
+                .send_keys("j")
+                .await
+                .unwrap();
+            c.active_element().await.unwrap().send_keys("\u{E007}").await.unwrap();
+            until(&c, "the case", &format!("location.pathname === '/desk/cases/{stolen}'")).await;
+            // A case number in the box opens its case.
+            let lower = stolen.to_lowercase();
+            c.find(Locator::Css("body"))
+                .await
+                .unwrap()
+                .send_keys("/")
+                .await
+                .unwrap();
+            until(
+                &c,
+                "the search box focused",
+                "document.activeElement.id === 'desk-search'",
+            )
+            .await;
+            c.goto(&format!("{}/desk/search?q={lower}", app.address)).await.unwrap();
+            until(&c, "the case", &format!("location.pathname === '/desk/cases/{stolen}'")).await;
+        })
+        .await;
+    }
+}

@@ -81,13 +81,24 @@ impl SmtpSink {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
-    /// Every message received so far, raw.
+    /// Every message received so far, raw, in the order they arrived (a directory lists its
+    /// files in no order, and tests slice off what came after a point).
     pub fn messages(&self) -> Vec<Vec<u8>> {
         let new: PathBuf = self.dir.path().join("maildir/new");
         let Ok(entries) = std::fs::read_dir(new) else {
             return Vec::new();
         };
-        entries.map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect()
+        let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .map(|e| {
+                let path = e.unwrap().path();
+                (std::fs::metadata(&path).unwrap().modified().unwrap(), path)
+            })
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|(_, path)| std::fs::read(path).unwrap())
+            .collect()
     }
 
     pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Vec<u8>> {

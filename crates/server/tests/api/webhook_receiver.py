@@ -14,11 +14,15 @@ import hashlib
 import hmac
 import json
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SECRET = sys.argv[1].encode()
 TOLERANCE = 300
+# One line per request, whole: print() writes the text and its newline apart, so two handler
+# threads could interleave them.
+OUT = threading.Lock()
 
 
 def verify(header, body):
@@ -38,13 +42,16 @@ class Handler(BaseHTTPRequestHandler):
             event = json.loads(body)
         except ValueError:
             event = None
-        print(json.dumps({
+        line = json.dumps({
             "path": self.path,
             "valid": valid,
             "event": event,
             "event_header": self.headers.get("Sportello-Event"),
             "delivery": self.headers.get("Sportello-Delivery"),
-        }), flush=True)
+        })
+        with OUT:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
         if self.path == "/fail":
             self.send_response(500)
             self.end_headers()

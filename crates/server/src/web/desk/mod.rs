@@ -9,6 +9,7 @@ mod case;
 mod organisations;
 mod profile;
 pub(crate) mod queue;
+mod search;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ pub fn router() -> Router<WebState> {
         .route("/desk/password/{link}", get(password_page).post(set_password))
         .route("/desk", get(queue::show))
         .route("/desk/cases/{case}", get(case::show))
+        .route("/desk/search", get(search::show))
         .route("/desk/admin", get(admin::show))
         .route("/desk/admin/agents", post(admin::invite))
         .route("/desk/admin/agents/{agent}", post(admin::change))
@@ -140,6 +142,8 @@ pub struct DeskFrame {
     pub agent_name: Option<String>,
     /// The desk's pages this agent may open: (address, label).
     pub nav: Vec<(String, String)>,
+    /// What the header's search box holds (the search shown, on its page).
+    pub search: String,
 }
 
 impl DeskFrame {
@@ -162,6 +166,14 @@ impl DeskFrame {
                 }
                 nav
             }),
+            search: String::new(),
+        }
+    }
+
+    pub fn searching(self, text: &str) -> DeskFrame {
+        DeskFrame {
+            search: text.to_owned(),
+            ..self
         }
     }
 }

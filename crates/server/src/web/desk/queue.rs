@@ -11,7 +11,7 @@ use sportello_domain::sla::ClockState;
 use sportello_domain::triage::Priority;
 
 use super::DeskFrame;
-use crate::app::queue::{queue, QueueRequest, View};
+use crate::app::queue::{queue, QueueItem, QueueRequest, View};
 use crate::web::error::AppError;
 use crate::web::extract::DeskAgent;
 use crate::web::pages::{html, moment, percent_encode, Tr};
@@ -103,6 +103,52 @@ pub struct Row {
     pub clock: &'static str,
 }
 
+/// The choices of the queue's filters, the current ones selected (shared with search).
+pub struct Filters {
+    pub categories: Vec<Choice>,
+    pub priorities: Vec<Choice>,
+    pub channels: Vec<Choice>,
+}
+
+impl Filters {
+    pub fn of(
+        params: &QueueParams,
+        prefs: &crate::web::pages::Prefs,
+        catalog: &sportello_domain::catalog::Catalog,
+    ) -> Filters {
+        let t = &prefs.t;
+        let lang = prefs.code();
+        let selected = |param: &Option<String>, value: &str| some(param) == Some(value);
+        Filters {
+            categories: catalog
+                .categories()
+                .iter()
+                .map(|c| Choice {
+                    value: c.id.clone(),
+                    label: c.label.get(&lang).to_owned(),
+                    selected: selected(&params.category, &c.id),
+                })
+                .collect(),
+            priorities: Priority::ALL
+                .iter()
+                .map(|p| Choice {
+                    value: p.as_str().to_owned(),
+                    label: t.msg(&format!("priority-{p}")),
+                    selected: selected(&params.priority, p.as_str()),
+                })
+                .collect(),
+            channels: Channel::ALL
+                .iter()
+                .map(|c| Choice {
+                    value: c.as_str().to_owned(),
+                    label: t.msg(&format!("channel-{c}")),
+                    selected: selected(&params.channel, c.as_str()),
+                })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "desk/queue.html")]
 struct QueuePage {
@@ -114,6 +160,53 @@ struct QueuePage {
     channels: Vec<Choice>,
     rows: Vec<Row>,
     next_href: Option<String>,
+}
+
+impl Row {
+    /// A queue item as the desk shows it, in the reader's language and time zone.
+    pub fn of(
+        item: &QueueItem,
+        prefs: &crate::web::pages::Prefs,
+        catalog: &sportello_domain::catalog::Catalog,
+        now: DateTime<Utc>,
+    ) -> Row {
+        let t = &prefs.t;
+        let lang = prefs.code();
+        let r = &item.row;
+        let category = catalog.category(&r.category);
+        let label = category.map_or(r.category.clone(), |c| {
+            let sub = c
+                .subcategory(&r.subcategory)
+                .map_or(r.subcategory.clone(), |s| s.label.get(&lang).to_owned());
+            format!("{} / {sub}", c.label.get(&lang))
+        });
+        let clock = match item.current {
+            Some((_, ClockState::Breached)) => "breached",
+            Some((_, ClockState::Paused)) => "paused",
+            Some(_) => "running",
+            None => "ended",
+        };
+        let due = item.next_due;
+        Row {
+            number: item.number.to_string(),
+            href: format!("/desk/cases/{}", item.number),
+            summary: item.summary.clone(),
+            category: label,
+            flags: item.flags.iter().map(|f| t.msg(&format!("flag-{f}"))).collect(),
+            due_iso: due.map(|d| d.to_rfc3339()).unwrap_or_default(),
+            due_exact: due.map(|d| moment(t, d, now, prefs.tz)).unwrap_or_default(),
+            due_left: due.map(|d| time_left(t, d, now)).unwrap_or_else(|| "—".to_owned()),
+            priority: t.msg(&format!("priority-{}", r.priority)),
+            priority_code: r.priority.as_str(),
+            status: t.msg(&format!("desk-status-{}", r.status)),
+            channel: t.msg(&format!("channel-{}", r.channel)),
+            assignee: r
+                .assignee
+                .as_ref()
+                .map_or_else(|| t.msg("desk-unassigned"), |(_, name)| name.clone()),
+            clock,
+        }
+    }
 }
 
 /// "in 3 h", "2 d overdue": time left to a due time, short.
@@ -143,7 +236,6 @@ pub async fn show(State(state): State<WebState>, me: DeskAgent, Query(params): Q
     };
     let t = &me.prefs.t;
     let now = state.app.clock.now();
-    let lang = me.prefs.code();
     let catalog = &state.app.catalog;
     let query_without = |cursor: Option<&str>| {
         let mut pairs = vec![("view", request.view.as_str().to_owned())];
@@ -169,42 +261,7 @@ pub async fn show(State(state): State<WebState>, me: DeskAgent, Query(params): Q
     let rows = page
         .items
         .iter()
-        .map(|item| {
-            let r = &item.row;
-            let category = catalog.category(&r.category);
-            let label = category.map_or(r.category.clone(), |c| {
-                let sub = c
-                    .subcategory(&r.subcategory)
-                    .map_or(r.subcategory.clone(), |s| s.label.get(&lang).to_owned());
-                format!("{} / {sub}", c.label.get(&lang))
-            });
-            let clock = match item.current {
-                Some((_, ClockState::Breached)) => "breached",
-                Some((_, ClockState::Paused)) => "paused",
-                Some(_) => "running",
-                None => "ended",
-            };
-            let due = item.next_due;
-            Row {
-                number: item.number.to_string(),
-                href: format!("/desk/cases/{}", item.number),
-                summary: item.summary.clone(),
-                category: label,
-                flags: item.flags.iter().map(|f| t.msg(&format!("flag-{f}"))).collect(),
-                due_iso: due.map(|d| d.to_rfc3339()).unwrap_or_default(),
-                due_exact: due.map(|d| moment(t, d, now, me.prefs.tz)).unwrap_or_default(),
-                due_left: due.map(|d| time_left(t, d, now)).unwrap_or_else(|| "—".to_owned()),
-                priority: t.msg(&format!("priority-{}", r.priority)),
-                priority_code: r.priority.as_str(),
-                status: t.msg(&format!("desk-status-{}", r.status)),
-                channel: t.msg(&format!("channel-{}", r.channel)),
-                assignee: r
-                    .assignee
-                    .as_ref()
-                    .map_or_else(|| t.msg("desk-unassigned"), |(_, name)| name.clone()),
-                clock,
-            }
-        })
+        .map(|item| Row::of(item, &me.prefs, catalog, now))
         .collect();
     let views = View::ALL
         .iter()
@@ -214,32 +271,11 @@ pub async fn show(State(state): State<WebState>, me: DeskAgent, Query(params): Q
             current: *v == request.view,
         })
         .collect();
-    let selected = |param: &Option<String>, value: &str| some(param) == Some(value);
-    let categories = catalog
-        .categories()
-        .iter()
-        .map(|c| Choice {
-            value: c.id.clone(),
-            label: c.label.get(&lang).to_owned(),
-            selected: selected(&params.category, &c.id),
-        })
-        .collect();
-    let priorities = Priority::ALL
-        .iter()
-        .map(|p| Choice {
-            value: p.as_str().to_owned(),
-            label: t.msg(&format!("priority-{p}")),
-            selected: selected(&params.priority, p.as_str()),
-        })
-        .collect();
-    let channels = Channel::ALL
-        .iter()
-        .map(|c| Choice {
-            value: c.as_str().to_owned(),
-            label: t.msg(&format!("channel-{c}")),
-            selected: selected(&params.channel, c.as_str()),
-        })
-        .collect();
+    let Filters {
+        categories,
+        priorities,
+        channels,
+    } = Filters::of(&params, &me.prefs, catalog);
     let view_page = QueuePage {
         frame: DeskFrame::new(
             &me.prefs,
