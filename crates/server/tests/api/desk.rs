@@ -39,6 +39,21 @@ pub async fn token(app: &TestApp, email: &str, scope: Scope) -> String {
         .unwrap()
 }
 
+/// "safety", a restricted team owning the support-scam reports (SPEC §6).
+pub async fn safety_team(app: &TestApp) {
+    add_team(
+        &app.app,
+        &Principal::System,
+        TeamInput {
+            name: "safety".to_owned(),
+            owns: vec!["security/support_scam".to_owned()],
+            restricted: true,
+        },
+    )
+    .await
+    .unwrap();
+}
+
 /// A new case through the API; its number.
 pub async fn case(app: &TestApp, request: &Value) -> String {
     let (status, body) = read(app.post_json(request).await).await;
@@ -151,17 +166,7 @@ async fn the_queue_comes_in_due_order_a_page_at_a_time() {
 #[tokio::test]
 async fn a_restricted_teams_cases_do_not_exist_for_outsiders() {
     for app in backends().await {
-        add_team(
-            &app.app,
-            &Principal::System,
-            TeamInput {
-                name: "safety".to_owned(),
-                owns: vec!["security/support_scam".to_owned()],
-                restricted: true,
-            },
-        )
-        .await
-        .unwrap();
+        safety_team(&app).await;
         agent(&app, "out@desk.test", Role::Lead, &["payments"]).await;
         agent(&app, "in@desk.test", Role::Agent, &["safety"]).await;
         agent(&app, "boss@desk.test", Role::Admin, &[]).await;
@@ -1164,17 +1169,7 @@ async fn a_merged_case_leads_its_customer_and_their_mail_to_the_target() {
 #[tokio::test]
 async fn a_note_mails_the_agents_it_mentions_who_may_see_the_case() {
     for app in backends().await {
-        add_team(
-            &app.app,
-            &Principal::System,
-            TeamInput {
-                name: "safety".to_owned(),
-                owns: vec!["security/support_scam".to_owned()],
-                restricted: true,
-            },
-        )
-        .await
-        .unwrap();
+        safety_team(&app).await;
         agent(&app, "rita@desk.test", Role::Agent, &["safety"]).await;
         agent(&app, "sam@desk.test", Role::Agent, &["payments"]).await;
         let writer = token(&app, "rita@desk.test", Scope::Write).await;

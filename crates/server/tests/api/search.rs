@@ -4,12 +4,11 @@
 //! not found, not counted); pages that reach past the ranked window; hostile text.
 
 use serde_json::{json, Value};
-use sportello::app::agents::{add_team, TeamInput};
 use sportello::app::queue::QueueRequest;
 use sportello::app::search::{search_within, SearchRequest};
 use sportello_domain::access::{Principal, Role, Scope};
 
-use crate::desk::{agent, api_get, api_post, case, signed_in, token};
+use crate::desk::{agent, api_get, api_post, case, safety_team, signed_in, token};
 use crate::helpers::{backends, complete, TestApp};
 
 fn found(body: &Value) -> Vec<String> {
@@ -229,17 +228,7 @@ async fn words_in_any_form_find_every_part_of_a_case_ranked_and_marked() {
 #[tokio::test]
 async fn a_hidden_case_is_never_found_not_even_counted() {
     for app in backends().await {
-        add_team(
-            &app.app,
-            &Principal::System,
-            TeamInput {
-                name: "safety".to_owned(),
-                owns: vec!["security/support_scam".to_owned()],
-                restricted: true,
-            },
-        )
-        .await
-        .unwrap();
+        safety_team(&app).await;
         agent(&app, "out@desk.test", Role::Lead, &[]).await;
         agent(&app, "in@desk.test", Role::Agent, &["safety"]).await;
         let hidden = case(

@@ -44,6 +44,28 @@ fn some(value: &Option<String>) -> Option<&str> {
 }
 
 impl QueueParams {
+    /// The query string of another page of the same filters: `first` (the view, the search),
+    /// the filters given, and `cursor`.
+    pub fn query(&self, first: (&str, &str), cursor: Option<&str>) -> String {
+        let mut pairs = vec![first];
+        for (k, v) in [
+            ("category", &self.category),
+            ("priority", &self.priority),
+            ("channel", &self.channel),
+            ("status", &self.status),
+        ] {
+            if let Some(v) = some(v) {
+                pairs.push((k, v));
+            }
+        }
+        pairs.extend(cursor.map(|c| ("cursor", c)));
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
     /// The request the parameters describe (shared by the page and the API).
     pub fn request(&self) -> Result<QueueRequest, AppError> {
         Ok(QueueRequest {
@@ -237,27 +259,7 @@ pub async fn show(State(state): State<WebState>, me: DeskAgent, Query(params): Q
     let t = &me.prefs.t;
     let now = state.app.clock.now();
     let catalog = &state.app.catalog;
-    let query_without = |cursor: Option<&str>| {
-        let mut pairs = vec![("view", request.view.as_str().to_owned())];
-        for (k, v) in [
-            ("category", &params.category),
-            ("priority", &params.priority),
-            ("channel", &params.channel),
-            ("status", &params.status),
-        ] {
-            if let Some(v) = some(v) {
-                pairs.push((k, v.to_owned()));
-            }
-        }
-        if let Some(c) = cursor {
-            pairs.push(("cursor", c.to_owned()));
-        }
-        pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", percent_encode(v)))
-            .collect::<Vec<_>>()
-            .join("&")
-    };
+    let query_without = |cursor: Option<&str>| params.query(("view", request.view.as_str()), cursor);
     let rows = page
         .items
         .iter()

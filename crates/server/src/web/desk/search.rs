@@ -11,7 +11,7 @@ use super::DeskFrame;
 use crate::app::search::search;
 use crate::web::error::AppError;
 use crate::web::extract::DeskAgent;
-use crate::web::pages::{html, percent_encode};
+use crate::web::pages::html;
 use crate::web::search::SearchText;
 use crate::web::WebState;
 
@@ -99,25 +99,10 @@ pub async fn show(
             selected: s.as_str() == status,
         })
         .collect();
-    let next_href = page.next_cursor.as_deref().map(|cursor| {
-        let mut pairs = vec![("q", q.clone())];
-        for (k, v) in [
-            ("category", &params.category),
-            ("priority", &params.priority),
-            ("channel", &params.channel),
-            ("status", &params.status),
-        ] {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                pairs.push((k, v.to_owned()));
-            }
-        }
-        pairs.push(("cursor", cursor.to_owned()));
-        let query: Vec<String> = pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", percent_encode(v)))
-            .collect();
-        format!("/desk/search?{}", query.join("&"))
-    });
+    let next_href = page
+        .next_cursor
+        .as_deref()
+        .map(|cursor| format!("/desk/search?{}", params.query(("q", &q), Some(cursor))));
     let title = if searched {
         t.with("search-title-for", "q", q.trim().to_owned())
     } else {
