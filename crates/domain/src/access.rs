@@ -169,6 +169,17 @@ impl Principal {
         }
     }
 
+    /// Whose cases this principal's reports count (SPEC §6: leads read reports for their teams):
+    /// None for every team (admins and the system), a lead's teams, and agents none at all.
+    pub fn report_teams(&self) -> Result<Option<Vec<TeamId>>, Denied> {
+        match self.staff() {
+            None => Ok(None),
+            Some(s) if s.role == Role::Admin => Ok(None),
+            Some(s) if s.role == Role::Lead => Ok(Some(s.teams.clone())),
+            Some(_) => Err(Denied::Forbidden),
+        }
+    }
+
     /// The agent, if an agent is asking.
     pub fn agent(&self) -> Option<AgentId> {
         self.staff().map(|s| s.id)
@@ -188,6 +199,20 @@ mod tests {
             teams: teams.iter().copied().map(TeamId).collect(),
             scope,
         })
+    }
+
+    #[test]
+    fn reports_are_for_admins_and_for_leads_over_their_teams() {
+        assert_eq!(staff(Role::Admin, &[3], Scope::Read).report_teams(), Ok(None));
+        assert_eq!(Principal::System.report_teams(), Ok(None));
+        assert_eq!(
+            staff(Role::Lead, &[3, 7], Scope::Read).report_teams(),
+            Ok(Some(vec![TeamId(3), TeamId(7)]))
+        );
+        assert_eq!(
+            staff(Role::Agent, &[3], Scope::Write).report_teams(),
+            Err(Denied::Forbidden)
+        );
     }
 
     const SAFETY: TeamRef = TeamRef {

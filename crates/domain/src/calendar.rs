@@ -206,6 +206,11 @@ impl Calendar {
         }
     }
 
+    /// The zone its hours are in.
+    pub fn zone(&self) -> Tz {
+        self.zone
+    }
+
     pub fn is_working(&self, at: DateTime<Utc>) -> bool {
         self.always || self.intervals_from(at).next().is_some_and(|(from, _)| from <= at)
     }

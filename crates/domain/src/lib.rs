@@ -19,6 +19,7 @@ pub mod evidence;
 pub mod formats;
 pub mod organisation;
 pub mod problem;
+pub mod report;
 pub mod request;
 pub mod search;
 pub mod sla;

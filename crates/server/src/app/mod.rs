@@ -18,6 +18,7 @@ pub mod organisations;
 pub mod presence;
 pub mod queue;
 pub mod reply;
+pub mod reports;
 pub mod search;
 pub mod sign_in;
 pub mod status;

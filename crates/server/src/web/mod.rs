@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod organisations;
 pub mod pages;
 pub mod posted;
+pub mod reports;
 pub mod search;
 pub mod serve;
 pub mod status;
@@ -166,6 +167,7 @@ pub fn router(state: WebState) -> Router {
         .merge(desk::router())
         .merge(tickets::router())
         .merge(search::router())
+        .merge(reports::router())
         .merge(canned::router())
         .merge(webhooks::router())
         .merge(organisations::router())

@@ -46,6 +46,7 @@ use super::WebState;
         super::tickets::agents,
         super::tickets::teams,
         super::search::api,
+        super::reports::api,
         super::canned::list,
         super::canned::add,
         super::canned::change,

@@ -1342,3 +1342,95 @@ async fn the_slash_key_searches_and_a_result_opens_from_the_keyboard() {
         .await;
     }
 }
+
+/// A year of cases (the reports test's data set), and Marta, an admin, signed in at its end.
+async fn a_year_at_the_desk(c: &Client, app: &TestApp, clock: &sportello::app::Clock) {
+    use sportello_domain::access::{Role, Scope};
+    crate::desk::agent(app, "ada@desk.test", Role::Agent, &["payments", "account", "security"]).await;
+    let ada = crate::desk::token(app, "ada@desk.test", Scope::Write).await;
+    crate::reports::seed(app, clock, &ada).await;
+    clock.set("2026-12-31T12:00:00Z".parse().unwrap());
+    add_marta(app).await;
+    sign_in_as(c, app, "marta@desk.test").await;
+}
+
+/// The reports page (SPEC §11) without a line of JavaScript of its own: a GET form, a chart drawn
+/// on the server with the same numbers in a table beneath it; bars by group, the week's heat map,
+/// the backlog by day. At 1280 and 390 px.
+#[tokio::test]
+async fn the_reports_page_draws_each_report_over_its_table() {
+    for width in [1280, 390] {
+        let clock = sportello::app::Clock::fixed("2026-01-01T00:00:00Z".parse().unwrap());
+        let options = Options {
+            clock: Some(clock.clone()),
+            ..Options::default()
+        };
+        with_options(true, width, options, move |c, app| async move {
+            a_year_at_the_desk(&c, &app, &clock).await;
+            let year = "from=2026-01-01&to=2026-12-31&tz=Europe/Rome";
+            c.goto(&format!(
+                "{}/desk/reports?measure=first_response_time&by=category&{year}",
+                app.address
+            ))
+            .await
+            .unwrap();
+            until(
+                &c,
+                "the bars",
+                "document.querySelectorAll('svg.bars rect').length === 3",
+            )
+            .await;
+            let rows = text_of(&c, "table.report tbody").await;
+            assert!(rows.contains(" h"), "durations in hours: {rows}");
+            let fits =
+                format!("document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth === {width}");
+            until(&c, "a page that fits", &fits).await;
+            screenshot(&c, &format!("desk-reports-{width}.png")).await;
+            c.goto(&format!("{}/desk/reports?measure=volume&by=period&{year}", app.address))
+                .await
+                .unwrap();
+            until(
+                &c,
+                "the periods",
+                "document.querySelectorAll('svg.bars rect').length === 3",
+            )
+            .await;
+            if width == 1280 {
+                screenshot(&c, "desk-reports-period-1280.png").await;
+            }
+            c.goto(&format!("{}/desk/reports?measure=hour_of_week&{year}", app.address))
+                .await
+                .unwrap();
+            until(
+                &c,
+                "the heat map",
+                "document.querySelectorAll('svg.heat rect').length === 168",
+            )
+            .await;
+            if width == 1280 {
+                screenshot(&c, "desk-reports-heat-1280.png").await;
+            }
+            c.goto(&format!(
+                "{}/desk/reports?measure=backlog&from=2026-06-01&to=2026-06-30&tz=Europe/Rome",
+                app.address
+            ))
+            .await
+            .unwrap();
+            until(
+                &c,
+                "a column per day",
+                "document.querySelectorAll('svg.columns rect').length === 30",
+            )
+            .await;
+            // The form leads to another report with the values it shows.
+            c.goto(&format!("{}/desk/reports", app.address)).await.unwrap();
+            until(
+                &c,
+                "the form",
+                "document.querySelector('form.report-form select[name=measure]') !== null",
+            )
+            .await;
+        })
+        .await;
+    }
+}

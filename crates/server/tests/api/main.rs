@@ -19,6 +19,7 @@ mod openapi;
 mod organisations;
 mod pages;
 mod probing;
+mod reports;
 mod search;
 mod status;
 mod thumbnails;

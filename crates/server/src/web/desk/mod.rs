@@ -9,6 +9,7 @@ mod case;
 mod organisations;
 mod profile;
 pub(crate) mod queue;
+mod reports;
 mod search;
 mod webhooks;
 
@@ -37,6 +38,8 @@ pub fn router() -> Router<WebState> {
         .route("/desk", get(queue::show))
         .route("/desk/cases/{case}", get(case::show))
         .route("/desk/search", get(search::show))
+        .route("/desk/reports", get(reports::show))
+        .route("/desk/reports.csv", get(reports::csv))
         .route("/desk/admin", get(admin::show))
         .route("/desk/admin/agents", post(admin::invite))
         .route("/desk/admin/agents/{agent}", post(admin::change))
@@ -161,6 +164,9 @@ impl DeskFrame {
             agent_name: agent.map(|a| a.name.clone()),
             nav: agent.map_or_else(Vec::new, |a| {
                 let mut nav = vec![("/desk".to_owned(), prefs.t.msg("desk-queue"))];
+                if a.role != sportello_domain::access::Role::Agent {
+                    nav.push(("/desk/reports".to_owned(), prefs.t.msg("report-title")));
+                }
                 if a.role == sportello_domain::access::Role::Admin {
                     nav.push(("/desk/admin".to_owned(), prefs.t.msg("desk-admin")));
                 }
