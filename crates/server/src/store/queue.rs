@@ -216,7 +216,7 @@ fn id_and_timers(row: &sqlx::any::AnyRow) -> Result<(TicketId, Timers), StoreErr
     Ok((TicketId(c.i64("id")?), timers_of(&c)?))
 }
 
-fn timers_of(c: &Columns<'_>) -> Result<Timers, StoreError> {
+pub(super) fn timers_of(c: &Columns<'_>) -> Result<Timers, StoreError> {
     Ok(Timers {
         status: c.parsed("status")?,
         first_response_due: c.time("first_response_due")?,

@@ -11,10 +11,9 @@ use sportello_domain::audit::Action;
 use sportello_domain::case::Status;
 use sportello_domain::problem::WarningCode;
 use sportello_domain::report::{Dimension, Fact};
-use sportello_domain::sla::Timers;
 
 use super::columns::{ms, Columns};
-use super::queue::{Bind, Binds};
+use super::queue::{timers_of, Bind, Binds};
 use super::{QueueQuery, Store, StoreError};
 
 /// Which cases a report reads.
@@ -87,24 +86,17 @@ impl Store {
         while let Some(row) = rows.try_next().await? {
             let c = Columns(&row);
             let id = c.i64("id")?;
-            let status: Status = c.parsed("status")?;
+            let timers = timers_of(&c)?;
             facts.push(Fact {
                 key: c.opt_text("report_key")?,
                 created_at: c.time("created_at")?,
                 category: c.text("category")?,
                 priority: c.parsed("priority")?,
-                timers: Timers {
-                    status,
-                    first_response_due: c.time("first_response_due")?,
-                    resolution_due: c.time("resolution_due")?,
-                    first_response_at: c.opt_time("first_response_at")?,
-                    resolved_at: c.opt_time("resolved_at")?,
-                    paused_since: c.opt_time("paused_since")?,
-                },
+                timers,
                 urgent_requested: c.flag("urgent_requested")?,
                 penalised: c.flag("penalised")?,
                 reopened: reopened.contains(&id),
-                needed_info: needed_info.contains(&id) || status == Status::NeedsInfo,
+                needed_info: needed_info.contains(&id) || timers.status == Status::NeedsInfo,
                 masked: c.flag("masked")?,
                 scam_report: c.flag("scam")?,
             });

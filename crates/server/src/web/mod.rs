@@ -15,6 +15,7 @@ pub mod posted;
 pub mod reports;
 pub mod search;
 pub mod serve;
+pub(crate) mod spreadsheet;
 pub mod status;
 pub mod tickets;
 pub mod webhooks;

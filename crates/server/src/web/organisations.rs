@@ -196,7 +196,7 @@ pub(crate) async fn over_quota(
     for r in rows {
         let number = r.ticket.number(prefix).map(|n| n.to_string()).unwrap_or_default();
         csv.write_record([
-            super::desk::spreadsheet_safe(&r.organisation),
+            super::spreadsheet::cell(&r.organisation),
             number,
             r.created_at.to_rfc3339(),
         ])

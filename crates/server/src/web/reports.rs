@@ -130,7 +130,7 @@ pub fn csv_of(table: &Table) -> Result<Vec<u8>, AppError> {
     header.extend(table.columns.iter().copied());
     csv.write_record(&header).map_err(|e| failed(e.to_string()))?;
     for row in &table.rows {
-        let mut record = vec![super::desk::spreadsheet_safe(&row.key)];
+        let mut record = vec![super::spreadsheet::cell(&row.key)];
         record.extend(row.values.iter().map(|v| match number(*v) {
             Value::Null => String::new(),
             other => other.to_string(),

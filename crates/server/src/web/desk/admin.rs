@@ -15,6 +15,7 @@ use crate::store::{AuditQuery, AuditRecord, TicketId};
 use crate::web::error::AppError;
 use crate::web::extract::DeskAgent;
 use crate::web::pages::{html, moment, percent_encode, see_other, Tr};
+use crate::web::spreadsheet::cell;
 use crate::web::WebState;
 
 pub struct TeamRow {
@@ -409,15 +410,6 @@ pub async fn audit(State(state): State<WebState>, me: DeskAgent, Query(p): Query
         next_href,
     };
     html(StatusCode::OK, &page, &me.prefs)
-}
-
-/// A cell as a spreadsheet will not run it: text that starts like a formula gets a leading `'`
-/// (OWASP's advice against CSV injection).
-pub(crate) fn cell(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_owned(),
-    }
 }
 
 pub async fn audit_csv(State(state): State<WebState>, me: DeskAgent, Query(p): Query<AuditParams>) -> Response {

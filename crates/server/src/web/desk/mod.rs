@@ -3,7 +3,6 @@
 //! redirect back to the case; the script only adds keys and live updates.
 
 mod admin;
-pub(crate) use admin::cell as spreadsheet_safe;
 mod canned;
 mod case;
 mod organisations;
