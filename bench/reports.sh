@@ -5,6 +5,8 @@
 # Needs wrk, curl, psql.
 #
 #   bench/reports.sh [CASES] [SECONDS]        (BACKENDS="postgres" for one of the two)
+#   SEEDED="sqlite:///tmp/x.db postgres://…/db" bench/reports.sh 0 [SECONDS]
+#                                             (databases seeded before, with bench@desk.test as admin)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cases=${1:-1000000}
@@ -34,19 +36,21 @@ measure() { # NAME URL [ACCEPT]
 
 echo "| backend | report over a year | requests/s | p50 ms | p95 ms | errors |"
 echo "|---|---|---|---|---|---|"
-for backend in ${BACKENDS:-sqlite postgres}; do
-  if [ "$backend" = sqlite ]; then
-    url="sqlite://$work/reports.db"
-  else
-    psql -q "$pg_admin" -c "CREATE DATABASE $pgdb" >/dev/null
-    url="${pg_admin%/*}/$pgdb"
-  fi
+for target in ${SEEDED:-${BACKENDS:-sqlite postgres}}; do
+  case "$target" in
+    sqlite) backend=sqlite; url="sqlite://$work/reports.db" ;;
+    postgres) backend=postgres; psql -q "$pg_admin" -c "CREATE DATABASE $pgdb" >/dev/null; url="${pg_admin%/*}/$pgdb" ;;
+    sqlite:*) backend=sqlite; url="$target" ;;
+    *) backend=postgres; url="$target" ;;
+  esac
   export SPORTELLO_DATABASE_URL="$url" SPORTELLO_DATA_DIR="$work/data-$backend" SPORTELLO_LOG=error
   "$bin" migrate >/dev/null
-  echo 'correct horse battery' | "$bin" agent add --email bench@desk.test --name Bench --role admin --password-stdin >/dev/null
-  started=$(date +%s)
-  "$seed" "$url" "$cases" >&2
-  echo "seeded $cases cases on $backend in $(( $(date +%s) - started )) s" >&2
+  if [ -z "${SEEDED:-}" ]; then
+    echo 'correct horse battery' | "$bin" agent add --email bench@desk.test --name Bench --role admin --password-stdin >/dev/null
+    started=$(date +%s)
+    "$seed" "$url" "$cases" >&2
+    echo "seeded $cases cases on $backend in $(( $(date +%s) - started )) s" >&2
+  fi
   token=$("$bin" agent token --email bench@desk.test --scope read)
   "$bin" serve --addr "127.0.0.1:$port" &
   server=$!
@@ -54,7 +58,7 @@ for backend in ${BACKENDS:-sqlite postgres}; do
   auth="Authorization: Bearer $token"
   curl -fs -H "$auth" "$base/api/v1/reports/volume?$year" >/dev/null # warm the caches once
   for m in volume first_response_time resolution_time within_target breaches resolution_rate reopen_rate \
-           needed_info merged urgent; do
+           needed_info merged urgent csat estimate_error; do
     measure "$m by category" "$base/api/v1/reports/$m?by=category&$year"
   done
   for by in all subcategory channel priority team agent organisation period; do

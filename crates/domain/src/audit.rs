@@ -36,6 +36,7 @@ pub enum Action {
     CaseAssigned,
     CaseMerged,
     CaseLinked,
+    CaseRated,
     SlaBreached,
     WebhookCreated,
     WebhookChanged,
@@ -46,6 +47,7 @@ pub enum Action {
     OrganisationCreated,
     OrganisationChanged,
     OrganisationRemoved,
+    AlertRaised,
 }
 
 text_enum!(Action, "audit action", {
@@ -79,6 +81,7 @@ text_enum!(Action, "audit action", {
     CaseAssigned => "case_assigned",
     CaseMerged => "case_merged",
     CaseLinked => "case_linked",
+    CaseRated => "case_rated",
     SlaBreached => "sla_breached",
     WebhookCreated => "webhook_created",
     WebhookChanged => "webhook_changed",
@@ -89,6 +92,7 @@ text_enum!(Action, "audit action", {
     OrganisationCreated => "organisation_created",
     OrganisationChanged => "organisation_changed",
     OrganisationRemoved => "organisation_removed",
+    AlertRaised => "alert_raised",
 });
 
 impl Action {
@@ -103,6 +107,7 @@ impl Action {
                 | Action::CaseMerged
                 | Action::CaseLinked
                 | Action::CaseRequestInfo
+                | Action::CaseRated
                 | Action::SlaBreached
         )
     }

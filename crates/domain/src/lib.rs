@@ -7,6 +7,7 @@
 mod text_enum;
 
 pub mod access;
+pub mod alert;
 pub mod assignment;
 pub mod audit;
 pub mod calendar;
@@ -15,6 +16,9 @@ pub mod case;
 pub mod case_number;
 pub mod catalog;
 pub mod contact;
+pub mod csat;
+pub mod device;
+pub mod estimate;
 pub mod evidence;
 pub mod formats;
 pub mod organisation;

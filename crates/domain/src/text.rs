@@ -268,7 +268,7 @@ static CODE_OR_FEE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-fn compile(pattern: &str) -> Regex {
+pub(crate) fn compile(pattern: &str) -> Regex {
     let flat: String = pattern.lines().map(str::trim).collect();
     #[allow(clippy::expect_used)] // constant patterns, compiled by the tests
     Regex::new(&flat).expect("a valid built-in pattern")

@@ -10,7 +10,7 @@ use sportello_domain::catalog::Catalog;
 use sportello_domain::organisation::Business;
 use sportello_domain::triage::{due, Priority, Standing};
 
-use crate::config::{Settings, SettingsArgs};
+use crate::config::{LogFormat, Settings, SettingsArgs};
 use std::io::Read as _;
 
 use crate::app::agents::{self, AgentInput, TeamInput};
@@ -177,7 +177,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => {
             let settings = Settings::load(&args)?;
-            init_tracing();
+            init_tracing(settings.log_format);
             runtime()?.block_on(async {
                 let application = Application::build(settings).await?;
                 tracing::info!(addr = %application.local_addr()?, "listening");
@@ -187,7 +187,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate(args) => {
             let settings = Settings::load(&args)?;
-            init_tracing();
+            init_tracing(settings.log_format);
             runtime()?.block_on(open_store(settings.database_url.expose()))?;
             println!("database is up to date");
             Ok(ExitCode::SUCCESS)
@@ -213,7 +213,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: MailCommand::Ingest(args),
         } => {
             let settings = Settings::load(&args)?;
-            init_tracing();
+            init_tracing(settings.log_format);
             let mut raw = Vec::new();
             std::io::Read::read_to_end(&mut std::io::stdin().take(MAX_INGEST_READ), &mut raw)
                 .context("cannot read the message from standard input")?;
@@ -252,7 +252,7 @@ where
     Fut: std::future::Future<Output = Result<String, crate::app::Error>>,
 {
     let settings = Settings::load(args)?;
-    init_tracing();
+    init_tracing(settings.log_format);
     let answer = runtime()?.block_on(async {
         let app = build_app(&settings, Clock::system()).await?;
         anyhow::Ok(work(app).await)
@@ -415,13 +415,19 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn init_tracing() {
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SPORTELLO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Logs on stderr: stdout is the commands' answer (`mail ingest` prints what it did).
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        // One object per line; the spans it happened in ride along, the request's first
+        // (method, route, request_id).
+        LogFormat::Json => logs.json().with_current_span(false).with_span_list(true).try_init(),
+    };
 }

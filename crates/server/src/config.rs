@@ -86,6 +86,14 @@ pub struct SettingsArgs {
     /// How long a webhook endpoint may take to answer a delivery [default: 10s].
     #[arg(long, env = "SPORTELLO_WEBHOOK_TIMEOUT", value_name = "DURATION")]
     pub webhook_timeout: Option<String>,
+    /// Logs on standard error as `text` for people or `json` (one object per line, with each
+    /// request's id) for a log collector [default: text].
+    #[arg(long, env = "SPORTELLO_LOG_FORMAT", value_name = "text|json")]
+    pub log_format: Option<String>,
+    /// A bearer token `/metrics` asks for; without one, `/metrics` answers anyone who can reach it
+    /// [default: none].
+    #[arg(long, env = "SPORTELLO_METRICS_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// The same settings as keys of `sportello.toml`.
@@ -113,6 +121,8 @@ struct FileSettings {
     reply_undo_delay: Option<String>,
     webhook_allow: Option<String>,
     webhook_timeout: Option<String>,
+    log_format: Option<String>,
+    metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -143,6 +153,16 @@ pub struct Settings {
     /// SPEC §9: internal networks webhooks may reach nonetheless.
     pub webhook_allow: Vec<IpNet>,
     pub webhook_timeout: Duration,
+    pub log_format: LogFormat,
+    pub metrics_token: Option<Secret>,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Settings {
@@ -247,6 +267,12 @@ impl Settings {
             crate::mail::imap::MailboxUrl::parse(url)
                 .map_err(|e| anyhow::anyhow!("{e} (use imaps://USER:PASSWORD@HOST/MAILBOX)"))?;
         }
+        let log_format = match pick(&args.log_format, file.log_format).as_deref().map(str::trim) {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("log_format: `{other}` is not text or json"),
+        };
+        let metrics_token = pick(&args.metrics_token, file.metrics_token).filter(|t| !t.trim().is_empty());
         Ok(Settings {
             addr,
             database_url: Secret(database_url),
@@ -273,6 +299,8 @@ impl Settings {
             reply_undo_delay,
             webhook_allow,
             webhook_timeout,
+            log_format,
+            metrics_token: metrics_token.map(Secret),
         })
     }
 }

@@ -18,6 +18,8 @@ pub enum OutboxEvent {
     Merged(MergedNotice),
     /// SPEC §7: an agent's public reply.
     Reply(AgentReply),
+    /// SPEC §11: the case was resolved; the mail asks how it went.
+    Resolution(Resolution),
     /// SPEC §6: an admin invited an agent; the mail carries their set-password link.
     Invitation(Invitation),
     /// SPEC §7: an internal note named an agent.
@@ -35,6 +37,7 @@ impl OutboxEvent {
             OutboxEvent::Confirmation(_) => "confirmation",
             OutboxEvent::Merged(_) => "merged",
             OutboxEvent::Reply(_) => "reply",
+            OutboxEvent::Resolution(_) => "resolution",
             OutboxEvent::Invitation(_) => "invitation",
             OutboxEvent::Mention(_) => "mention",
             OutboxEvent::Breach(_) => "breach",
@@ -49,6 +52,7 @@ impl OutboxEvent {
             OutboxEvent::Confirmation(c) => c.status_url = None,
             OutboxEvent::Merged(m) => m.status_url = None,
             OutboxEvent::Reply(r) => r.status_url = None,
+            OutboxEvent::Resolution(r) => r.links = None,
             OutboxEvent::Invitation(i) => i.link = None,
             OutboxEvent::Mention(_) | OutboxEvent::Breach(_) | OutboxEvent::WebhookDisabled(_) => {}
         }
@@ -68,6 +72,9 @@ pub struct Confirmation {
     pub priority: Priority,
     pub first_response_due: DateTime<Utc>,
     pub resolution_due: DateTime<Utc>,
+    /// The live estimate of the first answer (SPEC §11); absent from events written before it.
+    #[serde(default)]
+    pub expected_first_response: Option<DateTime<Utc>>,
     /// None once delivered.
     pub status_url: Option<String>,
     /// What the customer is asked for: required fields first, then recommended ones.
@@ -99,6 +106,27 @@ pub struct AgentReply {
     pub references: Vec<String>,
     /// None once delivered.
     pub status_url: Option<String>,
+}
+
+/// SPEC §11: the case is resolved; two one-click links say how it went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resolution {
+    pub case_number: String,
+    pub to: Email,
+    pub language: String,
+    /// Who resolved it, to sign the mail.
+    pub agent_name: String,
+    /// None once delivered: every link carries the customer's token.
+    pub links: Option<ResolutionLinks>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolutionLinks {
+    pub good: String,
+    pub bad: String,
+    pub status: String,
 }
 
 /// SPEC §6: the set-password link for a new agent, valid for 7 days.
@@ -163,6 +191,7 @@ mod tests {
             priority: Priority::Low,
             first_response_due: "2026-11-30T20:00:00Z".parse().unwrap(),
             resolution_due: "2026-12-02T20:00:00Z".parse().unwrap(),
+            expected_first_response: None,
             status_url: Some("https://x.test/status/WA0000000013?t=secret".into()),
             missing: vec!["transaction_id".into()],
             warnings: Vec::new(),

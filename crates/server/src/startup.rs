@@ -14,6 +14,7 @@ use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use crate::app::{App, AppSettings, Clock};
 use crate::blobs::BlobStore;
 use crate::config::Settings;
+use crate::jobs::alerts::SpikeWatcher;
 use crate::jobs::assigner::Assigner;
 use crate::jobs::blobs::BlobSweeper;
 use crate::jobs::delivery::{Delivery, BATCH};
@@ -57,6 +58,7 @@ impl Application {
                 .secret("kept_files", app.clock.now())
                 .await
                 .context("database: cannot read the server's secrets")?,
+            metrics_token: settings.metrics_token.as_ref().map(|t| t.expose().to_owned()),
         };
         Ok(Application {
             listener,
@@ -110,6 +112,10 @@ impl Application {
             app: App::clone(&self.state.app),
         }
         .run();
+        let spikes = SpikeWatcher {
+            app: App::clone(&self.state.app),
+        }
+        .run();
         let assigner = Assigner {
             app: App::clone(&self.state.app),
         }
@@ -138,6 +144,7 @@ impl Application {
             () = poll => Ok(()),
             () = blobs => Ok(()),
             () = watcher => Ok(()),
+            () = spikes => Ok(()),
             () = thumbnails => Ok(()),
             () = replies => Ok(()),
             () = assigner => Ok(()),
@@ -227,6 +234,7 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         mail_ids: MailIds::new(message_ids, &settings.support_address),
         clock,
         outbox_wake: Arc::new(tokio::sync::Notify::new()),
+        forecaster: Arc::default(),
     };
     crate::app::agents::default_teams(&app)
         .await

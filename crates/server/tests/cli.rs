@@ -524,3 +524,77 @@ fn sla_with_an_organisation_applies_its_verified_or_unverified_targets() {
         "{err}"
     );
 }
+
+/// `log_format = json`: one JSON object per line on stderr, and an event inside a request carries
+/// that request's id (the one the client sent in `X-Request-Id`, echoed back to it).
+#[test]
+fn json_logs_are_one_object_per_line_with_the_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = sportello()
+        .current_dir(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "json"])
+        .env("SPORTELLO_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let logs = BufReader::new(child.stderr.take().unwrap());
+    let (lines, received) = std::sync::mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for line in logs.lines().map_while(Result::ok) {
+            let value: serde_json::Value =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+            let _ = lines.send(value);
+        }
+    });
+    let next = || received.recv_timeout(Duration::from_secs(30)).expect("a log line");
+    let addr = loop {
+        let line = next();
+        if line["fields"]["message"] == "listening" {
+            break line["fields"]["addr"].as_str().unwrap().to_owned();
+        }
+    };
+    let request = serde_json::json!({
+        "category": "payments", "subcategory": "refund", "email": "mario.rossi@gmail.com",
+        "phone": "+39 345 1234567", "device": "iPhone 14, iOS 17.1", "transaction_id": "WA123456789",
+        "amount": "12,00 EUR",
+        "description": "Ho pagato 12 euro ieri sera ma il pagamento risulta fallito e non vedo il rimborso.",
+    });
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+            "-H",
+            "content-type: application/json",
+        ])
+        .args(["-H", "x-request-id: req-json-42", "--data-binary", &request.to_string()])
+        .arg(format!("http://{addr}/api/v1/requests"))
+        .output()
+        .expect("curl runs");
+    let headers = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(
+        headers.contains(" 201 ") && headers.contains("x-request-id: req-json-42"),
+        "{headers}"
+    );
+    let created = loop {
+        let line = next();
+        if line["fields"]["message"] == "case created" {
+            break line;
+        }
+    };
+    let http = created["spans"]
+        .as_array()
+        .and_then(|spans| spans.iter().find(|s| s["name"] == "http"))
+        .unwrap_or_else(|| panic!("no request span: {created}"));
+    assert_eq!(http["request_id"], "req-json-42", "{created}");
+    assert_eq!(http["route"], "/api/v1/requests", "{created}");
+    assert_eq!(created["level"], "INFO");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}

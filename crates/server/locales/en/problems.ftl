@@ -65,3 +65,4 @@ conflict-canned_taken = A canned reply called "{ $name }" exists already.
 conflict-canned_not_here = This canned reply is not one for this case: it belongs to another team, or was removed.
 problem-webhook_target = This address leads to this server or its private network; deliveries go only to the internet (or to addresses the operator allows in webhook_allow).
 conflict-organisation_taken = Another organisation has this name, or one of these e-mail domains or phone numbers.
+conflict-rating_closed = Answers about a case are taken for 7 days after its resolution; this one stands as it was.

@@ -65,3 +65,4 @@ conflict-canned_taken = Esiste già una risposta pronta chiamata "{ $name }".
 conflict-canned_not_here = Questa risposta pronta non è per questo caso: è di un altro team, o è stata eliminata.
 problem-webhook_target = Questo indirizzo porta a questo server o alla sua rete privata; le consegne vanno solo verso internet (o verso gli indirizzi che l'amministratore consente in webhook_allow).
 conflict-organisation_taken = Un'altra organizzazione ha già questo nome, o uno di questi domini e-mail o numeri di telefono.
+conflict-rating_closed = Le risposte su un caso si accettano per 7 giorni dopo la sua risoluzione; questa resta com'era.

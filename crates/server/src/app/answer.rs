@@ -16,7 +16,7 @@ use sportello_domain::problem::{Problem, ProblemCode};
 use super::access::{staff, Intent, StaffAccess};
 use super::conflict::Conflict;
 use super::transitions::move_to;
-use super::{App, Error, StatusToken};
+use super::{App, Error};
 use crate::events::{AgentReply, OutboxEvent};
 use crate::store::{AfterReply, AgentMessage, AuditEntry, CannedId, MessageId, NewOutboxEvent, WriteTx};
 
@@ -351,11 +351,8 @@ async fn mail_reply(
 ) -> Result<(), Error> {
     let c = access.case();
     let number = access.number();
-    let token = StatusToken::generate();
-    tx.add_status_token(c.id, &StatusToken::hash(token.as_str()), now)
-        .await?;
+    let (_, status_url) = super::status::new_status_link(app, tx, access, now).await?;
     let agent_name = who.name().to_owned();
-    let status_url = format!("{}/status/{number}?t={}", app.settings.public_url, token.as_str());
     let event = OutboxEvent::Reply(AgentReply {
         case_number: number.to_string(),
         to: c.email.clone(),

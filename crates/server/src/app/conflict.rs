@@ -47,6 +47,8 @@ pub enum Conflict {
     CannedNotHere,
     /// Another organisation has this name, or one of these domains or phones (SPEC §10).
     OrganisationTaken,
+    /// The case's resolution is more than a week old: its answer stands as it was (SPEC §11).
+    RatingClosed,
 }
 
 impl Conflict {
@@ -75,6 +77,7 @@ impl Conflict {
             Conflict::CannedTaken(_) => "canned_taken",
             Conflict::CannedNotHere => "canned_not_here",
             Conflict::OrganisationTaken => "organisation_taken",
+            Conflict::RatingClosed => "rating_closed",
         }
     }
 
@@ -130,6 +133,7 @@ impl Conflict {
             Conflict::CannedTaken(s()),
             Conflict::CannedNotHere,
             Conflict::OrganisationTaken,
+            Conflict::RatingClosed,
         ]
     }
 }

@@ -5,13 +5,16 @@
 pub mod access;
 pub mod add_info;
 pub mod agents;
+pub mod alerts;
 pub mod answer;
 pub mod assign;
 pub mod canned;
 pub mod change;
 pub mod conflict;
 pub mod credentials;
+pub mod csat;
 pub mod desk_case;
+pub mod estimate;
 pub mod ingest;
 pub mod missing;
 pub mod organisations;
@@ -48,6 +51,8 @@ pub struct App {
     pub mail_ids: MailIds,
     /// Woken when an event is written, so delivery starts at once rather than at the next poll.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// The picture of the queues the live estimate reads (SPEC §11).
+    pub forecaster: Arc<estimate::Forecaster>,
 }
 
 /// The few settings the use cases read (no database URL, no mail passwords).

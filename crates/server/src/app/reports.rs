@@ -94,6 +94,7 @@ pub async fn report(app: &App, who: &Principal, r: &ReportRequest) -> Result<Rep
         to: range.to(),
         open_during: r.measure == Measure::Backlog,
         dimension: if r.measure.is_timeline() { Dimension::All } else { r.by },
+        needs: r.measure.needs(),
     };
     let facts = app.store.report_facts(&query).await?;
     Ok(Report {

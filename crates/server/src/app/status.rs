@@ -9,9 +9,9 @@ use sportello_domain::case_number::CaseNumber;
 use sportello_domain::problem::WarningCode;
 use sportello_domain::triage::Priority;
 
-use super::access::{self, CustomerAccess};
-use super::{App, Error};
-use crate::store::MessageId;
+use super::access::{self, CustomerAccess, StaffAccess};
+use super::{App, Error, StatusToken};
+use crate::store::{MessageId, WriteTx};
 
 #[derive(Debug, Serialize)]
 pub struct CaseStatus {
@@ -28,6 +28,8 @@ pub struct CaseStatus {
     pub first_response_due: DateTime<Utc>,
     pub resolution_due: DateTime<Utc>,
     pub first_response_at: Option<DateTime<Utc>>,
+    /// The live estimate it was given (SPEC §11).
+    pub expected_first_response: Option<DateTime<Utc>>,
     /// The catalog fields given so far.
     pub fields: BTreeMap<String, String>,
     /// Recommended fields still missing (SPEC §3.2): the status page asks for them.
@@ -59,6 +61,26 @@ pub struct StatusAttachment {
     pub filename: String,
     pub width: u32,
     pub height: u32,
+}
+
+/// A new status token for a mail the desk sends about the case (a reply, a resolution), added in
+/// the mail's transaction; the token and the case's status link it opens.
+pub(super) async fn new_status_link(
+    app: &App,
+    tx: &mut WriteTx,
+    access: &StaffAccess,
+    now: DateTime<Utc>,
+) -> Result<(StatusToken, String), Error> {
+    let token = StatusToken::generate();
+    tx.add_status_token(access.case().id, &StatusToken::hash(token.as_str()), now)
+        .await?;
+    let url = format!(
+        "{}/status/{}?t={}",
+        app.settings.public_url,
+        access.number(),
+        token.as_str()
+    );
+    Ok((token, url))
 }
 
 /// The status behind a status link (its case number and token, checked as [`access::customer`]
@@ -132,6 +154,7 @@ pub async fn case_status(app: &App, access: &CustomerAccess) -> Result<CaseStatu
         first_response_due: case.first_response_due,
         resolution_due: case.resolution_due,
         first_response_at: case.first_response_at,
+        expected_first_response: case.expected_first_response,
         fields: case.fields,
         missing,
         needs,

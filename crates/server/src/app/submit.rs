@@ -12,6 +12,7 @@ use sportello_domain::evidence::{content_hash, ContentHash};
 use sportello_domain::request::{validate_deferring, Evidence, NewRequest, ValidRequest, DEFERRABLE};
 use sportello_domain::triage::{triage, History, Triage};
 
+use super::estimate::Forecast;
 use super::{App, AppSettings, Error, StatusToken};
 use crate::events::{Confirmation, MergedNotice, OutboxEvent};
 use crate::mail::ids::MailIds;
@@ -28,6 +29,8 @@ pub enum Submitted {
         case: CaseNumber,
         token: StatusToken,
         triage: Triage,
+        /// When the first answer can be expected (SPEC §11's live estimate).
+        expected_first_response: DateTime<Utc>,
     },
     /// Added to the contact's open case; its link went to the case's address by mail.
     Merged { case: CaseNumber },
@@ -99,9 +102,18 @@ pub async fn submit(app: &App, request: NewRequest, via: Via) -> Result<Submitte
         },
         merged: merged_notice(app, &valid, &token, language.clone(), now),
     };
-    let decide = decide_new_case(app, valid, via, token.clone(), language, now);
+    // Without a picture of the queues (the database is slow to answer it), the estimate is the
+    // target: the request itself must not fail for it.
+    let forecast = match app.forecaster.current(app).await {
+        Ok(forecast) => Some(forecast),
+        Err(e) => {
+            tracing::warn!(error = %e, "no live estimate: the queues could not be read");
+            None
+        }
+    };
+    let decide = decide_new_case(app, valid, via, token.clone(), language, forecast, now);
     match app.store.intake(intake, decide).await? {
-        IntakeOutcome::Created(id, triaged) => {
+        IntakeOutcome::Created(id, (triaged, expected_first_response)) => {
             app.outbox_wake.notify_one();
             let case = number(app.catalog.case_prefix(), id)?;
             tracing::info!(case = %case, priority = %triaged.priority, "case created");
@@ -109,6 +121,7 @@ pub async fn submit(app: &App, request: NewRequest, via: Via) -> Result<Submitte
                 case,
                 token,
                 triage: triaged,
+                expected_first_response,
             })
         }
         IntakeOutcome::Merged(id) => {
@@ -127,8 +140,9 @@ fn decide_new_case(
     via: Via,
     token: StatusToken,
     language: String,
+    forecast: Option<Arc<Forecast>>,
     now: DateTime<Utc>,
-) -> Decide<Triage> {
+) -> Decide<(Triage, DateTime<Utc>)> {
     let catalog = Arc::clone(&app.catalog);
     let settings = Arc::clone(&app.settings);
     let ids = app.mail_ids.clone();
@@ -153,6 +167,16 @@ fn decide_new_case(
             Via::Email { related_to, .. } => (Channel::Email, *related_to),
             other => (other.channel(), None),
         };
+        let expected = forecast.as_ref().map_or(triaged.due.first_response_due, |f| {
+            f.expected(
+                &catalog,
+                category,
+                &valid.subcategory,
+                triaged.priority,
+                &triaged.due,
+                now,
+            )
+        });
         let case = NewCase {
             // Waiting for what the channel could not ask for (SPEC §5: mail opens a case anyway).
             status: if valid.needs_info.is_empty() {
@@ -180,6 +204,7 @@ fn decide_new_case(
             // A mail about another case, or the same phone under another address (SPEC §3.3).
             related_to: related_to.or(history.same_phone),
             business: history.business,
+            expected_first_response: Some(expected),
         };
         let (catalog, settings, ids, token, valid, confirmed, language) = (
             Arc::clone(&catalog),
@@ -191,7 +216,9 @@ fn decide_new_case(
             language.clone(),
         );
         let outbox = Box::new(move |id: TicketId| {
-            confirmation(&catalog, &settings, &ids, id, &token, &valid, &confirmed, language, now)
+            confirmation(
+                &catalog, &settings, &ids, id, &token, &valid, &confirmed, expected, language, now,
+            )
         });
         Ok((
             CasePlan {
@@ -199,7 +226,7 @@ fn decide_new_case(
                 strike: triaged.strike,
                 outbox,
             },
-            triaged,
+            (triaged, expected),
         ))
     })
 }
@@ -291,6 +318,7 @@ fn confirmation(
     token: &StatusToken,
     valid: &ValidRequest,
     triaged: &Triage,
+    expected_first_response: DateTime<Utc>,
     language: String,
     now: DateTime<Utc>,
 ) -> NewOutboxEvent {
@@ -307,6 +335,7 @@ fn confirmation(
             priority: triaged.priority,
             first_response_due: triaged.due.first_response_due,
             resolution_due: triaged.due.resolution_due,
+            expected_first_response: Some(expected_first_response),
             missing: valid
                 .needs_info
                 .iter()

@@ -43,6 +43,9 @@ pub async fn move_to(
     }
     tx.audit(&AuditEntry::case(now, who.agent(), Action::CaseStatus, c.id).change(Some(c.status), Some(to)))
         .await?;
+    if to == Status::Resolved {
+        super::csat::mail_resolution(app, tx, access, who, now).await?;
+    }
     Ok(true)
 }
 

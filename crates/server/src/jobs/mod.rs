@@ -1,5 +1,6 @@
 //! Work that runs beside the HTTP server.
 
+pub mod alerts;
 pub mod assigner;
 pub mod blobs;
 pub mod delivery;

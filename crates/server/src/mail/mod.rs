@@ -15,7 +15,8 @@ use sportello_domain::catalog::Catalog;
 use sportello_domain::contact::email::Email;
 
 use crate::events::{
-    AgentReply, Breach, Confirmation, Invitation, Mention, MergedNotice, OutboxEvent, WebhookDisabled,
+    AgentReply, Breach, Confirmation, Invitation, Mention, MergedNotice, OutboxEvent, Resolution, ResolutionLinks,
+    WebhookDisabled,
 };
 use crate::i18n::Lang;
 
@@ -34,6 +35,8 @@ struct Texts {
     greeting: String,
     received: String,
     first_response: String,
+    /// The live estimate, when it differs from the target; empty otherwise.
+    expected: String,
     missing_intro: String,
     status_intro: String,
     reply_hint: String,
@@ -132,6 +135,7 @@ impl Composer {
             OutboxEvent::Confirmation(c) => self.confirmation(catalog, c)?,
             OutboxEvent::Merged(m) => self.merged(m)?,
             OutboxEvent::Reply(r) => self.reply(r)?,
+            OutboxEvent::Resolution(r) => self.resolution(r)?,
             OutboxEvent::Invitation(i) => self.invitation(i)?,
             OutboxEvent::Mention(m) => self.mention(m)?,
             OutboxEvent::Breach(b) => self.breach(b)?,
@@ -177,6 +181,12 @@ impl Composer {
             greeting: lang.message("mail-greeting", &[]),
             received: lang.message("mail-received", std::slice::from_ref(&case)),
             first_response: lang.message("mail-first-response", &[due]),
+            expected: c
+                .expected_first_response
+                .filter(|e| (*e - c.first_response_due).num_minutes().abs() >= 1)
+                .map_or_else(String::new, |e| {
+                    lang.message("mail-expected", &[("when", e.format("%Y-%m-%d %H:%M UTC").to_string())])
+                }),
             missing_intro: lang.message("mail-missing-intro", &[]),
             status_intro: lang.message("mail-status-intro", &[]),
             reply_hint: lang.message("mail-reply-hint", &[]),
@@ -276,6 +286,36 @@ impl Composer {
 }
 
 impl Composer {
+    fn resolution(&self, r: &Resolution) -> Result<(Address, String, String, String), ComposeError> {
+        let links = r.links.as_ref().ok_or(ComposeError::NoLink)?;
+        let lang = Lang::negotiate([r.language.as_str()]);
+        let code = lang.code();
+        let case = ("case", r.case_number.clone());
+        let t = ResolutionTexts {
+            greeting: lang.message("mail-greeting", &[]),
+            body: lang.message("mail-resolution-body", std::slice::from_ref(&case)),
+            question: lang.message("mail-resolution-question", &[]),
+            good: lang.message("mail-resolution-good", &[]),
+            bad: lang.message("mail-resolution-bad", &[]),
+            reopen: lang.message("mail-resolution-reopen", &[]),
+            signature: lang.message("mail-reply-signature", &[("agent", r.agent_name.clone())]),
+            warning: lang.message("mail-warning", &[]),
+        };
+        let subject = lang.message("mail-resolution-subject", &[case]);
+        let text = ResolutionText { t: &t, links }
+            .render()
+            .map_err(|e| ComposeError::Build(e.to_string()))?;
+        let html = ResolutionHtml {
+            t: &t,
+            lang: &code,
+            subject: &subject,
+            links,
+        }
+        .render()
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+        Ok((recipient(&r.to)?, subject, text, html))
+    }
+
     fn invitation(&self, i: &Invitation) -> Result<(Address, String, String, String), ComposeError> {
         let link = i.link.as_deref().ok_or(ComposeError::NoLink)?;
         let lang = Lang::negotiate([i.language.as_str()]);
@@ -374,6 +414,33 @@ struct NoticeHtml<'a> {
     link: &'a str,
 }
 
+struct ResolutionTexts {
+    greeting: String,
+    body: String,
+    question: String,
+    good: String,
+    bad: String,
+    reopen: String,
+    signature: String,
+    warning: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/resolution.txt", escape = "none")]
+struct ResolutionText<'a> {
+    t: &'a ResolutionTexts,
+    links: &'a ResolutionLinks,
+}
+
+#[derive(Template)]
+#[template(path = "mail/resolution.html")]
+struct ResolutionHtml<'a> {
+    t: &'a ResolutionTexts,
+    lang: &'a str,
+    subject: &'a str,
+    links: &'a ResolutionLinks,
+}
+
 struct ReplyTexts {
     signature: String,
     status_intro: String,
@@ -417,6 +484,7 @@ mod tests {
             priority: Priority::Normal,
             first_response_due: "2026-11-30T20:00:00Z".parse::<DateTime<Utc>>().unwrap(),
             resolution_due: "2026-12-02T20:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+            expected_first_response: None,
             status_url: Some(status_url.into()),
             missing: vec!["transaction_id".into()],
             warnings: Vec::new(),

@@ -8,6 +8,7 @@ use sportello_domain::access::{AgentId, TeamId};
 use sportello_domain::case::{Author, Channel, Status};
 use sportello_domain::contact::email::Email;
 use sportello_domain::contact::phone::Phone;
+use sportello_domain::csat::Rating;
 use sportello_domain::organisation::Business;
 use sportello_domain::problem::Warning;
 use sportello_domain::sla::Timers;
@@ -60,6 +61,17 @@ pub struct Case {
     pub organisation: Option<super::OrganisationId>,
     pub business: Option<Business>,
     pub over_quota: bool,
+    /// The customer's answer to the resolution mail (SPEC §11), the latest.
+    pub csat: Option<Csat>,
+    /// The first answer the customer was told to expect (SPEC §11); None before estimates.
+    pub expected_first_response: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Csat {
+    pub rating: Rating,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
 }
 
 impl Case {
@@ -163,7 +175,7 @@ fn attachment_of(row: &sqlx::any::AnyRow) -> Result<AttachmentRecord, StoreError
 const CASE_COLUMNS: &str = "id, status, priority, category, subcategory, email, phone, name, country, language, \
      device, description, fields, urgent_requested, penalised, warnings, channel, created_at, first_response_due, \
      resolution_due, first_response_at, resolved_at, last_bump_at, paused_since, related_to, assignee_id, team_id, merged_into, \
-     organisation_id, business, over_quota";
+     organisation_id, business, over_quota, csat_rating, csat_comment, csat_at, expected_first_response";
 
 /// '' is how the NOT NULL columns `phone` and `device` say "not known yet".
 fn known(value: String) -> Option<String> {
@@ -207,6 +219,15 @@ fn case_of(row: &sqlx::any::AnyRow) -> Result<Case, StoreError> {
         organisation: c.opt_i64("organisation_id")?.map(super::OrganisationId),
         business: c.opt_parsed("business")?,
         over_quota: c.flag("over_quota")?,
+        csat: match (c.opt_parsed("csat_rating")?, c.opt_time("csat_at")?) {
+            (Some(rating), Some(at)) => Some(Csat {
+                rating,
+                comment: c.opt_text("csat_comment")?,
+                at,
+            }),
+            _ => None,
+        },
+        expected_first_response: c.opt_time("expected_first_response")?,
     })
 }
 

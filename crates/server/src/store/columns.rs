@@ -36,24 +36,66 @@ pub(super) fn json<T: DeserializeOwned>(column: &str, text: &str) -> Result<T, S
     serde_json::from_str(text).map_err(|e| corrupt(column, e))
 }
 
-/// One row, read column by column.
-pub(super) struct Columns<'r>(pub &'r AnyRow);
+/// A row of either driver: sqlx's, or rusqlite's where SQLite is read in bulk (reports).
+pub(super) trait Values {
+    fn opt_i64(&self, column: &str) -> Result<Option<i64>, StoreError>;
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError>;
+}
 
-impl Columns<'_> {
+impl Values for AnyRow {
+    fn opt_i64(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+}
+
+/// A rusqlite row with its statement's column names read once, not at every value (rusqlite asks
+/// SQLite for every column's name and compares them ignoring case, for each value).
+pub(super) struct NamedRow<'r> {
+    pub row: &'r rusqlite::Row<'r>,
+    pub names: &'r [String],
+}
+
+impl NamedRow<'_> {
+    fn index(&self, column: &str) -> Result<usize, StoreError> {
+        self.names
+            .iter()
+            .position(|n| n == column)
+            .ok_or_else(|| corrupt(column, "is not in the statement"))
+    }
+}
+
+impl Values for NamedRow<'_> {
+    fn opt_i64(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        self.row.get(self.index(column)?).map_err(|e| corrupt(column, e))
+    }
+
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        self.row.get(self.index(column)?).map_err(|e| corrupt(column, e))
+    }
+}
+
+/// One row, read column by column.
+pub(super) struct Columns<'r, R: Values = AnyRow>(pub &'r R);
+
+impl<R: Values> Columns<'_, R> {
     pub fn i64(&self, column: &str) -> Result<i64, StoreError> {
-        Ok(self.0.try_get(column)?)
+        self.opt_i64(column)?.ok_or_else(|| corrupt(column, "is empty"))
     }
 
     pub fn opt_i64(&self, column: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self.0.try_get(column)?)
+        self.0.opt_i64(column)
     }
 
     pub fn text(&self, column: &str) -> Result<String, StoreError> {
-        Ok(self.0.try_get(column)?)
+        self.opt_text(column)?.ok_or_else(|| corrupt(column, "is empty"))
     }
 
     pub fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.0.try_get(column)?)
+        self.0.opt_text(column)
     }
 
     /// Booleans are 0/1 integers; anything else is not one of ours.

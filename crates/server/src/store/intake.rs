@@ -122,6 +122,9 @@ pub struct NewCase {
     pub due: Due,
     pub related_to: Option<TicketId>,
     pub business: Option<BusinessCase>,
+    /// The first answer the customer is told to expect (SPEC §11), kept to compare with what
+    /// happens.
+    pub expected_first_response: Option<DateTime<Utc>>,
 }
 
 impl NewCase {
@@ -266,10 +269,10 @@ macro_rules! insert_ticket {
         "INSERT INTO tickets (status, priority, category, subcategory, email, phone, name, country, language, \
          device, description, fields, urgent_requested, penalised, warnings, channel, created_at, updated_at, \
          first_response_due, resolution_due, related_to, raw_sha256, queue_position, team_id, organisation_id, \
-         business, over_quota) \
+         business, over_quota, expected_first_response) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19, $20, $21, \
          $22, (SELECT team_id FROM team_owns WHERE category = $3 AND subcategory IN ($4, '') \
-         ORDER BY subcategory DESC LIMIT 1), $23, $24, $25)"
+         ORDER BY subcategory DESC LIMIT 1), $23, $24, $25, $26)"
     };
 }
 macro_rules! insert_message {
@@ -557,6 +560,7 @@ impl Store {
             .bind(t.business.map(|b| b.organisation.0))
             .bind(t.business.map(|b| b.standing.as_str()))
             .bind(i64::from(t.business.is_some_and(|b| b.over_quota)))
+            .bind(t.expected_first_response.map(ms))
             .fetch_one(&mut *tx)
             .await?
             .try_get("id")?;
@@ -751,7 +755,8 @@ pub(super) fn intake_sqlite<T>(
         t.queue_position(),
         t.business.map(|b| b.organisation.0),
         t.business.map(|b| b.standing.as_str()),
-        i64::from(t.business.is_some_and(|b| b.over_quota))
+        i64::from(t.business.is_some_and(|b| b.over_quota)),
+        t.expected_first_response.map(ms)
     ])?;
     let id = conn.last_insert_rowid();
     sqlite_evidence_and_token(conn, r, id, None)?;

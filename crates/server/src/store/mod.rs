@@ -9,11 +9,14 @@
 //! intake, which SQLite runs on its own writer thread ([`sqlite_writer`]).
 
 mod agents;
+mod alerts;
 mod assignment;
 mod audit;
 mod canned;
 mod cases;
 mod columns;
+mod figures;
+mod forecast;
 mod inbound;
 mod intake;
 mod mail_files;
@@ -34,10 +37,12 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use agents::{AgentRecord, NewAgent, SessionRecord, TeamRecord, TokenRecord};
+pub use alerts::AlertRecord;
 pub use assignment::AssigningTeam;
 pub use audit::{AuditEntry, AuditQuery, AuditRecord};
 pub use canned::{Canned, CannedId, CannedRecord};
-pub use cases::{AttachmentRecord, Case, MessageRecord};
+pub use cases::{AttachmentRecord, Case, Csat, MessageRecord};
+pub use forecast::ForecastInputs;
 pub use intake::{CasePlan, ContactHistory, Decide, EvidenceRow, IntakeOutcome, IntakeRequest, NewCase};
 pub use mail_files::{MailFile, MailFileRecord};
 pub use organisations::{BusinessCase, Organisation, OrganisationId, OrganisationRecord, OverQuotaRow};
@@ -161,6 +166,8 @@ pub struct Store {
     reads: AnyPool,
     /// SQLite: the thread that runs intakes (see [`sqlite_writer`]).
     sqlite_writer: Option<std::sync::Arc<sqlite_writer::SqliteWriter>>,
+    /// SQLite: the database file, opened by rusqlite where a read is a bulk one (reports).
+    sqlite_file: Option<std::path::PathBuf>,
     /// SQLite: whose turn it is to write — the writer thread's or a [`WriteTx`]'s. Taking turns
     /// here, a waiting write starts the moment the other ends; left to SQLite's busy handler, it
     /// would sleep in steps of up to 100 ms.
@@ -199,6 +206,7 @@ impl Store {
                 writes,
                 reads,
                 sqlite_writer: Some(std::sync::Arc::new(writer)),
+                sqlite_file: Some(path.into()),
                 write_turn: Some(turn),
                 deliveries: Default::default(),
             })
@@ -213,6 +221,7 @@ impl Store {
                 writes: pool.clone(),
                 reads: pool,
                 sqlite_writer: None,
+                sqlite_file: None,
                 write_turn: None,
                 deliveries: Default::default(),
             })

@@ -75,7 +75,7 @@ impl Store {
             .map(|row| {
                 let c = Columns(row);
                 let id = c.i64("id")?;
-                let mine = |r: &&sqlx::any::AnyRow| Columns(r).i64("organisation_id").is_ok_and(|o| o == id);
+                let mine = |r: &&sqlx::any::AnyRow| Columns(*r).i64("organisation_id").is_ok_and(|o| o == id);
                 Ok(OrganisationRecord {
                     id: OrganisationId(id),
                     organisation: Organisation {

@@ -216,7 +216,7 @@ fn id_and_timers(row: &sqlx::any::AnyRow) -> Result<(TicketId, Timers), StoreErr
     Ok((TicketId(c.i64("id")?), timers_of(&c)?))
 }
 
-pub(super) fn timers_of(c: &Columns<'_>) -> Result<Timers, StoreError> {
+fn timers_of(c: &Columns<'_>) -> Result<Timers, StoreError> {
     Ok(Timers {
         status: c.parsed("status")?,
         first_response_due: c.time("first_response_due")?,
@@ -240,6 +240,10 @@ impl Binds {
     pub(super) fn push(&mut self, sql: &mut String, value: Bind) {
         self.0.push(value);
         sql.push_str(&format!("${}", self.0.len()));
+    }
+
+    pub(super) fn into_values(self) -> Vec<Bind> {
+        self.0
     }
 
     pub(super) fn apply<'q>(

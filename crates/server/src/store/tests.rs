@@ -132,6 +132,7 @@ fn ticket(email: &str, phone: &str, category: &str, created_at: i64) -> NewCase 
         },
         related_to: None,
         business: None,
+        expected_first_response: None,
     }
 }
 
@@ -258,6 +259,7 @@ fn written(c: &Case) -> NewCase {
                 standing,
                 over_quota: c.over_quota,
             }),
+        expected_first_response: c.expected_first_response,
     }
 }
 

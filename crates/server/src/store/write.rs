@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use sportello_domain::access::{AgentId, TeamId};
 use sportello_domain::case::{Author, Status};
 use sportello_domain::contact::phone::Phone;
+use sportello_domain::csat::Rating;
 use sportello_domain::sla::Timers;
 use sportello_domain::triage::{Due, Priority};
 
@@ -301,6 +302,32 @@ impl WriteTx {
         .execute(self.conn())
         .await?;
         self.requeued(id, done.rows_affected() == 1).await
+    }
+
+    /// The customer's answer to the resolution mail, while the case is still resolved as it was
+    /// read at `resolved_at` (false: it changed meanwhile).
+    pub async fn rate(
+        &mut self,
+        id: TicketId,
+        resolved_at: DateTime<Utc>,
+        rating: Rating,
+        comment: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tickets SET csat_rating = $1, csat_comment = $2, csat_at = $3 \
+             WHERE id = $4 AND resolved_at = $5 AND status IN ($6, $7)",
+        )
+        .bind(rating.as_str())
+        .bind(comment)
+        .bind(ms(at))
+        .bind(id.get())
+        .bind(ms(resolved_at))
+        .bind(Status::Resolved.as_str())
+        .bind(Status::Closed.as_str())
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// After an update that may have moved the case's clock: its queue position follows.

@@ -69,18 +69,26 @@ pub(crate) async fn create_request(
         return Err(AppError::UnsupportedMediaType);
     };
     let lang = language_of(new_request.language.as_deref(), &headers);
-    respond(&lang, submit(&state.app, new_request, Via::Api).await)
+    let outcome = submit(&state.app, new_request, Via::Api).await;
+    state.metrics.intake(&outcome);
+    respond(&lang, outcome)
 }
 
 /// Turns the use case's answer into SPEC §3.2–§3.3 bodies.
 fn respond(lang: &Lang, outcome: Result<Submitted, Error>) -> Result<Response, AppError> {
     match outcome {
-        Ok(Submitted::Created { case, token, triage }) => {
+        Ok(Submitted::Created {
+            case,
+            token,
+            triage,
+            expected_first_response,
+        }) => {
             let body = Created {
                 status_url: format!("/status/{}?t={}", case, token.as_str()),
                 case_number: case,
                 priority: triage.priority,
                 first_response_due: triage.due.first_response_due,
+                expected_first_response,
                 resolution_due: triage.due.resolution_due,
                 warnings: triage
                     .warnings
@@ -109,6 +117,10 @@ pub(crate) struct Created<'a> {
     #[schema(value_type = String, example = "normal")]
     priority: Priority,
     first_response_due: DateTime<Utc>,
+    /// When the first answer can be expected: the work ahead of the case in its team's queue at
+    /// the team's pace of the last week, on the target's calendar; the target itself while the
+    /// team has no week of answers to go by.
+    expected_first_response: DateTime<Utc>,
     resolution_due: DateTime<Utc>,
     warnings: Vec<WarningBody<'a>>,
 }

@@ -1,5 +1,6 @@
 //! HTTP: one router per feature, merged here, sharing [`WebState`] (STYLE rule 2).
 
+pub mod alerts;
 pub mod api;
 pub mod canned;
 pub mod check;
@@ -8,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod organisations;
 pub mod pages;
@@ -59,6 +61,8 @@ pub struct WebSettings {
     pub trusted_proxies: Vec<IpNet>,
     /// The key of the MAC that ties a refused form's kept files to their browser.
     pub kept_files_key: [u8; 32],
+    /// The bearer token `/metrics` asks for; open to anyone who reaches it when None.
+    pub metrics_token: Option<String>,
 }
 
 /// Cloned for every request, by each extractor that reads it (axum's `State`): one reference
@@ -73,6 +77,8 @@ pub struct Shared {
     trusted_proxies: Vec<IpNet>,
     /// The key of the MAC that ties a refused form's kept files to their browser.
     pub kept_files_key: [u8; 32],
+    pub metrics: metrics::Metrics,
+    metrics_token: Option<String>,
 }
 
 impl std::ops::Deref for WebState {
@@ -93,6 +99,8 @@ impl WebState {
             ],
             trusted_proxies: settings.trusted_proxies,
             kept_files_key: settings.kept_files_key,
+            metrics: metrics::Metrics::default(),
+            metrics_token: settings.metrics_token,
         }))
     }
 
@@ -111,11 +119,14 @@ impl WebState {
             return Ok(());
         };
         let client = ClientKey::of(client_ip(peer, headers, &self.trusted_proxies));
-        limiter
-            .check(client, Instant::now())
-            .map_err(|wait| AppError::RateLimited {
+        limiter.check(client, Instant::now()).map_err(|wait| {
+            if limit == Limit::Intake {
+                self.metrics.intake_outcome("rate_limited");
+            }
+            AppError::RateLimited {
                 retry_after_secs: wait.as_secs().max(1),
-            })
+            }
+        })
     }
 
     /// Forgets clients that have been quiet, so the limiters' memory stays bounded.
@@ -141,6 +152,13 @@ pub fn language_of(explicit: Option<&str>, headers: &HeaderMap) -> Lang {
 /// limits below would refuse it only once they had read that much), an error answered to a
 /// browser becomes a page, and every answer gets the security headers.
 async fn edge(State(state): State<WebState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or(metrics::UNMATCHED, |m| m.as_str())
+        .to_owned();
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -157,6 +175,9 @@ async fn edge(State(state): State<WebState>, request: Request, next: Next) -> Re
         None => response,
     };
     pages::secure(&mut response);
+    state
+        .metrics
+        .request(method.as_str(), &route, response.status(), started.elapsed());
     response
 }
 
@@ -164,6 +185,7 @@ pub fn router(state: WebState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api::router())
+        .merge(alerts::router())
         .merge(check::router())
         .merge(desk::router())
         .merge(tickets::router())
@@ -176,6 +198,7 @@ pub fn router(state: WebState) -> Router {
         .merge(pages::router())
         .merge(status::router())
         .merge(health::router())
+        .merge(metrics::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), edge))
         .with_state(state)
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

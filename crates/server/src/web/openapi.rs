@@ -47,6 +47,7 @@ use super::WebState;
         super::tickets::teams,
         super::search::api,
         super::reports::api,
+        super::alerts::api,
         super::canned::list,
         super::canned::add,
         super::canned::change,

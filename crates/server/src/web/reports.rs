@@ -148,7 +148,7 @@ fn wants_csv(headers: &HeaderMap) -> bool {
 }
 
 #[utoipa::path(operation_id = "report", get, path = "/api/v1/reports/{measure}", tag = "agents",
-    params(("measure" = String, Path, description = "`volume`, `first_response_time`, `resolution_time`, `within_target`, `breaches`, `resolution_rate`, `reopen_rate`, `needed_info`, `merged`, `urgent`, `hour_of_week` (168 rows, Monday 00 first) or `backlog` (open cases at each day's end)"), ReportParams),
+    params(("measure" = String, Path, description = "`volume`, `first_response_time`, `resolution_time`, `within_target`, `breaches`, `resolution_rate`, `reopen_rate`, `needed_info`, `merged`, `urgent`, `csat` (share of answers that said good), `estimate_error` (median absolute error of the live estimate against the first answer, in seconds), `hour_of_week` (168 rows, Monday 00 first) or `backlog` (open cases at each day's end)"), ReportParams),
     security(("bearer" = [])),
     responses((status = 200, description = "The report; with `Accept: text/csv`, the same table as CSV. Admins count every case, leads their teams' cases", body = ReportBody),
         (status = 400, description = "A parameter with a value it cannot have"),

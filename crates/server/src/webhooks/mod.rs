@@ -29,6 +29,10 @@ pub enum Event {
     /// A case missed a target.
     #[serde(rename = "sla.breached")]
     SlaBreached(SlaBreached),
+    /// One device model (with its OS major version) came to account for an unusual share of new
+    /// technical cases (SPEC §11); once per model and day.
+    #[serde(rename = "alert.device_spike")]
+    DeviceSpike(DeviceSpike),
     /// "Send a test event": posted only to the endpoint asked for.
     #[serde(rename = "ping")]
     Ping(Ping),
@@ -41,6 +45,7 @@ impl Event {
             Event::CaseUpdated(_) => EventKind::CaseUpdated,
             Event::MessageCreated(_) => EventKind::MessageCreated,
             Event::SlaBreached(_) => EventKind::SlaBreached,
+            Event::DeviceSpike(_) => EventKind::DeviceSpike,
             Event::Ping(_) => EventKind::Ping,
         }
     }
@@ -118,6 +123,21 @@ impl MessageCreated {
 pub struct SlaBreached {
     /// `first_response` or `resolution`.
     pub target: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSpike {
+    #[schema(example = "Galaxy S23")]
+    pub model: String,
+    /// The OS and its major version, e.g. `Android 14`; null when the cases did not say.
+    pub os: Option<String>,
+    /// Its share of the last 24 hours' new technical cases, between 0 and 1.
+    pub share: f64,
+    /// Its cases in those 24 hours.
+    pub cases: i64,
+    /// Its share of the 30 days before.
+    pub baseline_share: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -1434,3 +1434,76 @@ async fn the_reports_page_draws_each_report_over_its_table() {
         .await;
     }
 }
+
+/// SPEC §11 as the customer and the agent see it: the page a satisfaction link opens (a comment
+/// added and sent from it), and the device-spike alert over the queue.
+#[tokio::test]
+async fn the_satisfaction_page_and_the_device_alert_in_a_browser() {
+    for width in [1280, 390] {
+        with_options(true, width, Options::default(), move |c, app| async move {
+            use sportello::app::change::set_status;
+            use sportello_domain::access::Principal;
+            use sportello_domain::case::Status;
+            let (status, body) = read(app.post_json(&complete(1)).await).await;
+            assert_eq!(status, 201, "{body}");
+            let number = body["case_number"].as_str().unwrap().to_owned();
+            set_status(&app.app, &Principal::System, &number, Status::Resolved)
+                .await
+                .unwrap();
+            let good = app
+                .app
+                .store
+                .outbox_payloads()
+                .await
+                .unwrap()
+                .iter()
+                .map(|p| serde_json::from_str::<Value>(p).unwrap())
+                .find(|v| v["kind"] == "resolution")
+                .map(|v| {
+                    v["links"]["good"]
+                        .as_str()
+                        .unwrap()
+                        .replace("http://sportello.test", &app.address)
+                })
+                .expect("a resolution mail");
+            c.goto(&good).await.unwrap();
+            until(&c, "the thanks", "document.getElementById('csat-answer')").await;
+            let fits =
+                format!("document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth === {width}");
+            until(&c, "a page that fits", &fits).await;
+            screenshot(&c, &format!("csat-{width}.png")).await;
+            type_into(&c, "comment", "Risolto in un'ora, grazie.").await;
+            // A mark on this page: gone once the answer's page has come back.
+            c.execute("window.sent = true; return true;", vec![]).await.unwrap();
+            press(&c, "#csat-comment button[type=submit]").await;
+            until(
+                &c,
+                "the page again, with the comment",
+                "window.sent === undefined && document.getElementById('comment').value.includes('un\\'ora')",
+            )
+            .await;
+            let kept = app.case(&number).await.csat.unwrap();
+            assert_eq!(kept.comment.as_deref(), Some("Risolto in un'ora, grazie."));
+
+            // Twenty technical cases on one phone in a day: the alert over the queue.
+            for n in 0..20 {
+                let mut r = complete(100 + n);
+                r["category"] = json!("technical");
+                r["subcategory"] = json!("crash");
+                r["device"] = json!("SM-S911B Android 14");
+                r.as_object_mut().unwrap().remove("transaction_id");
+                r.as_object_mut().unwrap().remove("amount");
+                assert_eq!(read(app.post_json(&r).await).await.0, 201);
+            }
+            let watcher = sportello::jobs::alerts::SpikeWatcher { app: app.app.clone() };
+            assert_eq!(watcher.pass().await.unwrap().len(), 1);
+            add_marta(&app).await;
+            sign_in_as(&c, &app, "marta@desk.test").await;
+            let alert = text_of(&c, "#alert-1").await;
+            assert!(alert.contains("Galaxy S23 / Android 14"), "{alert}");
+            until(&c, "a page that fits", &fits).await;
+            screenshot(&c, &format!("desk-alert-{width}.png")).await;
+        })
+        .await;
+    }
+}

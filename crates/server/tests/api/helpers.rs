@@ -87,6 +87,8 @@ pub struct Options {
     pub webhook_allow: Vec<ipnet::IpNet>,
     /// None: the default 10 s.
     pub webhook_timeout: Option<std::time::Duration>,
+    /// `/metrics` asks for this bearer token.
+    pub metrics_token: Option<String>,
 }
 
 pub async fn backends_with(options: Options) -> Vec<TestApp> {
@@ -145,6 +147,8 @@ pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
         reply_undo_delay: options.reply_undo_delay,
         webhook_allow: options.webhook_allow,
         webhook_timeout: options.webhook_timeout.unwrap_or(std::time::Duration::from_secs(10)),
+        log_format: sportello::config::LogFormat::Text,
+        metrics_token: options.metrics_token.map(Secret::new),
     };
     let application = Application::build_with_clock(settings, options.clock.unwrap_or_default())
         .await

@@ -11,6 +11,7 @@ mod helpers;
 mod hostile;
 mod imap;
 mod ingest;
+mod insight;
 mod intake;
 mod lifecycle;
 mod limits;

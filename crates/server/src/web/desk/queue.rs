@@ -182,6 +182,8 @@ struct QueuePage {
     channels: Vec<Choice>,
     rows: Vec<Row>,
     next_href: Option<String>,
+    /// Device spikes of the last week (SPEC §11), each in a sentence.
+    alerts: Vec<String>,
 }
 
 impl Row {
@@ -278,6 +280,27 @@ pub async fn show(State(state): State<WebState>, me: DeskAgent, Query(params): Q
         priorities,
         channels,
     } = Filters::of(&params, &me.prefs, catalog);
+    let alerts = match crate::app::alerts::recent(&state.app, &me.principal).await {
+        Ok(alerts) => alerts
+            .iter()
+            .map(|a| {
+                let device = sportello_domain::device::label(&sportello_domain::device::Device {
+                    model: a.model.clone(),
+                    os: a.os.clone(),
+                });
+                t.args(
+                    "desk-alert-device-spike-text",
+                    &[
+                        ("device", device),
+                        ("share", format!("{:.1}", a.share * 100.0)),
+                        ("cases", a.cases.to_string()),
+                        ("at", a.at.format("%Y-%m-%d %H:%M UTC").to_string()),
+                    ],
+                )
+            })
+            .collect(),
+        Err(e) => return AppError::from_app(e, t.lang()).into_response(),
+    };
     let view_page = QueuePage {
         frame: DeskFrame::new(
             &me.prefs,
@@ -294,6 +317,7 @@ pub async fn show(State(state): State<WebState>, me: DeskAgent, Query(params): Q
             .next_cursor
             .as_deref()
             .map(|c| format!("/desk?{}", query_without(Some(c)))),
+        alerts,
     };
     html(StatusCode::OK, &view_page, &me.prefs)
 }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use sportello_domain::problem::WarningCode;
 
-use super::{due_in_words, html, internal_error, not_found, Frame, Prefs, Tr};
+use super::{due_in_words, html, internal_error, moment, not_found, Frame, Prefs, Tr};
 use crate::app::status::by_link;
 use crate::app::Error;
 use crate::web::WebState;
@@ -22,6 +22,8 @@ pub struct ConfirmationPage {
     pub t: Tr,
     pub case: String,
     pub first_response: String,
+    /// The live estimate (SPEC §11), when it differs from the target.
+    pub expected: Option<String>,
     pub missing: Vec<String>,
     /// Accepted-with-a-caveat notes (SPEC §3.2), other than what is missing.
     pub warnings: Vec<String>,
@@ -114,6 +116,16 @@ pub async fn show(
         frame,
         t: t.clone(),
         first_response: due_in_words(t, status.first_response_due, state.app.clock.now(), prefs.tz),
+        expected: status
+            .expected_first_response
+            .filter(|e| (*e - status.first_response_due).num_minutes().abs() >= 1)
+            .map(|e| {
+                t.with(
+                    "confirm-expected",
+                    "when",
+                    moment(t, e, state.app.clock.now(), prefs.tz),
+                )
+            }),
         missing,
         warnings,
         status_url: format!("/status/{number}?t={token}"),

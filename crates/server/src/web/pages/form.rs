@@ -513,7 +513,9 @@ pub async fn send(
         let kept = keep(&state, &prefs, &new_request.attachments, &problems).await;
         return again(&new_request, StatusCode::UNPROCESSABLE_ENTITY, None, &problems, kept);
     }
-    match submit(&state.app, new_request.clone(), Via::Web).await {
+    let outcome = submit(&state.app, new_request.clone(), Via::Web).await;
+    state.metrics.intake(&outcome);
+    match outcome {
         Ok(Submitted::Created { case, token, .. }) => see_other(&format!("/confirmation/{case}?t={}", token.as_str())),
         // The link to that case went to its address by mail: this browser does not get it.
         Ok(Submitted::Merged { case }) => see_other(&format!("/merged/{case}")),

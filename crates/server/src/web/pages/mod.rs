@@ -7,6 +7,7 @@
 
 mod assets;
 pub mod confirmation;
+pub mod csat;
 pub mod form;
 mod frame;
 mod kept;
@@ -35,6 +36,7 @@ pub fn router() -> Router<WebState> {
         .layer(axum::extract::DefaultBodyLimit::max(crate::web::posted::BODY_LIMIT))
         .route("/confirmation/{case}", get(confirmation::show))
         .route("/merged/{case}", get(confirmation::merged))
+        .route("/csat/{case}", get(csat::show).post(csat::send))
         .route("/static/{file}", get(assets::asset))
         // Any other address: the not-found error (a page for browsers, JSON for the others).
         .fallback(|| async { AppError::NotFound })
