@@ -198,6 +198,23 @@ fn sqlite_facts(file: &std::path::Path, q: &FactQuery) -> Result<Vec<(i64, Fact)
     Ok(facts)
 }
 
+/// One slice of PostgreSQL's facts, on one connection of the pool.
+async fn pg_facts(
+    pool: sqlx::AnyPool,
+    q: FactQuery,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(i64, Fact)>, StoreError> {
+    let (sql, binds) = facts_statement(&q, from, to, false);
+    let key = key_column(q.dimension).0 != "NULL";
+    let mut facts = Vec::new();
+    let mut rows = binds.apply(sqlx::query(&sql)).fetch(&pool);
+    while let Some(row) = rows.try_next().await? {
+        facts.push(fact_of(&Columns(&row), q.needs, key)?);
+    }
+    Ok(facts)
+}
+
 /// PostgreSQL sends a million rows in about a second from one backend: the range is read as
 /// this many slices side by side, each by a backend of its own.
 const PG_SLICES: i32 = 4;
@@ -219,15 +236,23 @@ impl Store {
                         .await
                         .map_err(|e| StoreError::Other(e.to_string()))?
                 }
-                None if q.open_during => self.pg_facts(q, q.from, q.to).await,
+                None if q.open_during => pg_facts(self.reads.clone(), q.clone(), q.from, q.to).await,
                 None => {
+                    // Each slice a task of its own, so its rows are decoded on any worker thread.
                     let span = (q.to - q.from) / PG_SLICES;
                     let slices = (0..PG_SLICES).map(|i| {
                         let from = q.from + span * i;
                         let to = if i == PG_SLICES - 1 { q.to } else { from + span };
-                        self.pg_facts(q, from, to)
+                        tokio::spawn(pg_facts(self.reads.clone(), q.clone(), from, to))
                     });
-                    Ok(futures_util::future::try_join_all(slices).await?.concat())
+                    let mut facts = Vec::new();
+                    for slice in futures_util::future::try_join_all(slices)
+                        .await
+                        .map_err(|e| StoreError::Other(e.to_string()))?
+                    {
+                        facts.extend(slice?);
+                    }
+                    Ok(facts)
                 }
             }
         };
@@ -240,23 +265,6 @@ impl Store {
                 fact
             })
             .collect())
-    }
-
-    /// One slice of the facts, on one connection of the pool.
-    async fn pg_facts(
-        &self,
-        q: &FactQuery,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<(i64, Fact)>, StoreError> {
-        let (sql, binds) = facts_statement(q, from, to, false);
-        let key = key_column(q.dimension).0 != "NULL";
-        let mut facts = Vec::new();
-        let mut rows = binds.apply(sqlx::query(&sql)).fetch(&self.reads);
-        while let Some(row) = rows.try_next().await? {
-            facts.push(fact_of(&Columns(&row), q.needs, key)?);
-        }
-        Ok(facts)
     }
 
     /// The cases the audit log, since `from`, shows reopened after a resolution, and those that

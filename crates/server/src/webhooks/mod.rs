@@ -76,8 +76,8 @@ pub struct CaseCreated {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseUpdated {
-    /// What changed: `status`, `priority`, `category`, `assignment`, `merged`, `linked` or
-    /// `request_info`.
+    /// What changed: `status`, `priority`, `category`, `assignment`, `merged`, `linked`,
+    /// `request_info` or `rating` (the customer's answer to the resolution mail, `good`/`bad`).
     pub change: String,
     /// The value before, as the audit log keeps it (null where there was none).
     pub from: Option<String>,
@@ -174,6 +174,7 @@ pub fn case_change(action: sportello_domain::audit::Action) -> Option<&'static s
         Action::CaseMerged => "merged",
         Action::CaseLinked => "linked",
         Action::CaseRequestInfo => "request_info",
+        Action::CaseRated => "rating",
         _ => return None,
     })
 }

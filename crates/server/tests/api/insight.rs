@@ -117,6 +117,25 @@ async fn a_resolution_mails_two_links_and_one_answer_stands_changeable_for_a_wee
             Some("Ci sono voluti tre giorni.")
         );
         assert_eq!(audit_rows(&app, &boss, "case_rated").await, 2);
+        // The desk shows the answer beside the contact, and each answer in the timeline.
+        let mut desk = signed_in(&app, "boss@desk.test").await;
+        let page = desk.get(&format!("/desk/cases/{number}")).await;
+        assert_eq!(
+            page.text_of("csat"),
+            "Bad — “Ci sono voluti tre giorni.”",
+            "{}",
+            page.html
+        );
+        assert!(
+            page.text().contains("The customer rated the case: Good"),
+            "{}",
+            page.html
+        );
+        assert!(
+            page.text().contains("The customer rated the case: Bad"),
+            "{}",
+            page.html
+        );
 
         // A comment past its limit is refused and the answer stands.
         let long = "x".repeat(2_001);

@@ -98,6 +98,8 @@ struct CasePage {
     /// The contact's organisation: its name and whether it is verified now (SPEC §10).
     organisation: Option<(String, bool)>,
     over_quota: bool,
+    /// The customer's answer to the resolution mail (SPEC §11), in words, and its comment.
+    csat: Option<(String, Option<String>)>,
     others: Vec<(String, String, String)>,
     attachments: Vec<AttachmentView>,
     /// The canned replies offered here, and the one the reply box was filled from (its id, ""
@@ -144,6 +146,7 @@ fn event_text(t: &Tr, e: &crate::store::AuditRecord, view: &crate::app::desk_cas
                 }
             }
             Action::SlaBreached => t.msg(&format!("desk-{}", value.replace('_', "-"))),
+            Action::CaseRated if !value.is_empty() => t.msg(&format!("desk-csat-{value}")),
             _ => value,
         }
     };
@@ -403,6 +406,10 @@ async fn render(
             .as_ref()
             .map(|o| (o.organisation.name.clone(), o.organisation.verified)),
         over_quota: c.over_quota,
+        csat: c.csat.as_ref().map(|a| {
+            let said = t.msg(&format!("desk-csat-{}", a.rating.as_str()));
+            (said, a.comment.clone())
+        }),
         phone: c
             .phone
             .as_ref()
