@@ -21,5 +21,3 @@ CREATE TABLE alerts (
     UNIQUE (kind, model, os, day)
 );
 CREATE INDEX alerts_at ON alerts (at);
--- The spike watcher reads a category's cases of the last 31 days.
-CREATE INDEX tickets_category_created ON tickets (category, created_at);
