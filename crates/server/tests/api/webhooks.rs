@@ -374,7 +374,15 @@ async fn a_day_of_failures_disables_the_endpoint_and_tells_the_admins() {
         let list = deliveries(&app, id, Duration::from_secs(10), |d| d[0]["state"] == "given_up").await;
         assert_eq!(list[0]["state"], "given_up", "{list:?}");
         assert_eq!(list[0]["attempts"], 3);
-        let (_, shown) = api_get(&app, &boss, &format!("/api/v1/webhooks/{id}")).await;
+        // The endpoint is disabled just after the delivery is given up: wait for it, briefly.
+        let started = Instant::now();
+        let shown = loop {
+            let (_, shown) = api_get(&app, &boss, &format!("/api/v1/webhooks/{id}")).await;
+            if shown["enabled"] == false || started.elapsed() > Duration::from_secs(10) {
+                break shown;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
         assert_eq!(shown["enabled"], false, "{shown}");
         assert!(
             shown["disabled_reason"].as_str().unwrap().contains("HTTP 500"),
