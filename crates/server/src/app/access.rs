@@ -2,11 +2,12 @@
 //! proof is made only here: whoever cannot show one gets the same answer as for a case that does
 //! not exist.
 
+use chrono::{DateTime, Utc};
 use sportello_domain::access::{Denied, Principal};
 use sportello_domain::case_number::CaseNumber;
 
 use super::{App, Error, StatusToken};
-use crate::store::TicketId;
+use crate::store::{TicketId, WriteTx};
 
 /// Proof that its holder may read and add to one case as its customer: they gave the case's
 /// number with one of its status tokens (SPEC §3.5).
@@ -129,4 +130,24 @@ pub fn as_agent(agent: &crate::store::AgentRecord, scope: sportello_domain::acce
         teams: agent.teams.clone(),
         scope,
     })
+}
+
+/// A new status token for a mail the desk sends about the case (a reply, a resolution), added in
+/// the mail's transaction; the token and the case's status link it opens.
+pub(super) async fn new_status_link(
+    app: &App,
+    tx: &mut WriteTx,
+    access: &StaffAccess,
+    now: DateTime<Utc>,
+) -> Result<(StatusToken, String), Error> {
+    let token = StatusToken::generate();
+    tx.add_status_token(access.case().id, &StatusToken::hash(token.as_str()), now)
+        .await?;
+    let url = format!(
+        "{}/status/{}?t={}",
+        app.settings.public_url,
+        access.number(),
+        token.as_str()
+    );
+    Ok((token, url))
 }

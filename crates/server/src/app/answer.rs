@@ -351,7 +351,7 @@ async fn mail_reply(
 ) -> Result<(), Error> {
     let c = access.case();
     let number = access.number();
-    let (_, status_url) = super::status::new_status_link(app, tx, access, now).await?;
+    let (_, status_url) = super::access::new_status_link(app, tx, access, now).await?;
     let agent_name = who.name().to_owned();
     let event = OutboxEvent::Reply(AgentReply {
         case_number: number.to_string(),

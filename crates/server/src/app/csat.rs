@@ -24,7 +24,7 @@ pub(super) async fn mail_resolution(
 ) -> Result<(), Error> {
     let c = access.case();
     let number = access.number();
-    let (token, status) = super::status::new_status_link(app, tx, access, now).await?;
+    let (token, status) = super::access::new_status_link(app, tx, access, now).await?;
     let base = &app.settings.public_url;
     let link = |rating: Rating| format!("{base}/csat/{number}?t={}&r={rating}", token.as_str());
     let event = OutboxEvent::Resolution(Resolution {

@@ -9,9 +9,9 @@ use sportello_domain::case_number::CaseNumber;
 use sportello_domain::problem::WarningCode;
 use sportello_domain::triage::Priority;
 
-use super::access::{self, CustomerAccess, StaffAccess};
-use super::{App, Error, StatusToken};
-use crate::store::{MessageId, WriteTx};
+use super::access::{self, CustomerAccess};
+use super::{App, Error};
+use crate::store::MessageId;
 
 #[derive(Debug, Serialize)]
 pub struct CaseStatus {
@@ -61,26 +61,6 @@ pub struct StatusAttachment {
     pub filename: String,
     pub width: u32,
     pub height: u32,
-}
-
-/// A new status token for a mail the desk sends about the case (a reply, a resolution), added in
-/// the mail's transaction; the token and the case's status link it opens.
-pub(super) async fn new_status_link(
-    app: &App,
-    tx: &mut WriteTx,
-    access: &StaffAccess,
-    now: DateTime<Utc>,
-) -> Result<(StatusToken, String), Error> {
-    let token = StatusToken::generate();
-    tx.add_status_token(access.case().id, &StatusToken::hash(token.as_str()), now)
-        .await?;
-    let url = format!(
-        "{}/status/{}?t={}",
-        app.settings.public_url,
-        access.number(),
-        token.as_str()
-    );
-    Ok((token, url))
 }
 
 /// The status behind a status link (its case number and token, checked as [`access::customer`]
