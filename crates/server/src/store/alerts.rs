@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
+use sportello_domain::case::Status;
 
 use super::columns::{ms, Columns};
 use super::{Store, StoreError, WriteTx};
@@ -30,10 +31,11 @@ impl Store {
         since: DateTime<Utc>,
     ) -> Result<Vec<(DateTime<Utc>, String)>, StoreError> {
         let mut rows = sqlx::query(
-            "SELECT created_at, device FROM tickets WHERE category = $1 AND created_at >= $2 AND status <> 'merged'",
+            "SELECT created_at, device FROM tickets WHERE category = $1 AND created_at >= $2 AND status <> $3",
         )
         .bind(category)
         .bind(ms(since))
+        .bind(Status::Merged.as_str())
         .fetch(&self.reads);
         let mut devices = Vec::new();
         while let Some(row) = rows.try_next().await? {
