@@ -11,7 +11,7 @@ use sportello_domain::report::{self, Dimension, Measure, Range, RangeError, Tabl
 use sportello_domain::triage::Priority;
 
 use super::{App, Error};
-use crate::store::{FactQuery, QueueQuery};
+use crate::store::{FactQuery, ReportFilter};
 
 /// A report as a URL asks for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,23 +82,24 @@ pub async fn report(app: &App, who: &Principal, r: &ReportRequest) -> Result<Rep
         });
     }
     let query = FactQuery {
-        filter: QueueQuery {
+        filter: ReportFilter {
             hidden_teams: who.hidden_teams(&restricted),
             category: r.category.clone(),
             priority: r.priority,
             channel: r.channel,
             teams,
-            ..QueueQuery::default()
         },
         from: range.from(),
         to: range.to(),
         open_during: r.measure == Measure::Backlog,
         dimension: if r.measure.is_timeline() { Dimension::All } else { r.by },
-        needs: r.measure.needs(),
     };
-    let facts = app.store.report_facts(&query).await?;
-    Ok(Report {
-        table: report::report(r.measure, r.by, &facts, &range, &app.catalog, app.clock.now()),
-        range,
-    })
+    let (measure, by, catalog, now) = (r.measure, r.by, app.catalog.clone(), app.clock.now());
+    let table = app
+        .store
+        .report(query, move |facts| {
+            report::report(measure, by, facts, &range, &catalog, now)
+        })
+        .await?;
+    Ok(Report { table, range })
 }

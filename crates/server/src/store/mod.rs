@@ -23,6 +23,7 @@ mod mail_files;
 mod organisations;
 mod outbox;
 mod queue;
+mod report_cases;
 mod reports;
 mod search;
 mod secrets;
@@ -48,7 +49,7 @@ pub use mail_files::{MailFile, MailFileRecord};
 pub use organisations::{BusinessCase, Organisation, OrganisationId, OrganisationRecord, OverQuotaRow};
 pub use outbox::{NewOutboxEvent, OutboxId, OutboxRecord};
 pub use queue::{Assigned, QueueQuery, QueueRow};
-pub use reports::FactQuery;
+pub use report_cases::{FactQuery, ReportFilter};
 pub use search::{CaseText, SearchFrom, SearchHit, SearchQuery, TextSource, WINDOW as SEARCH_WINDOW};
 pub use webhooks::{Answer, DeliveryRecord, DueDelivery, Next, Webhook, WebhookId, WebhookRecord, Written};
 pub use write::{AfterReply, AgentMessage, Assignment, CustomerMessage, PriorityChange, WriteTx};
@@ -174,6 +175,8 @@ pub struct Store {
     write_turn: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     /// Wakes the webhook worker when this process wrote deliveries (others' are found by polling).
     deliveries: std::sync::Arc<webhooks::Written>,
+    /// Reports' copy of the cases, shared by every clone of the store.
+    report_cases: std::sync::Arc<reports::ReportCases>,
 }
 
 impl Store {
@@ -209,6 +212,7 @@ impl Store {
                 sqlite_file: Some(path.into()),
                 write_turn: Some(turn),
                 deliveries: Default::default(),
+                report_cases: Default::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new()
@@ -224,6 +228,7 @@ impl Store {
                 sqlite_file: None,
                 write_turn: None,
                 deliveries: Default::default(),
+                report_cases: Default::default(),
             })
         } else {
             Err(StoreError::Other(

@@ -10,7 +10,7 @@ use sportello_domain::problem::Warning;
 use sportello_domain::sla::{QueueKey, Timers};
 use sportello_domain::triage::Priority;
 
-use super::columns::{ms, Columns};
+use super::columns::{ms, Columns, Values};
 use super::{Store, StoreError, TicketId, WriteTx};
 
 /// Who a view wants the cases of.
@@ -216,7 +216,8 @@ fn id_and_timers(row: &sqlx::any::AnyRow) -> Result<(TicketId, Timers), StoreErr
     Ok((TicketId(c.i64("id")?), timers_of(&c)?))
 }
 
-fn timers_of(c: &Columns<'_>) -> Result<Timers, StoreError> {
+/// A case's clocks, from the columns of their names.
+pub(super) fn timers_of<R: Values>(c: &Columns<'_, R>) -> Result<Timers, StoreError> {
     Ok(Timers {
         status: c.parsed("status")?,
         first_response_due: c.time("first_response_due")?,
@@ -240,10 +241,6 @@ impl Binds {
     pub(super) fn push(&mut self, sql: &mut String, value: Bind) {
         self.0.push(value);
         sql.push_str(&format!("${}", self.0.len()));
-    }
-
-    pub(super) fn into_values(self) -> Vec<Bind> {
-        self.0
     }
 
     pub(super) fn apply<'q>(

@@ -1073,3 +1073,161 @@ async fn cases_written_before_search_are_indexed_once() {
         assert_eq!(s.store.fill_search(1).await.unwrap(), 0);
     }
 }
+
+/// The facts of every case created in 2023 (the test tickets' year), as text, grouped by
+/// `dimension`.
+async fn report_facts_text(store: &Store, dimension: sportello_domain::report::Dimension) -> String {
+    let q = FactQuery {
+        from: at(1_672_531_200_000),
+        to: at(1_704_067_200_000),
+        dimension,
+        ..FactQuery::default()
+    };
+    store.report(q, |facts| format!("{facts:?}")).await.unwrap()
+}
+
+/// What a copy kept up to date reads is what a first load reads: after a new case and after a
+/// write of each column a report reads (the revision trigger's list), on both backends.
+#[tokio::test]
+async fn reports_copy_follows_every_write_a_report_reads() {
+    use sportello_domain::report::Dimension;
+    for s in stores().await {
+        let first = create(
+            &s.store,
+            &ticket("a@gmail.com", "+393451234567", "payments", 1_700_000_000_000),
+        )
+        .await;
+        create(
+            &s.store,
+            &ticket("b@gmail.com", "+393451234568", "account", 1_700_000_100_000),
+        )
+        .await;
+        let mut tx = s.store.begin_write().await.unwrap();
+        let team = tx.add_team("Billing", false, at(1_700_000_000_000)).await.unwrap();
+        let agent = tx
+            .add_agent(&agents::NewAgent {
+                email: "ada@desk.test".parse().unwrap(),
+                name: "Ada".into(),
+                role: sportello_domain::access::Role::Agent,
+                password_hash: None,
+                language: "en".into(),
+                time_zone: "UTC".into(),
+                at: at(1_700_000_000_000),
+            })
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO organisations (name, monthly_quota, time_zone, created_at, updated_at) \
+             VALUES ('Acme', 10, 'UTC', 1, 1)",
+        )
+        .execute(tx.conn())
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let dimensions = [
+            Dimension::Subcategory,
+            Dimension::Team,
+            Dimension::Agent,
+            Dimension::Organisation,
+        ];
+        let fresh = || Store {
+            report_cases: Default::default(),
+            ..s.store.clone()
+        };
+        let compare = |what: String| {
+            let (kept, fresh) = (s.store.clone(), fresh());
+            async move {
+                for dimension in dimensions {
+                    assert_eq!(
+                        report_facts_text(&kept, dimension).await,
+                        report_facts_text(&fresh, dimension).await,
+                        "{} after {what}, by {dimension}",
+                        s.name
+                    );
+                }
+            }
+        };
+        assert_eq!(s.store.report_cases_held().await.unwrap(), 2, "{}", s.name);
+        create(
+            &s.store,
+            &ticket("c@gmail.com", "+393451234569", "security", 1_700_000_200_000),
+        )
+        .await;
+        compare("a new case".into()).await;
+        assert_eq!(s.store.report_cases_held().await.unwrap(), 3, "{}", s.name);
+        let writes = [
+            ("status", "'resolved'".to_owned()),
+            ("category", "'account'".to_owned()),
+            ("subcategory", "'other'".to_owned()),
+            ("channel", "'email'".to_owned()),
+            ("priority", "'urgent'".to_owned()),
+            ("team_id", team.0.to_string()),
+            ("assignee_id", agent.0.to_string()),
+            ("organisation_id", "(SELECT max(id) FROM organisations)".to_owned()),
+            ("first_response_due", "1700000300000".to_owned()),
+            ("resolution_due", "1700000400000".to_owned()),
+            ("first_response_at", "1700000050000".to_owned()),
+            ("resolved_at", "1700000060000".to_owned()),
+            ("paused_since", "1700000070000".to_owned()),
+            ("urgent_requested", "1".to_owned()),
+            ("penalised", "1".to_owned()),
+            ("warnings", "'[{\"code\":\"possible_scam_report\"}]'".to_owned()),
+            ("csat_rating", "'good'".to_owned()),
+            ("expected_first_response", "1700000080000".to_owned()),
+        ];
+        for (column, value) in writes {
+            let mut tx = s.store.begin_write().await.unwrap();
+            sqlx::query(&format!(
+                "UPDATE tickets SET {column} = {value} WHERE id = {}",
+                first.get()
+            ))
+            .execute(tx.conn())
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            compare(format!("a write of {column}")).await;
+        }
+    }
+}
+
+/// PostgreSQL commits out of order: a write that began before a report read and committed after
+/// it, under an older transaction id than a write the read saw, is still read the next time.
+#[tokio::test]
+async fn reports_copy_reads_a_write_that_committed_after_a_newer_one() {
+    use sportello_domain::report::Dimension;
+    for s in stores().await.into_iter().filter(|s| s.name == "postgres") {
+        let first = create(
+            &s.store,
+            &ticket("a@gmail.com", "+393451234567", "payments", 1_700_000_000_000),
+        )
+        .await;
+        let second = create(
+            &s.store,
+            &ticket("b@gmail.com", "+393451234568", "account", 1_700_000_100_000),
+        )
+        .await;
+        report_facts_text(&s.store, Dimension::Category).await;
+        let mut older = s.store.begin_write().await.unwrap();
+        sqlx::query(&format!(
+            "UPDATE tickets SET category = 'security' WHERE id = {}",
+            first.get()
+        ))
+        .execute(older.conn())
+        .await
+        .unwrap();
+        let mut newer = s.store.begin_write().await.unwrap();
+        sqlx::query(&format!(
+            "UPDATE tickets SET category = 'security' WHERE id = {}",
+            second.get()
+        ))
+        .execute(newer.conn())
+        .await
+        .unwrap();
+        newer.commit().await.unwrap();
+        let between = report_facts_text(&s.store, Dimension::Category).await;
+        assert_eq!(between.matches("\"security\"").count(), 2, "{between}");
+        older.commit().await.unwrap();
+        let after = report_facts_text(&s.store, Dimension::Category).await;
+        assert_eq!(after.matches("\"security\"").count(), 4, "{after}");
+    }
+}
