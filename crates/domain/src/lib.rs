@@ -21,6 +21,7 @@ pub mod device;
 pub mod estimate;
 pub mod evidence;
 pub mod formats;
+pub mod help;
 pub mod organisation;
 pub mod problem;
 pub mod report;
