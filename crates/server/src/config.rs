@@ -38,6 +38,9 @@ pub struct SettingsArgs {
     /// Catalog file (TOML); the built-in catalog of the seed when absent.
     #[arg(long, env = "SPORTELLO_CATALOG", value_name = "FILE")]
     pub catalog: Option<PathBuf>,
+    /// Directory of the operator's help articles (`{language}/{slug}.md`), over the built-in ones.
+    #[arg(long, env = "SPORTELLO_HELP_DIR", value_name = "DIR")]
+    pub help_dir: Option<PathBuf>,
     /// Intake requests per IP, e.g. `10/10m`, or `off`.
     #[arg(long, env = "SPORTELLO_INTAKE_RATE_LIMIT", value_name = "N/PERIOD")]
     pub intake_rate_limit: Option<String>,
@@ -107,6 +110,7 @@ struct FileSettings {
     smtp_url: Option<String>,
     support_address: Option<String>,
     catalog: Option<PathBuf>,
+    help_dir: Option<PathBuf>,
     intake_rate_limit: Option<String>,
     mail_give_up: Option<String>,
     mail_category: Option<String>,
@@ -134,6 +138,7 @@ pub struct Settings {
     pub smtp_url: Option<Secret>,
     pub support_address: String,
     pub catalog: Option<PathBuf>,
+    pub help_dir: Option<PathBuf>,
     pub intake_rate_limit: Option<RateLimit>,
     pub mail_give_up: Duration,
     /// `CATEGORY/SUBCATEGORY`, checked against the catalog at start-up.
@@ -285,6 +290,7 @@ impl Settings {
             smtp_url: smtp_url.map(Secret),
             support_address,
             catalog: args.catalog.clone().or(file.catalog),
+            help_dir: args.help_dir.clone().or(file.help_dir),
             intake_rate_limit,
             mail_give_up,
             mail_category: pick(&args.mail_category, file.mail_category),

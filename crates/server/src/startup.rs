@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use sportello_domain::catalog::Catalog;
+
+use crate::app::help::Library;
 use tokio::net::TcpListener;
 
 use lettre::transport::smtp::PoolConfig;
@@ -190,6 +192,7 @@ impl Application {
 /// `serve` and `mail ingest` share it.
 pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App> {
     let catalog = load_catalog(settings.catalog.as_deref())?;
+    let help = load_help(&catalog, settings.help_dir.as_deref())?;
     let mail_category = crate::app::ingest::mail_category(&catalog, settings.mail_category.as_deref())
         .map_err(|why| anyhow::anyhow!("mail_category: {why}"))?;
     tokio::fs::create_dir_all(&settings.data_dir)
@@ -235,6 +238,7 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         clock,
         outbox_wake: Arc::new(tokio::sync::Notify::new()),
         forecaster: Arc::default(),
+        help: Arc::new(help),
     };
     crate::app::agents::default_teams(&app)
         .await
@@ -268,6 +272,38 @@ pub fn load_catalog(path: Option<&Path>) -> anyhow::Result<Catalog> {
             )
         }
     }
+}
+
+/// The built-in help articles, and the operator's own from `help_dir` (`{language}/{slug}.md`)
+/// over them; an article that does not read stops the start, naming its file.
+pub fn load_help(catalog: &Catalog, dir: Option<&Path>) -> anyhow::Result<Library> {
+    let mut own = Vec::new();
+    if let Some(dir) = dir {
+        let read =
+            |path: &Path| std::fs::read_dir(path).with_context(|| format!("help_dir: cannot read {}", path.display()));
+        for language in read(dir)? {
+            let language = language.with_context(|| format!("help_dir: cannot read {}", dir.display()))?;
+            if !language.path().is_dir() {
+                continue;
+            }
+            for file in read(&language.path())? {
+                let path = file
+                    .with_context(|| format!("help_dir: cannot read {}", dir.display()))?
+                    .path();
+                let Some(slug) = path.extension().filter(|e| *e == "md").and(path.file_stem()) else {
+                    continue;
+                };
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("help_dir: cannot read {}", path.display()))?;
+                own.push((
+                    language.file_name().to_string_lossy().into_owned(),
+                    slug.to_string_lossy().into_owned(),
+                    text,
+                ));
+            }
+        }
+    }
+    Library::new(catalog, &own).map_err(|e| anyhow::anyhow!("help_dir: {e}"))
 }
 
 /// SIGTERM or Ctrl-C. The handlers are installed here, at once, not when the future is first

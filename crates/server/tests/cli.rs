@@ -598,3 +598,31 @@ fn json_logs_are_one_object_per_line_with_the_request_id() {
         .unwrap();
     assert!(child.wait().unwrap().success());
 }
+
+/// A help article of the operator's that does not read stops `serve` with one line naming it.
+#[test]
+fn serve_refuses_a_help_article_that_does_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("help/it")).unwrap();
+    std::fs::write(
+        dir.path().join("help/it/rimborsi.md"),
+        "+++\ntitle = \"Rimborsi\"\ncategory = \"fatture\"\n+++\nEntro 14 giorni.\n",
+    )
+    .unwrap();
+    let out = sportello()
+        .args(["serve", "--addr", "127.0.0.1:0", "--help-dir"])
+        .arg(dir.path().join("help"))
+        .env(
+            "SPORTELLO_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("s.db").display()),
+        )
+        .env("SPORTELLO_DATA_DIR", dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("help_dir: help article it/rimborsi.md: the catalog has no category \"fatture\""),
+        "{stderr}"
+    );
+}

@@ -590,3 +590,13 @@ csat-change-to-good = Change my answer to "good"
 csat-until = You can change your answer until { $when }.
 csat-comment-too-long = The comment is too long: { $max } characters at most.
 csat-status-link = See your case
+
+## The help centre (SPEC §12)
+help-title = Help centre
+help-lead = Most questions have an answer here already. Choose a topic; if yours is not there, write to us.
+help-breadcrumb = You are here
+help-still-need = Still need help?
+help-still-need-lead = Send us a request: the form asks for exactly what we need to answer this kind of problem.
+help-write-to-us = Write to support
+help-related = Related articles
+help-other-language = This article is not yet written in your language.

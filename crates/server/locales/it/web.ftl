@@ -590,3 +590,13 @@ csat-change-to-good = Cambia la mia risposta in "bene"
 csat-until = Puoi cambiare la risposta fino a { $when }.
 csat-comment-too-long = Il commento è troppo lungo: al massimo { $max } caratteri.
 csat-status-link = Vedi il tuo caso
+
+## Il centro assistenza (SPEC §12)
+help-title = Centro assistenza
+help-lead = La maggior parte delle domande ha già una risposta qui. Scegli un argomento; se il tuo non c'è, scrivici.
+help-breadcrumb = Sei qui
+help-still-need = Hai ancora bisogno di aiuto?
+help-still-need-lead = Inviaci una richiesta: il modulo chiede esattamente ciò che ci serve per rispondere a questo tipo di problema.
+help-write-to-us = Scrivi all'assistenza
+help-related = Articoli correlati
+help-other-language = Questo articolo non è ancora scritto nella tua lingua.

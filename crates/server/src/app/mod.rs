@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod csat;
 pub mod desk_case;
 pub mod estimate;
+pub mod help;
 pub mod ingest;
 pub mod missing;
 pub mod organisations;
@@ -53,6 +54,8 @@ pub struct App {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// The picture of the queues the live estimate reads (SPEC §11).
     pub forecaster: Arc<estimate::Forecaster>,
+    /// The help centre's articles (SPEC §12).
+    pub help: Arc<help::Library>,
 }
 
 /// The few settings the use cases read (no database URL, no mail passwords).

@@ -89,6 +89,8 @@ pub struct Options {
     pub webhook_timeout: Option<std::time::Duration>,
     /// `/metrics` asks for this bearer token.
     pub metrics_token: Option<String>,
+    /// The operator's help articles.
+    pub help_dir: Option<std::path::PathBuf>,
 }
 
 pub async fn backends_with(options: Options) -> Vec<TestApp> {
@@ -133,6 +135,7 @@ pub async fn spawn_app(backend: Backend, options: Options) -> TestApp {
         smtp_url: options.smtp_url.map(Secret::new),
         support_address: "support@sportello.test".to_owned(),
         catalog: None,
+        help_dir: options.help_dir,
         intake_rate_limit: options.rate_limit,
         mail_give_up: std::time::Duration::from_secs(2 * 86_400),
         mail_category: Some("technical/crash".to_owned()),

@@ -7,6 +7,7 @@ mod browser;
 mod canned;
 mod collision;
 mod desk;
+mod help;
 mod helpers;
 mod hostile;
 mod imap;

@@ -10,6 +10,7 @@ pub mod confirmation;
 pub mod csat;
 pub mod form;
 mod frame;
+pub mod help;
 mod kept;
 mod prefs;
 pub mod status;
@@ -37,6 +38,8 @@ pub fn router() -> Router<WebState> {
         .route("/confirmation/{case}", get(confirmation::show))
         .route("/merged/{case}", get(confirmation::merged))
         .route("/csat/{case}", get(csat::show).post(csat::send))
+        .route("/help", get(help::home))
+        .route("/help/{slug}", get(help::article))
         .route("/static/{file}", get(assets::asset))
         // Any other address: the not-found error (a page for browsers, JSON for the others).
         .fallback(|| async { AppError::NotFound })
