@@ -107,12 +107,32 @@ fn history_row<R: Values>(c: &Columns<'_, R>, into: &mut Histories) -> Result<()
 /// Changed cases are few; their histories are asked for this many at a time.
 const HISTORY_CHUNK: usize = 500;
 
-/// The ids whose histories a batch needs: all of them (None) for a first load.
-fn history_scope(batch: &Batch) -> Option<Vec<Vec<i64>>> {
-    (!batch.everything).then(|| {
-        let ids: Vec<i64> = batch.rows.iter().map(|r| r.id).collect();
-        ids.chunks(HISTORY_CHUNK).map(<[i64]>::to_vec).collect()
-    })
+/// The statements that read a batch's histories: of every case for a first load, else of its
+/// cases a chunk at a time.
+fn history_statements(batch: &Batch) -> Vec<String> {
+    if batch.everything {
+        return vec![histories_statement(None)];
+    }
+    let ids: Vec<i64> = batch.rows.iter().map(|r| r.id).collect();
+    ids.chunks(HISTORY_CHUNK)
+        .map(|ids| histories_statement(Some(ids)))
+        .collect()
+}
+
+/// Runs `sql` in `tx` and hands each row to `each`, its columns by name.
+fn each_sqlite_row(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+    mut each: impl FnMut(&Columns<'_, NamedRow<'_>>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut statement = tx.prepare(sql)?;
+    let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
+    let mut rows = statement.query(params)?;
+    while let Some(row) = rows.next()? {
+        each(&Columns(&NamedRow { row, names: &names }))?;
+    }
+    Ok(())
 }
 
 /// SQLite's read, with rusqlite on a connection of its own in one read transaction: sqlx copies
@@ -144,33 +164,14 @@ fn sqlite_batch(file: &std::path::Path, mark: Option<Mark>) -> Result<Batch, Sto
         }
         _ => Vec::new(),
     };
-    {
-        let mut statement = tx.prepare(&sql)?;
-        let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
-        let mut rows = statement.query(rusqlite::params_from_iter(since))?;
-        while let Some(row) = rows.next()? {
-            batch
-                .rows
-                .push(case_row(&Columns(&NamedRow { row, names: &names }), &mut batch.names)?);
-        }
-    }
-    let mut histories = Histories::default();
-    let mut read_histories = |sql: String| -> Result<(), StoreError> {
-        let mut statement = tx.prepare(&sql)?;
-        let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
-        let mut rows = statement.query(())?;
-        while let Some(row) = rows.next()? {
-            history_row(&Columns(&NamedRow { row, names: &names }), &mut histories)?;
-        }
+    let (rows, names) = (&mut batch.rows, &mut batch.names);
+    each_sqlite_row(&tx, &sql, rusqlite::params_from_iter(since), |c| {
+        rows.push(case_row(c, names)?);
         Ok(())
-    };
-    match history_scope(&batch) {
-        None => read_histories(histories_statement(None))?,
-        Some(chunks) => {
-            for ids in chunks {
-                read_histories(histories_statement(Some(&ids)))?;
-            }
-        }
+    })?;
+    let mut histories = Histories::default();
+    for sql in history_statements(&batch) {
+        each_sqlite_row(&tx, &sql, (), |c| history_row(c, &mut histories))?;
     }
     batch.rows.iter_mut().for_each(|r| histories.mark(r));
     Ok(batch)
@@ -310,11 +311,7 @@ impl Store {
             batch.extend(&names, rows);
         }
         let mut histories = Histories::default();
-        let statements = match history_scope(&batch) {
-            None => vec![histories_statement(None)],
-            Some(chunks) => chunks.iter().map(|ids| histories_statement(Some(ids))).collect(),
-        };
-        for sql in statements {
+        for sql in history_statements(&batch) {
             let mut rows = sqlx::query(&sql).fetch(&self.reads);
             while let Some(row) = rows.try_next().await? {
                 history_row(&Columns(&row), &mut histories)?;
